@@ -1,0 +1,5 @@
+import sys
+
+from kubefence.cli import main
+
+sys.exit(main())

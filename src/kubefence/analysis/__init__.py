@@ -1,0 +1,1 @@
+"""Analyses over a :class:`~kubefence.model.cluster.Cluster`."""

@@ -1,0 +1,39 @@
+"""The library entry points: each CLI command is one call here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from kubefence.analysis.engine import MapOptions, compute_connectivity
+from kubefence.errors import Origin
+from kubefence.io.documents import Document, load_documents
+from kubefence.io.kube import build_cluster
+from kubefence.model.cluster import Cluster
+from kubefence.model.connectivity import ConnectivityMap
+
+Inputs = Sequence[str | Path] | Iterable[dict[str, Any]]
+
+
+def load_cluster(inputs: Inputs, *, stdin_text: str | None = None) -> Cluster:
+    """A cluster from paths (files, directories, ``-`` for stdin) or from parsed objects (dicts)."""
+    items = list(inputs)
+    if items and all(isinstance(i, dict) for i in items):
+        docs = [Document(obj, Origin("<objects>", n + 1)) for n, obj in enumerate(items)]  # type: ignore[arg-type]
+    else:
+        docs = load_documents([i for i in items if isinstance(i, str | Path)], stdin_text=stdin_text)
+    return build_cluster(docs)
+
+
+def map_connectivity(
+    inputs: Inputs | Cluster, *, options: MapOptions | None = None, stdin_text: str | None = None
+) -> ConnectivityMap:
+    """Which workloads and address ranges may talk to which, on which protocols and ports.
+
+    >>> cmap = map_connectivity(["examples/shop"])           # doctest: +SKIP
+    >>> print(cmap.connections[0])                            # doctest: +SKIP
+    shop-backend/cart[Deployment] => shop-data/redis[StatefulSet] : TCP 6379
+    """
+    cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
+    return compute_connectivity(cluster, options)

@@ -1,0 +1,1 @@
+"""Frozen value types: no I/O here."""

@@ -1,0 +1,24 @@
+"""The cluster under analysis: everything loaded, as one frozen value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kubefence.errors import Diagnostic
+from kubefence.model.policies import NetworkPolicy
+from kubefence.model.workloads import Namespace, Service, Workload
+
+
+@dataclass(frozen=True)
+class Cluster:
+    namespaces: tuple[Namespace, ...] = ()
+    workloads: tuple[Workload, ...] = ()
+    policies: tuple[NetworkPolicy, ...] = ()
+    services: tuple[Service, ...] = ()
+    warnings: tuple[Diagnostic, ...] = ()
+
+    def namespace(self, name: str) -> Namespace | None:
+        for ns in self.namespaces:
+            if ns.name == name:
+                return ns
+        return None

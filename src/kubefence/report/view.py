@@ -1,0 +1,114 @@
+"""The format-neutral view of a result that every renderer consumes.
+
+A result type registers one adapter (:func:`view_of`) and is then printable in every format, so a
+connectivity map and a diff do not each re-implement csv, markdown or dot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from kubefence.model.connectivity import Connection, ConnectivityMap, PeerKind
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    label: str
+    group: str = ""  # a namespace: drawn as a cluster
+    shape: str = "box"
+
+
+@dataclass(frozen=True)
+class Edge:
+    src: str
+    dst: str
+    label: str
+    style: str = ""  # "added", "removed", "changed" or ""
+
+
+@dataclass
+class View:
+    title: str
+    lines: Callable[[], Iterator[str]]  # plain text, produced lazily so large results stream
+    json: Callable[[], dict[str, Any]]
+    columns: tuple[str, ...] = ()
+    rows: Callable[[], Iterator[tuple[str, ...]]] = field(default=lambda: iter(()))
+    nodes: Callable[[], list[Node]] = field(default=lambda: [])
+    edges: Callable[[], list[Edge]] = field(default=lambda: [])
+    summary: str = ""
+
+
+_ADAPTERS: dict[type, Callable[[Any], View]] = {}
+T = TypeVar("T")
+
+
+def adapter(cls: type[T]) -> Callable[[Callable[[T], View]], Callable[[T], View]]:
+    def register(fn: Callable[[T], View]) -> Callable[[T], View]:
+        _ADAPTERS[cls] = fn
+        return fn
+
+    return register
+
+
+def view_of(result: object) -> View:
+    for cls in type(result).__mro__:
+        fn = _ADAPTERS.get(cls)
+        if fn is not None:
+            return fn(result)
+    raise TypeError(f"no report view for {type(result).__name__}")
+
+
+def graph_of(connections: Iterable[Connection], styles: dict[tuple[str, str], str] | None = None) -> tuple[
+    list[Node], list[Edge]
+]:
+    nodes: dict[str, Node] = {}
+    edges = []
+    for c in connections:
+        for p in (c.src, c.dst):
+            if p.name not in nodes:
+                label = p.name.split("/", 1)[1] if p.kind is PeerKind.WORKLOAD else p.name
+                shape = "box" if p.kind is PeerKind.WORKLOAD else "ellipse"
+                nodes[p.name] = Node(p.name, label, p.namespace, shape)
+        style = (styles or {}).get((c.src.name, c.dst.name), "")
+        edges.append(Edge(c.src.name, c.dst.name, str(c.conn), style))
+    return sorted(nodes.values(), key=lambda n: n.id), edges
+
+
+@adapter(ConnectivityMap)
+def _map_view(cmap: ConnectivityMap) -> View:
+    def lines() -> Iterator[str]:
+        for c in cmap.connections:
+            yield str(c)
+
+    def as_json() -> dict[str, Any]:
+        return {
+            "connections": [
+                {
+                    "src": c.src.name,
+                    "dst": c.dst.name,
+                    "conn": str(c.conn),
+                    "src_kind": c.src.kind.value,
+                    "dst_kind": c.dst.kind.value,
+                }
+                for c in cmap.connections
+            ]
+        }
+
+    def rows() -> Iterator[tuple[str, ...]]:
+        for c in cmap.connections:
+            yield (c.src.name, c.dst.name, str(c.conn))
+
+    n = len(cmap.connections)
+    return View(
+        title="Connectivity map",
+        lines=lines,
+        json=as_json,
+        columns=("src", "dst", "conn"),
+        rows=rows,
+        nodes=lambda: graph_of(cmap.connections)[0],
+        edges=lambda: graph_of(cmap.connections)[1],
+        summary=f"{n} allowed connection{'s' if n != 1 else ''} between {len(cmap.peers)} peers",
+    )
