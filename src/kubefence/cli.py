@@ -109,7 +109,9 @@ def cli() -> None:
 @cli.command("map", epilog=EXIT_CODES_HELP)
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @output_options()
-@click.option("--focus-workload", metavar="NAME", help="Only connections from or to this workload (ns/name or name).")
+@click.option(
+    "--focus-workload", metavar="NAME", help="Only connections from or to this workload (ns/name or name)."
+)
 @click.option(
     "--ip-family",
     type=click.Choice(["auto", "ipv4", "ipv6", "dual"]),
@@ -118,7 +120,12 @@ def cli() -> None:
     help="Address space of external peers; auto is IPv4, plus IPv6 when a policy names an IPv6 block.",
 )
 def map_cmd(
-    paths: tuple[str, ...], fmt: str, out_file: str | None, quiet: bool, focus_workload: str | None, ip_family: str
+    paths: tuple[str, ...],
+    fmt: str,
+    out_file: str | None,
+    quiet: bool,
+    focus_workload: str | None,
+    ip_family: str,
 ) -> None:
     """Which workloads and external addresses may talk to which, and on which ports.
 

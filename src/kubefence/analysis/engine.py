@@ -116,7 +116,9 @@ class Selection:
             return ns_bits
         return ns_bits & self.pods.select(peer.pod_selector)
 
-    def rule_peers(self, rule: PolicyRule, policy_namespace: str, space: IPRangeSet) -> tuple[int, IPRangeSet]:
+    def rule_peers(
+        self, rule: PolicyRule, policy_namespace: str, space: IPRangeSet
+    ) -> tuple[int, IPRangeSet]:
         """(workload bits, external addresses) a rule's ``from``/``to`` covers."""
         if rule.peers is None:
             return self.all, space
@@ -202,7 +204,9 @@ def _add_egress(
             for profile_bits in sel.port_profiles.values():
                 part = bits & profile_bits
                 if part:
-                    pieces.append(Piece(part, IPRangeSet.empty(), rule.connections(sel.workloads[members(part)[0]])))
+                    pieces.append(
+                        Piece(part, IPRangeSet.empty(), rule.connections(sel.workloads[members(part)[0]]))
+                    )
         pieces = [p for p in pieces if p.conn]
         for i in target_list:
             egress[i].pieces.extend(pieces)

@@ -6,6 +6,7 @@ validation can point at a file and line. ``List`` and ``*List`` kinds are flatte
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import sys
@@ -22,7 +23,7 @@ MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
 
 try:
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # libyaml: several times faster
+    _Loader: Any = yaml.CSafeLoader  # libyaml: several times faster
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
@@ -105,12 +106,14 @@ def parse_text(text: str, name: str, is_json: bool = False) -> list[Document]:
     docs: list[Document] = []
     for start_line, offset, chunk in _split_documents(text):
         try:
-            data = yaml.load(chunk, Loader=_Loader)  # noqa: S506 - a SafeLoader
+            data = yaml.load(chunk, Loader=_Loader)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = start_line + (mark.line if mark else 0)
             problem = exc.problem or exc.context or "syntax error"
-            raise InputError(f"malformed YAML: {problem}", Origin(name, line), "fix the YAML syntax") from None
+            raise InputError(
+                f"malformed YAML: {problem}", Origin(name, line), "fix the YAML syntax"
+            ) from None
         except yaml.YAMLError as exc:
             raise InputError(f"malformed YAML: {exc}", Origin(name, start_line)) from None
         docs.extend(_flatten(data, Origin(name, start_line), text, offset))
@@ -122,7 +125,7 @@ def _split_documents(text: str) -> Iterator[tuple[int, int, str]]:
     starts = [0] + [m.start() for m in _DOC_START.finditer(text)]
     starts.append(len(text))
     line = 1
-    for a, b in zip(starts, starts[1:], strict=False):
+    for a, b in itertools.pairwise(starts):
         chunk = text[a:b]
         if chunk.strip():
             yield line, a, chunk

@@ -53,7 +53,7 @@ class ClusterBuilder:
     def add(self, doc: Document) -> None:
         obj = doc.obj
         kind = doc.kind
-        if not kind or "apiVersion" not in obj and kind not in _HANDLERS:
+        if not kind or ("apiVersion" not in obj and kind not in _HANDLERS):
             self._skip("", doc.origin)
             return
         handler = _HANDLERS.get(kind)
@@ -77,10 +77,15 @@ class ClusterBuilder:
                 noun = "object" if count == 1 else "objects"
                 self.warn(f"skipped {count} {kind} {noun}: this kind is not used here", first)
             else:
-                self.warn(f"skipped {count} document(s) that are not Kubernetes objects (no kind or apiVersion)", first)
-        for ns in {w.namespace for w in self.workloads} | {p.namespace for p in self.policies} | {
-            s.namespace for s in self.services
-        }:
+                self.warn(
+                    f"skipped {count} document(s) that are not Kubernetes objects (no kind or apiVersion)",
+                    first,
+                )
+        for ns in (
+            {w.namespace for w in self.workloads}
+            | {p.namespace for p in self.policies}
+            | {s.namespace for s in self.services}
+        ):
             if ns not in self.namespaces:
                 self.namespaces[ns] = Namespace(ns, declared=False)
         workloads = _dedupe_workloads(self.workloads, self)
@@ -132,9 +137,7 @@ def _name(doc: Document, required: bool = True) -> str:
     name = _meta(doc).get("name")
     if not name:
         if required:
-            raise InputError(
-                f"{doc.kind} without a name", doc.origin, "every object needs metadata.name"
-            )
+            raise InputError(f"{doc.kind} without a name", doc.origin, "every object needs metadata.name")
         return ""
     return str(name)
 
@@ -147,7 +150,9 @@ def _mapping(value: Any, what: str, doc: Document) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise InputError(f"{what} must be a mapping, got {type(value).__name__}", doc.locate(what.split(".")[-1]))
+        raise InputError(
+            f"{what} must be a mapping, got {type(value).__name__}", doc.locate(what.split(".")[-1])
+        )
     return value
 
 
@@ -155,7 +160,9 @@ def _list(value: Any, what: str, doc: Document) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise InputError(f"{what} must be a list, got {type(value).__name__}", doc.locate(what.split(".")[-1]))
+        raise InputError(
+            f"{what} must be a list, got {type(value).__name__}", doc.locate(what.split(".")[-1])
+        )
     return value
 
 
@@ -184,7 +191,9 @@ def parse_port_number(value: Any, doc: Document, what: str = "port") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not MIN_PORT <= value <= MAX_PORT:
         raise InputError(
             f"{_who(doc)}: {what} {value!r} is out of range",
-            doc.locate(f"{what}: {value}") if doc.locate(f"{what}: {value}") != doc.origin else doc.locate(value),
+            doc.locate(f"{what}: {value}")
+            if doc.locate(f"{what}: {value}") != doc.origin
+            else doc.locate(value),
             f"ports are numbers from {MIN_PORT} to {MAX_PORT}",
         )
     return value
@@ -207,7 +216,9 @@ def parse_selector(value: Any, what: str, doc: Document) -> LabelSelector:
             ) from None
         key = expr.get("key")
         if not key:
-            raise InputError(f"{_who(doc)}: selector expression without a key in {what}", doc.locate("matchExpressions"))
+            raise InputError(
+                f"{_who(doc)}: selector expression without a key in {what}", doc.locate("matchExpressions")
+            )
         values = tuple(_label_text(v) for v in _list(expr.get("values"), f"{what}.values", doc))
         try:
             reqs.append(Requirement(str(key), op, values))
@@ -229,7 +240,9 @@ def _who(doc: Document) -> str:
 
 def _add_namespace(b: ClusterBuilder, doc: Document) -> None:
     name = _name(doc)
-    b.namespaces[name] = Namespace(name, label_pairs(parse_labels(_meta(doc).get("labels"), "metadata.labels", doc)))
+    b.namespaces[name] = Namespace(
+        name, label_pairs(parse_labels(_meta(doc).get("labels"), "metadata.labels", doc))
+    )
 
 
 def _container_ports(spec: dict[str, Any], doc: Document) -> tuple[ContainerPort, ...]:
@@ -241,14 +254,18 @@ def _container_ports(spec: dict[str, Any], doc: Document) -> tuple[ContainerPort
             if p.get("containerPort") is None:
                 continue  # nothing a policy could name
             number = parse_port_number(p["containerPort"], doc, "containerPort")
-            ports.append(ContainerPort(number, parse_protocol(p.get("protocol"), doc), str(p.get("name") or "")))
+            ports.append(
+                ContainerPort(number, parse_protocol(p.get("protocol"), doc), str(p.get("name") or ""))
+            )
     return tuple(sorted(set(ports)))
 
 
 def _add_template_workload(b: ClusterBuilder, doc: Document) -> None:
     spec = _mapping(doc.obj.get("spec"), "spec", doc)
     if doc.kind == "CronJob":
-        job = _mapping(_mapping(spec.get("jobTemplate"), "spec.jobTemplate", doc).get("spec"), "jobTemplate.spec", doc)
+        job = _mapping(
+            _mapping(spec.get("jobTemplate"), "spec.jobTemplate", doc).get("spec"), "jobTemplate.spec", doc
+        )
         template = _mapping(job.get("template"), "jobTemplate.spec.template", doc)
     else:
         template = _mapping(spec.get("template"), "spec.template", doc)
@@ -263,13 +280,17 @@ def _add_template_workload(b: ClusterBuilder, doc: Document) -> None:
             labels=label_pairs(labels),
             ports=_container_ports(pod_spec, doc),
             origin=doc.origin,
+            pod_spec=pod_spec,
         )
     )
 
 
 def _add_pod(b: ClusterBuilder, doc: Document) -> None:
     meta = _meta(doc)
-    owners = [o for o in _list(meta.get("ownerReferences"), "metadata.ownerReferences", doc) if isinstance(o, dict)]
+    pod_spec = _mapping(doc.obj.get("spec"), "spec", doc)
+    owners = [
+        o for o in _list(meta.get("ownerReferences"), "metadata.ownerReferences", doc) if isinstance(o, dict)
+    ]
     owner = next((o for o in owners if o.get("controller")), owners[0] if owners else None)
     # a static pod's owner is its Node: the pod stands for itself then
     if owner is not None and owner.get("name") and owner.get("kind") != "Node":
@@ -282,8 +303,9 @@ def _add_pod(b: ClusterBuilder, doc: Document) -> None:
             name=name,
             kind=kind,
             labels=label_pairs(parse_labels(meta.get("labels"), "metadata.labels", doc)),
-            ports=_container_ports(_mapping(doc.obj.get("spec"), "spec", doc), doc),
+            ports=_container_ports(pod_spec, doc),
             origin=doc.origin,
+            pod_spec=pod_spec,
         )
     )
 
@@ -292,7 +314,9 @@ def _add_service(b: ClusterBuilder, doc: Document) -> None:
     spec = _mapping(doc.obj.get("spec"), "spec", doc)
     raw_selector = spec.get("selector")
     selector = (
-        LabelSelector(tuple(parse_labels(raw_selector, "spec.selector", doc).items())) if raw_selector else None
+        LabelSelector(tuple(parse_labels(raw_selector, "spec.selector", doc).items()))
+        if raw_selector
+        else None
     )
     ports = []
     for p in _list(spec.get("ports"), "spec.ports", doc):
@@ -311,7 +335,14 @@ def _add_service(b: ClusterBuilder, doc: Document) -> None:
             )
         )
     b.services.append(
-        Service(_namespace(doc), _name(doc), selector, tuple(ports), str(spec.get("type") or "ClusterIP"), doc.origin)
+        Service(
+            _namespace(doc),
+            _name(doc),
+            selector,
+            tuple(ports),
+            str(spec.get("type") or "ClusterIP"),
+            doc.origin,
+        )
     )
 
 
@@ -388,7 +419,9 @@ def _parse_policy_peers(value: Any, what: str, doc: Document) -> tuple[PolicyPee
         out.append(
             PolicyPeer(
                 pod_selector=None if pod_sel is None else parse_selector(pod_sel, "podSelector", doc),
-                namespace_selector=None if ns_sel is None else parse_selector(ns_sel, "namespaceSelector", doc),
+                namespace_selector=None
+                if ns_sel is None
+                else parse_selector(ns_sel, "namespaceSelector", doc),
             )
         )
     return tuple(out)

@@ -123,7 +123,7 @@ class IntervalSet:
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return self._iv == other._iv  # type: ignore[attr-defined, no-any-return]
+        return self._iv == other._iv
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, self._iv))
@@ -131,7 +131,7 @@ class IntervalSet:
     def __lt__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return self._iv < other._iv  # type: ignore[attr-defined, no-any-return]
+        return self._iv < other._iv
 
     def __or__(self, other: Self) -> Self:
         if type(other) is not type(self):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from kubefence.errors import Origin
 from kubefence.model.selectors import LabelSelector
@@ -56,6 +58,8 @@ class Workload:
     labels: LabelPairs = ()
     ports: tuple[ContainerPort, ...] = ()
     origin: Origin = field(default=Origin(), compare=False)
+    # the pod spec as written (containers, env, volumes): read by discovery, never by policy analysis
+    pod_spec: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def peer_name(self) -> str:

@@ -87,7 +87,9 @@ def svg(view: View) -> Iterator[str]:
             "svg output needs Graphviz's `dot` on PATH: install graphviz "
             "(apt-get install graphviz, brew install graphviz) or use -o dot"
         )
-    proc = subprocess.run([exe, "-Tsvg"], input="".join(dot(view)), capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [exe, "-Tsvg"], input="".join(dot(view)), capture_output=True, text=True, check=False
+    )
     if proc.returncode != 0:
         raise ToolMissingError(f"graphviz failed: {proc.stderr.strip().splitlines()[-1:]}")
     yield proc.stdout

@@ -61,9 +61,9 @@ def view_of(result: object) -> View:
     raise TypeError(f"no report view for {type(result).__name__}")
 
 
-def graph_of(connections: Iterable[Connection], styles: dict[tuple[str, str], str] | None = None) -> tuple[
-    list[Node], list[Edge]
-]:
+def graph_of(
+    connections: Iterable[Connection], styles: dict[tuple[str, str], str] | None = None
+) -> tuple[list[Node], list[Edge]]:
     nodes: dict[str, Node] = {}
     edges = []
     for c in connections:
