@@ -12,11 +12,22 @@ from typing import Any
 
 from kubefence.errors import Diagnostic, InputError, Origin
 from kubefence.io.documents import Document
+from kubefence.io.fields import (
+    as_list,
+    as_mapping,
+    meta,
+    object_name,
+    object_namespace,
+    parse_labels,
+    parse_port_number,
+    parse_protocol,
+    parse_selector,
+    who,
+)
 from kubefence.model.cluster import Cluster
 from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.policies import NetworkPolicy, PolicyPeer, PolicyRule, PortMatch
-from kubefence.model.ports import MAX_PORT, MIN_PORT, PROTOCOLS
-from kubefence.model.selectors import LabelSelector, Operator, Requirement
+from kubefence.model.selectors import LabelSelector
 from kubefence.model.workloads import (
     ContainerPort,
     Namespace,
@@ -26,7 +37,6 @@ from kubefence.model.workloads import (
     label_pairs,
 )
 
-DEFAULT_NAMESPACE = "default"
 TEMPLATE_KINDS = ("Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet", "Job")
 
 
@@ -121,136 +131,22 @@ def _dedupe_workloads(workloads: list[Workload], builder: ClusterBuilder) -> tup
     return tuple(out)
 
 
-# -- helpers ---------------------------------------------------------------------------------------
-
-
-def _meta(doc: Document) -> dict[str, Any]:
-    meta = doc.obj.get("metadata")
-    if meta is None:
-        return {}
-    if not isinstance(meta, dict):
-        raise InputError(f"{doc.kind}: metadata must be a mapping", doc.origin)
-    return meta
-
-
-def _name(doc: Document, required: bool = True) -> str:
-    name = _meta(doc).get("name")
-    if not name:
-        if required:
-            raise InputError(f"{doc.kind} without a name", doc.origin, "every object needs metadata.name")
-        return ""
-    return str(name)
-
-
-def _namespace(doc: Document) -> str:
-    return str(_meta(doc).get("namespace") or DEFAULT_NAMESPACE)
-
-
-def _mapping(value: Any, what: str, doc: Document) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise InputError(
-            f"{what} must be a mapping, got {type(value).__name__}", doc.locate(what.split(".")[-1])
-        )
-    return value
-
-
-def _list(value: Any, what: str, doc: Document) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise InputError(
-            f"{what} must be a list, got {type(value).__name__}", doc.locate(what.split(".")[-1])
-        )
-    return value
-
-
-def _label_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)
-
-
-def parse_labels(value: Any, what: str, doc: Document) -> dict[str, str]:
-    return {str(k): _label_text(v) for k, v in _mapping(value, what, doc).items()}
-
-
-def parse_protocol(value: Any, doc: Document) -> str:
-    proto = "TCP" if value is None else str(value)
-    if proto not in PROTOCOLS:
-        raise InputError(
-            f"{_who(doc)}: unknown protocol {proto!r}",
-            doc.locate(f"protocol: {value}"),
-            f"use one of {', '.join(PROTOCOLS)}",
-        )
-    return proto
-
-
-def parse_port_number(value: Any, doc: Document, what: str = "port") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not MIN_PORT <= value <= MAX_PORT:
-        raise InputError(
-            f"{_who(doc)}: {what} {value!r} is out of range",
-            doc.locate(f"{what}: {value}")
-            if doc.locate(f"{what}: {value}") != doc.origin
-            else doc.locate(value),
-            f"ports are numbers from {MIN_PORT} to {MAX_PORT}",
-        )
-    return value
-
-
-def parse_selector(value: Any, what: str, doc: Document) -> LabelSelector:
-    sel = _mapping(value, what, doc)
-    labels = parse_labels(sel.get("matchLabels"), f"{what}.matchLabels", doc)
-    reqs = []
-    for expr in _list(sel.get("matchExpressions"), f"{what}.matchExpressions", doc):
-        expr = _mapping(expr, f"{what}.matchExpressions[]", doc)
-        op_text = expr.get("operator")
-        try:
-            op = Operator(op_text)
-        except ValueError:
-            raise InputError(
-                f"{_who(doc)}: unknown selector operator {op_text!r} in {what}",
-                doc.locate(f"operator: {op_text}"),
-                "use In, NotIn, Exists or DoesNotExist",
-            ) from None
-        key = expr.get("key")
-        if not key:
-            raise InputError(
-                f"{_who(doc)}: selector expression without a key in {what}", doc.locate("matchExpressions")
-            )
-        values = tuple(_label_text(v) for v in _list(expr.get("values"), f"{what}.values", doc))
-        try:
-            reqs.append(Requirement(str(key), op, values))
-        except ValueError as exc:
-            raise InputError(f"{_who(doc)}: {exc} in {what}", doc.locate(f"key: {key}")) from None
-    return LabelSelector(tuple(labels.items()), tuple(reqs))
-
-
-def _who(doc: Document) -> str:
-    meta = doc.obj.get("metadata")
-    name = meta.get("name") if isinstance(meta, dict) else None
-    ns = meta.get("namespace") if isinstance(meta, dict) else None
-    full = f"{ns}/{name}" if ns and name else str(name or "")
-    return f"{doc.kind} {full}".strip()
-
-
 # -- kinds -----------------------------------------------------------------------------------------
 
 
 def _add_namespace(b: ClusterBuilder, doc: Document) -> None:
-    name = _name(doc)
+    name = object_name(doc)
     b.namespaces[name] = Namespace(
-        name, label_pairs(parse_labels(_meta(doc).get("labels"), "metadata.labels", doc))
+        name, label_pairs(parse_labels(meta(doc).get("labels"), "metadata.labels", doc))
     )
 
 
 def _container_ports(spec: dict[str, Any], doc: Document) -> tuple[ContainerPort, ...]:
     ports: list[ContainerPort] = []
-    for container in _list(spec.get("containers"), "spec.containers", doc):
-        container = _mapping(container, "spec.containers[]", doc)
-        for p in _list(container.get("ports"), "containers[].ports", doc):
-            p = _mapping(p, "containers[].ports[]", doc)
+    for container in as_list(spec.get("containers"), "spec.containers", doc):
+        container = as_mapping(container, "spec.containers[]", doc)
+        for p in as_list(container.get("ports"), "containers[].ports", doc):
+            p = as_mapping(p, "containers[].ports[]", doc)
             if p.get("containerPort") is None:
                 continue  # nothing a policy could name
             number = parse_port_number(p["containerPort"], doc, "containerPort")
@@ -261,21 +157,21 @@ def _container_ports(spec: dict[str, Any], doc: Document) -> tuple[ContainerPort
 
 
 def _add_template_workload(b: ClusterBuilder, doc: Document) -> None:
-    spec = _mapping(doc.obj.get("spec"), "spec", doc)
+    spec = as_mapping(doc.obj.get("spec"), "spec", doc)
     if doc.kind == "CronJob":
-        job = _mapping(
-            _mapping(spec.get("jobTemplate"), "spec.jobTemplate", doc).get("spec"), "jobTemplate.spec", doc
+        job = as_mapping(
+            as_mapping(spec.get("jobTemplate"), "spec.jobTemplate", doc).get("spec"), "jobTemplate.spec", doc
         )
-        template = _mapping(job.get("template"), "jobTemplate.spec.template", doc)
+        template = as_mapping(job.get("template"), "jobTemplate.spec.template", doc)
     else:
-        template = _mapping(spec.get("template"), "spec.template", doc)
-    tmeta = _mapping(template.get("metadata"), "template.metadata", doc)
+        template = as_mapping(spec.get("template"), "spec.template", doc)
+    tmeta = as_mapping(template.get("metadata"), "template.metadata", doc)
     labels = parse_labels(tmeta.get("labels"), "template.metadata.labels", doc)
-    pod_spec = _mapping(template.get("spec"), "template.spec", doc)
+    pod_spec = as_mapping(template.get("spec"), "template.spec", doc)
     b.workloads.append(
         Workload(
-            namespace=_namespace(doc),
-            name=_name(doc),
+            namespace=object_namespace(doc),
+            name=object_name(doc),
             kind=doc.kind,
             labels=label_pairs(labels),
             ports=_container_ports(pod_spec, doc),
@@ -286,23 +182,22 @@ def _add_template_workload(b: ClusterBuilder, doc: Document) -> None:
 
 
 def _add_pod(b: ClusterBuilder, doc: Document) -> None:
-    meta = _meta(doc)
-    pod_spec = _mapping(doc.obj.get("spec"), "spec", doc)
-    owners = [
-        o for o in _list(meta.get("ownerReferences"), "metadata.ownerReferences", doc) if isinstance(o, dict)
-    ]
+    pod_meta = meta(doc)
+    pod_spec = as_mapping(doc.obj.get("spec"), "spec", doc)
+    owner_refs = as_list(pod_meta.get("ownerReferences"), "metadata.ownerReferences", doc)
+    owners = [o for o in owner_refs if isinstance(o, dict)]
     owner = next((o for o in owners if o.get("controller")), owners[0] if owners else None)
     # a static pod's owner is its Node: the pod stands for itself then
     if owner is not None and owner.get("name") and owner.get("kind") != "Node":
         name, kind = str(owner["name"]), str(owner.get("kind") or "Pod")
     else:
-        name, kind = _name(doc), "Pod"
+        name, kind = object_name(doc), "Pod"
     b.workloads.append(
         Workload(
-            namespace=_namespace(doc),
+            namespace=object_namespace(doc),
             name=name,
             kind=kind,
-            labels=label_pairs(parse_labels(meta.get("labels"), "metadata.labels", doc)),
+            labels=label_pairs(parse_labels(pod_meta.get("labels"), "metadata.labels", doc)),
             ports=_container_ports(pod_spec, doc),
             origin=doc.origin,
             pod_spec=pod_spec,
@@ -311,7 +206,7 @@ def _add_pod(b: ClusterBuilder, doc: Document) -> None:
 
 
 def _add_service(b: ClusterBuilder, doc: Document) -> None:
-    spec = _mapping(doc.obj.get("spec"), "spec", doc)
+    spec = as_mapping(doc.obj.get("spec"), "spec", doc)
     raw_selector = spec.get("selector")
     selector = (
         LabelSelector(tuple(parse_labels(raw_selector, "spec.selector", doc).items()))
@@ -319,8 +214,8 @@ def _add_service(b: ClusterBuilder, doc: Document) -> None:
         else None
     )
     ports = []
-    for p in _list(spec.get("ports"), "spec.ports", doc):
-        p = _mapping(p, "spec.ports[]", doc)
+    for p in as_list(spec.get("ports"), "spec.ports", doc):
+        p = as_mapping(p, "spec.ports[]", doc)
         number = parse_port_number(p.get("port"), doc)
         target = p.get("targetPort", number)
         if not isinstance(target, str):
@@ -336,8 +231,8 @@ def _add_service(b: ClusterBuilder, doc: Document) -> None:
         )
     b.services.append(
         Service(
-            _namespace(doc),
-            _name(doc),
+            object_namespace(doc),
+            object_name(doc),
             selector,
             tuple(ports),
             str(spec.get("type") or "ClusterIP"),
@@ -347,24 +242,24 @@ def _add_service(b: ClusterBuilder, doc: Document) -> None:
 
 
 def _parse_policy_ports(value: Any, doc: Document) -> tuple[PortMatch, ...] | None:
-    entries = _list(value, "ports", doc)
+    entries = as_list(value, "ports", doc)
     if not entries:
         return None  # missing or empty: every port
     out = []
     for entry in entries:
-        entry = _mapping(entry, "ports[]", doc)
+        entry = as_mapping(entry, "ports[]", doc)
         proto = parse_protocol(entry.get("protocol"), doc)
         port = entry.get("port")
         end = entry.get("endPort")
         if port is None:
             if end is not None:
-                raise InputError(f"{_who(doc)}: endPort {end} without a port", doc.locate(f"endPort: {end}"))
+                raise InputError(f"{who(doc)}: endPort {end} without a port", doc.locate(f"endPort: {end}"))
             out.append(PortMatch(proto))
             continue
         if isinstance(port, str) and not port.isdigit():
             if end is not None:
                 raise InputError(
-                    f"{_who(doc)}: endPort {end} with the named port {port!r}",
+                    f"{who(doc)}: endPort {end} with the named port {port!r}",
                     doc.locate(f"endPort: {end}"),
                     "a port range needs a numeric port",
                 )
@@ -375,45 +270,45 @@ def _parse_policy_ports(value: Any, doc: Document) -> tuple[PortMatch, ...] | No
             end = parse_port_number(end, doc, "endPort")
             if end < number:
                 raise InputError(
-                    f"{_who(doc)}: endPort {end} is below port {number}", doc.locate(f"endPort: {end}")
+                    f"{who(doc)}: endPort {end} is below port {number}", doc.locate(f"endPort: {end}")
                 )
         out.append(PortMatch(proto, number, end))
     return tuple(out)
 
 
 def _parse_policy_peers(value: Any, what: str, doc: Document) -> tuple[PolicyPeer, ...] | None:
-    entries = _list(value, what, doc)
+    entries = as_list(value, what, doc)
     if not entries:
         return None  # missing or empty: every peer
     out = []
     for entry in entries:
-        entry = _mapping(entry, f"{what}[]", doc)
+        entry = as_mapping(entry, f"{what}[]", doc)
         ip_block = entry.get("ipBlock")
         pod_sel = entry.get("podSelector")
         ns_sel = entry.get("namespaceSelector")
         if ip_block is not None:
             if pod_sel is not None or ns_sel is not None:
                 raise InputError(
-                    f"{_who(doc)}: a {what} peer has ipBlock together with a selector",
+                    f"{who(doc)}: a {what} peer has ipBlock together with a selector",
                     doc.locate("ipBlock"),
                     "put the ipBlock in a peer of its own",
                 )
-            ip_block = _mapping(ip_block, "ipBlock", doc)
+            ip_block = as_mapping(ip_block, "ipBlock", doc)
             cidr = ip_block.get("cidr")
-            excepts = [str(e) for e in _list(ip_block.get("except"), "ipBlock.except", doc)]
+            excepts = [str(e) for e in as_list(ip_block.get("except"), "ipBlock.except", doc)]
             try:
                 ips = IPRangeSet.from_cidr(str(cidr), excepts)
             except ValueError as exc:
                 bad = next((e for e in excepts if e in str(exc)), cidr)
                 raise InputError(
-                    f"{_who(doc)}: {exc}", doc.locate(bad), "write CIDRs like 10.0.0.0/8 or fd00::/8"
+                    f"{who(doc)}: {exc}", doc.locate(bad), "write CIDRs like 10.0.0.0/8 or fd00::/8"
                 ) from None
             text = str(cidr) + (f" except {', '.join(excepts)}" if excepts else "")
             out.append(PolicyPeer(ip_block=ips, ip_text=text))
             continue
         if pod_sel is None and ns_sel is None:
             raise InputError(
-                f"{_who(doc)}: a {what} peer has none of podSelector, namespaceSelector, ipBlock",
+                f"{who(doc)}: a {what} peer has none of podSelector, namespaceSelector, ipBlock",
                 doc.locate(what),
             )
         out.append(
@@ -428,27 +323,27 @@ def _parse_policy_peers(value: Any, what: str, doc: Document) -> tuple[PolicyPee
 
 
 def _add_network_policy(b: ClusterBuilder, doc: Document) -> None:
-    name = _name(doc)
-    spec = _mapping(doc.obj.get("spec"), "spec", doc)
+    name = object_name(doc)
+    spec = as_mapping(doc.obj.get("spec"), "spec", doc)
     ingress = tuple(
         PolicyRule(
-            _parse_policy_peers(_mapping(r, "spec.ingress[]", doc).get("from"), "from", doc),
+            _parse_policy_peers(as_mapping(r, "spec.ingress[]", doc).get("from"), "from", doc),
             _parse_policy_ports(r.get("ports"), doc),
         )
-        for r in _list(spec.get("ingress"), "spec.ingress", doc)
+        for r in as_list(spec.get("ingress"), "spec.ingress", doc)
     )
     egress = tuple(
         PolicyRule(
-            _parse_policy_peers(_mapping(r, "spec.egress[]", doc).get("to"), "to", doc),
+            _parse_policy_peers(as_mapping(r, "spec.egress[]", doc).get("to"), "to", doc),
             _parse_policy_ports(r.get("ports"), doc),
         )
-        for r in _list(spec.get("egress"), "spec.egress", doc)
+        for r in as_list(spec.get("egress"), "spec.egress", doc)
     )
-    types = _list(spec.get("policyTypes"), "spec.policyTypes", doc)
+    types = as_list(spec.get("policyTypes"), "spec.policyTypes", doc)
     for t in types:
         if t not in ("Ingress", "Egress"):
             raise InputError(
-                f"{_who(doc)}: unknown policyType {t!r}", doc.locate(t), "use Ingress and/or Egress"
+                f"{who(doc)}: unknown policyType {t!r}", doc.locate(t), "use Ingress and/or Egress"
             )
     if types:
         affects_ingress, affects_egress = "Ingress" in types, "Egress" in types
@@ -456,7 +351,7 @@ def _add_network_policy(b: ClusterBuilder, doc: Document) -> None:
         affects_ingress, affects_egress = True, bool(spec.get("egress"))
     b.policies.append(
         NetworkPolicy(
-            namespace=_namespace(doc),
+            namespace=object_namespace(doc),
             name=name,
             pod_selector=parse_selector(spec.get("podSelector"), "podSelector", doc),
             ingress=ingress,

@@ -76,6 +76,9 @@ class Workload:
                 return cp.port
         return None
 
+    def port_by_name(self, name: str) -> ContainerPort | None:
+        return next((cp for cp in self.ports if cp.name == name), None)
+
 
 @dataclass(frozen=True, order=True)
 class ServicePort:
