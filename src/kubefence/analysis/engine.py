@@ -1,28 +1,32 @@
-"""Who may talk to whom: the connectivity map of a cluster under NetworkPolicy.
+"""Who may talk to whom: the connectivity map of a cluster under all policy tiers.
 
 The computation works on sets, not pairs: selectors become bitsets of workloads through a label
-index; each workload gets, per direction, a few *pieces* (a bitset of peers, a set of external
-addresses and the connections allowed to them); only pairs inside both the source's egress pieces and
-the destination's ingress pieces are then visited. A pair is allowed the intersection of what the
-source's egress and the destination's ingress allow.
+index; each policy rule becomes an :class:`~kubefence.analysis.effects.Effect` on every workload it
+governs, per direction. Only pairs that some effect could allow are then visited, and each is
+resolved by :func:`~kubefence.analysis.effects.decide`. A pair is allowed the intersection of what
+the source's egress and the destination's ingress allow.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from kubefence.analysis.bitsets import LabelIndex, members
+from kubefence.analysis.effects import Direction, Effect, Layer, decide, refine
+from kubefence.errors import Diagnostic, Origin
+from kubefence.model.admin import Action, AdminPeer, AdminPolicy, AdminRule, PodsSelector, Tier
 from kubefence.model.cluster import Cluster
-from kubefence.model.connectivity import Connection, ConnectivityMap, Peer, PeerKind
+from kubefence.model.connectivity import INGRESS_CONTROLLER, Connection, ConnectivityMap, Peer, PeerKind
 from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.policies import NetworkPolicy, PolicyPeer, PolicyRule
-from kubefence.model.ports import ConnectionSet
-from kubefence.model.workloads import Workload
+from kubefence.model.ports import ConnectionSet, PortSet
+from kubefence.model.workloads import Namespace, Workload
 
 IPFamily = Literal["auto", "ipv4", "ipv6", "dual"]
+DEFAULT_INGRESS_CONTROLLER_NAMESPACE = "ingress-controller-ns"
 
 
 @dataclass(frozen=True)
@@ -32,26 +36,13 @@ class MapOptions:
     ``ip_family``: which address space stands for "outside the cluster". ``auto`` is IPv4, plus IPv6
     when some policy names an IPv6 block (a manifest does not say which families the cluster runs).
     ``focus_workload``: keep only connections from or to this workload (``ns/name``, ``name`` or the
-    full peer name).
+    full peer name). ``ingress_controller_namespace``: where traffic from Ingress/Route objects comes
+    from; the controller is a pod without labels in that namespace.
     """
 
     ip_family: IPFamily = "auto"
     focus_workload: str | None = None
-
-
-@dataclass
-class Piece:
-    """Part of one workload's allowance in one direction: peers (workload bits, addresses) and ports."""
-
-    bits: int
-    ips: IPRangeSet
-    conn: ConnectionSet
-
-
-@dataclass
-class _Direction:
-    isolated: bool = False
-    pieces: list[Piece] = field(default_factory=list)
+    ingress_controller_namespace: str = DEFAULT_INGRESS_CONTROLLER_NAMESPACE
 
 
 def external_space(cluster: Cluster, family: IPFamily) -> IPRangeSet:
@@ -61,37 +52,43 @@ def external_space(cluster: Cluster, family: IPFamily) -> IPRangeSet:
         return IPRangeSet.ipv6()
     if family == "dual":
         return IPRangeSet.ipv4() | IPRangeSet.ipv6()
-    v6_used = any(
+    np_v6 = any(
         peer.ip_block is not None and peer.ip_block.has_ipv6
         for policy in cluster.policies
         for rule in policy.ingress + policy.egress
         for peer in rule.peers or ()
     )
-    return IPRangeSet.ipv4() | IPRangeSet.ipv6() if v6_used else IPRangeSet.ipv4()
+    admin_v6 = any(
+        peer.networks is not None and peer.networks.has_ipv6
+        for policy in cluster.admin_policies
+        for rule in policy.egress
+        for peer in rule.peers
+    )
+    return IPRangeSet.ipv4() | IPRangeSet.ipv6() if np_v6 or admin_v6 else IPRangeSet.ipv4()
 
 
 class Selection:
-    """Evaluates pod and namespace selectors of a cluster as bitsets over its workloads."""
+    """Evaluates pod and namespace selectors as bitsets over a list of workloads."""
 
-    def __init__(self, cluster: Cluster) -> None:
-        self.workloads = cluster.workloads
-        self.pods = LabelIndex.build(w.label_map for w in cluster.workloads)
-        self.namespaces = cluster.namespaces
-        self.ns_index = LabelIndex.build(ns.label_map for ns in cluster.namespaces)
+    def __init__(self, workloads: tuple[Workload, ...], namespaces: tuple[Namespace, ...]) -> None:
+        self.workloads = workloads
+        self.pods = LabelIndex.build(w.label_map for w in workloads)
+        self.namespaces = namespaces
+        self.ns_index = LabelIndex.build(ns.label_map for ns in namespaces)
         self.ns_members: dict[str, int] = defaultdict(int)
-        for i, w in enumerate(cluster.workloads):
+        for i, w in enumerate(workloads):
             self.ns_members[w.namespace] |= 1 << i
         self._ns_cache: dict[int, int] = {}
         # workloads with the same container ports resolve named ports alike
-        self.port_profiles: dict[tuple[object, ...], int] = defaultdict(int)
-        for i, w in enumerate(cluster.workloads):
+        self.port_profiles: dict[object, int] = defaultdict(int)
+        for i, w in enumerate(workloads):
             self.port_profiles[w.ports] |= 1 << i
 
     @property
     def all(self) -> int:
         return self.pods.all
 
-    def namespaces_bits(self, ns_bits: int) -> int:
+    def in_namespaces(self, ns_bits: int) -> int:
         """Workloads in the namespaces set in ``ns_bits`` (namespace indices)."""
         cached = self._ns_cache.get(ns_bits)
         if cached is None:
@@ -105,213 +102,423 @@ class Selection:
         return self.pods.select(policy.pod_selector) & self.ns_members.get(policy.namespace, 0)
 
     def peer_bits(self, peer: PolicyPeer, policy_namespace: str) -> int:
-        """Workloads a (non-ipBlock) rule peer selects."""
+        """Workloads a (non-ipBlock) NetworkPolicy rule peer selects."""
         if peer.ip_block is not None:
             return 0
         if peer.namespace_selector is None:
             ns_bits = self.ns_members.get(policy_namespace, 0)
         else:
-            ns_bits = self.namespaces_bits(self.ns_index.select(peer.namespace_selector))
+            ns_bits = self.in_namespaces(self.ns_index.select(peer.namespace_selector))
         if peer.pod_selector is None:
             return ns_bits
         return ns_bits & self.pods.select(peer.pod_selector)
 
-    def rule_peers(
-        self, rule: PolicyRule, policy_namespace: str, space: IPRangeSet
-    ) -> tuple[int, IPRangeSet]:
-        """(workload bits, external addresses) a rule's ``from``/``to`` covers."""
-        if rule.peers is None:
-            return self.all, space
-        bits = 0
-        ips = IPRangeSet.empty()
-        for peer in rule.peers:
-            if peer.ip_block is not None:
-                ips = ips | (peer.ip_block & space)
-            else:
-                bits |= self.peer_bits(peer, policy_namespace)
-        return bits, ips
+    def pods_bits(self, pods: PodsSelector) -> int:
+        bits = self.in_namespaces(self.ns_index.select(pods.namespace_selector))
+        if pods.pod_selector is not None:
+            bits &= self.pods.select(pods.pod_selector)
+        return bits
+
+    def by_port_profile(self, bits: int) -> Iterable[tuple[int, Workload]]:
+        """Split ``bits`` into groups whose workloads resolve named ports alike, with a representative."""
+        for profile_bits in self.port_profiles.values():
+            part = bits & profile_bits
+            if part:
+                yield part, self.workloads[members(part)[0]]
+
+
+@dataclass
+class Prepared:
+    """The effects governing every workload, per direction: what pairs are then resolved against."""
+
+    cluster: Cluster
+    workloads: tuple[Workload, ...]  # the cluster's, then the ingress controller (if any)
+    real: int  # how many of ``workloads`` are the cluster's
+    space: IPRangeSet
+    selection: Selection
+    ingress: list[Direction]
+    egress: list[Direction]
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def controller(self) -> int | None:
+        return self.real if len(self.workloads) > self.real else None
+
+
+def prepare(cluster: Cluster, options: MapOptions | None = None) -> Prepared:
+    options = options or MapOptions()
+    workloads = cluster.workloads
+    namespaces = cluster.namespaces
+    if cluster.ingresses:
+        ns = options.ingress_controller_namespace
+        workloads = (*workloads, Workload(ns, "ingress-controller", "Pod"))
+        if all(n.name != ns for n in namespaces):
+            namespaces = (*namespaces, Namespace(ns, declared=False))
+    sel = Selection(workloads, namespaces)
+    n = len(workloads)
+    prep = Prepared(
+        cluster=cluster,
+        workloads=workloads,
+        real=len(cluster.workloads),
+        space=external_space(cluster, options.ip_family),
+        selection=sel,
+        ingress=[Direction() for _ in range(n)],
+        egress=[Direction() for _ in range(n)],
+    )
+    for policy in cluster.policies:
+        targets = sel.policy_targets(policy)
+        if targets:
+            if policy.affects_ingress:
+                _add_np(prep, policy, targets, ingress=True)
+            if policy.affects_egress:
+                _add_np(prep, policy, targets, ingress=False)
+    _add_admin(prep, cluster.admin_policies)
+    for d in prep.ingress + prep.egress:
+        d.merged = _merge_equal(d.network_policy)
+    return prep
+
+
+def _np_source(policy: NetworkPolicy, direction: str, index: int) -> str:
+    return f"NetworkPolicy {policy.full_name} ({direction} rule #{index + 1})"
+
+
+def _add_np(prep: Prepared, policy: NetworkPolicy, targets: int, *, ingress: bool) -> None:
+    sel = prep.selection
+    target_list = members(targets)
+    directions = prep.ingress if ingress else prep.egress
+    for i in target_list:
+        directions[i].isolated_by.append(f"NetworkPolicy {policy.full_name}")
+    rules = policy.ingress if ingress else policy.egress
+    for r, rule in enumerate(rules):
+        bits, ips = _np_rule_peers(sel, rule, policy.namespace, prep.space)
+        if not bits and not ips:
+            continue
+        source = _np_source(policy, "ingress" if ingress else "egress", r)
+        if not rule.has_named_ports:
+            effect = Effect(Layer.NETWORK_POLICY, Action.ALLOW, bits, ips, rule.connections(None), source)
+            for i in target_list:
+                directions[i].network_policy.append(effect)
+        elif ingress:  # named ports resolve against the destination: the selected workload itself
+            for i in target_list:
+                conn = rule.connections(sel.workloads[i])
+                if conn:
+                    directions[i].network_policy.append(
+                        Effect(Layer.NETWORK_POLICY, Action.ALLOW, bits, ips, conn, source)
+                    )
+        else:  # ... against each destination; an address has no named ports
+            effects = _split_named(Layer.NETWORK_POLICY, Action.ALLOW, sel, bits, ips, rule, source)
+            for i in target_list:
+                directions[i].network_policy.extend(effects)
+
+
+def _split_named(
+    layer: Layer,
+    action: Action,
+    sel: Selection,
+    bits: int,
+    ips: IPRangeSet,
+    rule: PolicyRule | AdminRule,
+    source: str,
+    domains: frozenset[str] = frozenset(),
+) -> list[Effect]:
+    effects = []
+    conn = rule.connections(None)
+    if (ips or domains) and conn:
+        effects.append(Effect(layer, action, 0, ips, conn, source, domains))
+    for part, rep in sel.by_port_profile(bits):
+        conn = rule.connections(rep)
+        if conn:
+            effects.append(Effect(layer, action, part, IPRangeSet.empty(), conn, source))
+    return effects
+
+
+def _np_rule_peers(
+    sel: Selection, rule: PolicyRule, namespace: str, space: IPRangeSet
+) -> tuple[int, IPRangeSet]:
+    """(workload bits, external addresses) a rule's ``from``/``to`` covers."""
+    if rule.peers is None:
+        return sel.all, space
+    bits = 0
+    ips = IPRangeSet.empty()
+    for peer in rule.peers:
+        if peer.ip_block is not None:
+            ips = ips | (peer.ip_block & space)
+        else:
+            bits |= sel.peer_bits(peer, namespace)
+    return bits, ips
+
+
+def _admin_peers(
+    sel: Selection, peers: Iterable[AdminPeer], space: IPRangeSet
+) -> tuple[int, IPRangeSet, frozenset[str]]:
+    bits = 0
+    ips = IPRangeSet.empty()
+    domains: set[str] = set()
+    for peer in peers:
+        if peer.pods is not None:
+            bits |= sel.pods_bits(peer.pods)
+        elif peer.networks is not None:
+            ips = ips | (peer.networks & space)
+        domains.update(peer.domains)  # nodes: unknown addresses, match nothing
+    return bits, ips, frozenset(domains)
+
+
+def _add_admin(prep: Prepared, policies: tuple[AdminPolicy, ...]) -> None:
+    sel = prep.selection
+    subjects = {p.label: sel.pods_bits(p.subject) for p in policies}
+    _warn_priority_ties(prep, policies, subjects)
+    # cluster.admin_policies is sorted by tier, priority, kind, name: effects get appended in order
+    for policy in policies:
+        targets = members(subjects[policy.label])
+        if not targets:
+            continue
+        layer = Layer.ADMIN if policy.tier is Tier.ADMIN else Layer.BASELINE
+        prio = f", priority {policy.priority}" if policy.kind != "BaselineAdminNetworkPolicy" else ""
+        for ingress, rules in ((True, policy.ingress), (False, policy.egress)):
+            directions = prep.ingress if ingress else prep.egress
+            for rule in rules:
+                bits, ips, domains = _admin_peers(sel, rule.peers, prep.space)
+                if not bits and not ips and not domains:
+                    continue
+                source = f"{policy.label} (rule {rule.name!r}{prio})"
+                if not rule.has_named_ports:
+                    effects = [Effect(layer, rule.action, bits, ips, rule.connections(None), source, domains)]
+                elif not ingress:
+                    effects = _split_named(layer, rule.action, sel, bits, ips, rule, source, domains)
+                else:
+                    effects = []
+                for i in targets:
+                    d = directions[i]
+                    bucket = d.admin if layer is Layer.ADMIN else d.baseline
+                    if ingress and rule.has_named_ports:
+                        conn = rule.connections(sel.workloads[i])
+                        if conn:
+                            bucket.append(Effect(layer, rule.action, bits, ips, conn, source, domains))
+                    else:
+                        bucket.extend(effects)
+
+
+def _warn_priority_ties(prep: Prepared, policies: tuple[AdminPolicy, ...], subjects: dict[str, int]) -> None:
+    by_priority: dict[tuple[Tier, int], list[AdminPolicy]] = defaultdict(list)
+    for p in policies:
+        if p.kind != "BaselineAdminNetworkPolicy":
+            by_priority[(p.tier, p.priority)].append(p)
+    for (tier, priority), group in sorted(by_priority.items(), key=lambda kv: (kv[0][0].value, kv[0][1])):
+        for i, a in enumerate(group):
+            for b in group[i + 1 :]:
+                if subjects[a.label] & subjects[b.label]:
+                    prep.warnings.append(
+                        Diagnostic(
+                            b.origin,
+                            f"{a.label} and {b.label} have the same priority {priority} in the "
+                            f"{tier.value} tier and select the same pods: their order is undefined, "
+                            f"kubefence evaluates {a.label} first",
+                        )
+                    )
+
+
+def _merge_equal(effects: Iterable[Effect]) -> list[Effect]:
+    """One effect per distinct connection set: fewer effects to test per pair."""
+    by_conn: dict[ConnectionSet, Effect] = {}
+    for e in effects:
+        prev = by_conn.get(e.conn)
+        by_conn[e.conn] = (
+            e
+            if prev is None
+            else Effect(
+                e.layer, e.action, prev.bits | e.bits, prev.ips | e.ips, e.conn, prev.source, prev.domains
+            )
+        )
+    return list(by_conn.values())
+
+
+# -- pairs -----------------------------------------------------------------------------------------
+
+
+def bit_member(index: int) -> Callable[[Effect], bool]:
+    return lambda e: bool(e.bits >> index & 1)
+
+
+def atom_member(atom: IPRangeSet) -> Callable[[Effect], bool]:
+    return lambda e: atom <= e.ips
+
+
+def domain_member(domain: str, space: IPRangeSet) -> Callable[[Effect], bool]:
+    """A domain's address is unknown: only rules covering every address (or naming it) match it."""
+    return lambda e: domain in e.domains or (bool(e.ips) and space <= e.ips)
+
+
+def pair_connections(prep: Prepared, src: int, dst: int) -> ConnectionSet:
+    eg = decide(prep.egress[src], bit_member(dst))
+    if not eg:
+        return eg
+    return eg & decide(prep.ingress[dst], bit_member(src))
 
 
 def compute_connectivity(cluster: Cluster, options: MapOptions | None = None) -> ConnectivityMap:
     """The connectivity map of ``cluster``: every allowed (source, destination) pair and its ports."""
     options = options or MapOptions()
-    space = external_space(cluster, options.ip_family)
-    sel = Selection(cluster)
-    n = len(cluster.workloads)
-    ingress = [_Direction() for _ in range(n)]
-    egress = [_Direction() for _ in range(n)]
-    for policy in cluster.policies:
-        targets = sel.policy_targets(policy)
-        if not targets:
-            continue
-        if policy.affects_ingress:
-            _add_ingress(policy, targets, ingress, sel, space)
-        if policy.affects_egress:
-            _add_egress(policy, targets, egress, sel, space)
-    everything = Piece(sel.all, space, ConnectionSet.all())
-    for d in ingress + egress:
-        d.pieces = [everything] if not d.isolated else _merge_equal(d.pieces)
-
+    prep = prepare(cluster, options)
     results: dict[tuple[Peer, Peer], ConnectionSet] = {}
-    _pod_pairs(cluster.workloads, ingress, egress, results)
-    _ip_pairs(cluster.workloads, ingress, egress, results)
+    _pod_pairs(prep, results)
+    _ip_pairs(prep, results)
+    _domain_pairs(prep, results)
+    warnings = list(cluster.warnings) + prep.warnings
+    _ingress_pairs(prep, results, warnings)
     connections = [Connection(s, d, c) for (s, d), c in results.items() if c and s.name != d.name]
     if options.focus_workload:
         connections = [c for c in connections if _focused(c, options.focus_workload)]
+        known = any(_names_workload(_workload_peer(w), options.focus_workload) for w in cluster.workloads)
+        if not connections and not known:
+            warnings.append(
+                Diagnostic(Origin(), f"focus workload {options.focus_workload!r} is not in the input")
+            )
     connections.sort(key=lambda c: c.sort_key)
     peers = {c.src for c in connections} | {c.dst for c in connections}
-    return ConnectivityMap(tuple(connections), tuple(sorted(peers)), cluster.warnings)
+    return ConnectivityMap(tuple(connections), tuple(sorted(peers)), tuple(warnings))
 
 
-def _add_ingress(
-    policy: NetworkPolicy, targets: int, ingress: list[_Direction], sel: Selection, space: IPRangeSet
-) -> None:
-    target_list = members(targets)
-    for i in target_list:
-        ingress[i].isolated = True
-    for rule in policy.ingress:
-        bits, ips = sel.rule_peers(rule, policy.namespace, space)
-        if not bits and not ips:
-            continue
-        if not rule.has_named_ports:
-            conn = rule.connections(None)
-            for i in target_list:
-                ingress[i].pieces.append(Piece(bits, ips, conn))
-            continue
-        # named ports resolve against the destination: the selected workload itself
-        for i in target_list:
-            conn = rule.connections(sel.workloads[i])
-            if conn:
-                ingress[i].pieces.append(Piece(bits, ips, conn))
-
-
-def _add_egress(
-    policy: NetworkPolicy, targets: int, egress: list[_Direction], sel: Selection, space: IPRangeSet
-) -> None:
-    target_list = members(targets)
-    for i in target_list:
-        egress[i].isolated = True
-    for rule in policy.egress:
-        bits, ips = sel.rule_peers(rule, policy.namespace, space)
-        if not bits and not ips:
-            continue
-        pieces: list[Piece]
-        if not rule.has_named_ports:
-            pieces = [Piece(bits, ips, rule.connections(None))]
-        else:
-            # named ports resolve against each destination; an address has no named ports
-            pieces = [Piece(0, ips, rule.connections(None))] if ips else []
-            for profile_bits in sel.port_profiles.values():
-                part = bits & profile_bits
-                if part:
-                    pieces.append(
-                        Piece(part, IPRangeSet.empty(), rule.connections(sel.workloads[members(part)[0]]))
-                    )
-        pieces = [p for p in pieces if p.conn]
-        for i in target_list:
-            egress[i].pieces.extend(pieces)
-
-
-def _merge_equal(pieces: Iterable[Piece]) -> list[Piece]:
-    """One piece per distinct connection set: fewer pieces to test per pair."""
-    by_conn: dict[ConnectionSet, Piece] = {}
-    for p in pieces:
-        prev = by_conn.get(p.conn)
-        by_conn[p.conn] = p if prev is None else Piece(prev.bits | p.bits, prev.ips | p.ips, p.conn)
-    return list(by_conn.values())
-
-
-def _conn_for(pieces: list[Piece], index: int) -> ConnectionSet:
-    conns = [p.conn for p in pieces if p.bits >> index & 1]
-    if len(conns) == 1:
-        return conns[0]
-    return ConnectionSet.union_all(conns)
-
-
-def _pod_pairs(
-    workloads: tuple[Workload, ...],
-    ingress: list[_Direction],
-    egress: list[_Direction],
-    out: dict[tuple[Peer, Peer], ConnectionSet],
-) -> None:
-    n = len(workloads)
-    in_union = [_union_bits(d.pieces) for d in ingress]
-    eg_union = [_union_bits(d.pieces) for d in egress]
-    peers = [_workload_peer(w) for w in workloads]
+def _pod_pairs(prep: Prepared, out: dict[tuple[Peer, Peer], ConnectionSet]) -> None:
+    n = prep.real
+    everyone = prep.selection.all & ((1 << n) - 1)
+    in_cand = [prep.ingress[i].candidates(everyone) & everyone for i in range(n)]
+    eg_cand = [prep.egress[i].candidates(everyone) & everyone for i in range(n)]
+    peers = [_workload_peer(w) for w in prep.workloads[:n]]
     meet: dict[tuple[ConnectionSet, ConnectionSet], ConnectionSet] = {}
     # visit pairs from whichever side admits fewer candidates
-    by_dst = sum(b.bit_count() for b in in_union) <= sum(b.bit_count() for b in eg_union)
+    by_dst = sum(b.bit_count() for b in in_cand) <= sum(b.bit_count() for b in eg_cand)
     for a in range(n):
-        for b in members(in_union[a] if by_dst else eg_union[a]):
+        for b in members(in_cand[a] if by_dst else eg_cand[a]):
             src, dst = (b, a) if by_dst else (a, b)
-            if src == dst or not (eg_union[src] >> dst & 1 and in_union[dst] >> src & 1):
+            if src == dst or not (eg_cand[src] >> dst & 1 and in_cand[dst] >> src & 1):
                 continue
-            eg_conn = _conn_for(egress[src].pieces, dst)
-            in_conn = _conn_for(ingress[dst].pieces, src)
+            eg_conn = decide(prep.egress[src], bit_member(dst))
+            if not eg_conn:
+                continue
+            in_conn = decide(prep.ingress[dst], bit_member(src))
             conn = meet.get((eg_conn, in_conn))
             if conn is None:
                 conn = meet[(eg_conn, in_conn)] = eg_conn & in_conn
             if conn:
-                key = (peers[src], peers[dst])
-                prev = out.get(key)
-                out[key] = conn if prev is None else prev | conn
+                _add(out, (peers[src], peers[dst]), conn)
 
 
-def _ip_pairs(
-    workloads: tuple[Workload, ...],
-    ingress: list[_Direction],
-    egress: list[_Direction],
-    out: dict[tuple[Peer, Peer], ConnectionSet],
-) -> None:
+def address_allowance(prep: Prepared, d: Direction) -> list[tuple[IPRangeSet, ConnectionSet]]:
+    """External addresses and what ``d`` allows with them, joined per connection set."""
+    joined: dict[ConnectionSet, IPRangeSet] = {}
+    for atom in refine(prep.space, d.ip_sets()):
+        conn = decide(d, atom_member(atom))
+        if conn:
+            prev = joined.get(conn)
+            joined[conn] = atom if prev is None else prev | atom
+    return [(ips, conn) for conn, ips in joined.items()]
+
+
+def _ip_pairs(prep: Prepared, out: dict[tuple[Peer, Peer], ConnectionSet]) -> None:
     """External addresses only meet the workload side's policies: ingress for sources, egress for
     destinations."""
-    for i, w in enumerate(workloads):
-        peer = _workload_peer(w)
-        for ips, conn in _address_atoms(ingress[i].pieces):
-            _add(out, (_ip_peer(ips), peer), conn)
-        for ips, conn in _address_atoms(egress[i].pieces):
-            _add(out, (peer, _ip_peer(ips)), conn)
+    cache: dict[object, list[tuple[IPRangeSet, ConnectionSet]]] = {}
+    for i in range(prep.real):
+        peer = _workload_peer(prep.workloads[i])
+        for direction, is_ingress in ((prep.ingress[i], True), (prep.egress[i], False)):
+            key = _address_key(direction)
+            allowance = cache.get(key)
+            if allowance is None:
+                allowance = cache[key] = address_allowance(prep, direction)
+            for ips, conn in allowance:
+                pair = (_ip_peer(ips), peer) if is_ingress else (peer, _ip_peer(ips))
+                _add(out, pair, conn)
+
+
+def _address_key(d: Direction) -> object:
+    """What decides a direction's allowance for addresses: isolation and the effects naming addresses."""
+    return (
+        bool(d.isolated_by),
+        *(
+            tuple((e.action, e.ips, e.conn) for e in effects if e.ips)
+            for effects in (d.admin, d.merged, d.baseline)
+        ),
+    )
+
+
+def _domain_pairs(prep: Prepared, out: dict[tuple[Peer, Peer], ConnectionSet]) -> None:
+    for i in range(prep.real):
+        egress = prep.egress[i]
+        for domain in sorted(egress.domains()):
+            conn = decide(egress, domain_member(domain, prep.space))
+            if conn:
+                _add(
+                    out, (_workload_peer(prep.workloads[i]), Peer(f"{domain}[Domain]", PeerKind.DOMAIN)), conn
+                )
+
+
+def _ingress_pairs(
+    prep: Prepared, out: dict[tuple[Peer, Peer], ConnectionSet], warnings: list[Diagnostic]
+) -> None:
+    """Traffic from the ingress controller to the workloads behind Ingress and Route backends, as far
+    as the policies let the controller (a pod without labels in its own namespace) reach them."""
+    ctl = prep.controller
+    if ctl is None:
+        return
+    services = {(s.namespace, s.name): s for s in prep.cluster.services}
+    controller = Peer(INGRESS_CONTROLLER, PeerKind.INGRESS_CONTROLLER)
+    for obj in prep.cluster.ingresses:
+        for backend in obj.backends:
+            svc = services.get((obj.namespace, backend.service))
+            if svc is None:
+                warnings.append(
+                    Diagnostic(
+                        obj.origin,
+                        f"{obj.label} sends traffic to Service {backend.service!r}, "
+                        f"which is not in namespace {obj.namespace} of the input",
+                    )
+                )
+                continue
+            if svc.selector is None:
+                continue
+            ports = [
+                sp
+                for sp in svc.ports
+                if backend.port is None
+                or backend.port
+                in ((sp.target_port, sp.name) if backend.by_target_port else (sp.port, sp.name))
+            ]
+            if not ports:
+                warnings.append(
+                    Diagnostic(
+                        obj.origin, f"{obj.label}: Service {svc.full_name} has no port {backend.port!r}"
+                    )
+                )
+                continue
+            for i in range(prep.real):
+                w = prep.workloads[i]
+                if w.namespace != svc.namespace or not svc.selector.matches(w.label_map):
+                    continue
+                wanted = ConnectionSet.none()
+                for sp in ports:
+                    number = (
+                        sp.target_port
+                        if isinstance(sp.target_port, int)
+                        else w.named_port(sp.target_port, sp.protocol)
+                    )
+                    if number is not None:
+                        wanted = wanted | ConnectionSet.of(sp.protocol, PortSet.of(number))
+                conn = wanted & pair_connections(prep, ctl, i)
+                if conn:
+                    _add(out, (controller, _workload_peer(w)), conn)
+                elif wanted:
+                    warnings.append(
+                        Diagnostic(
+                            obj.origin,
+                            f"{obj.label}: policies block the ingress controller's traffic to "
+                            f"{w.peer_name} on {wanted}",
+                        )
+                    )
 
 
 def _add(out: dict[tuple[Peer, Peer], ConnectionSet], key: tuple[Peer, Peer], conn: ConnectionSet) -> None:
     prev = out.get(key)
     out[key] = conn if prev is None else prev | conn
-
-
-def _address_atoms(pieces: list[Piece]) -> list[tuple[IPRangeSet, ConnectionSet]]:
-    """Split the addresses of ``pieces`` into disjoint sets with one connection set each, then join
-    the sets that share a connection set."""
-    atoms: list[tuple[IPRangeSet, ConnectionSet]] = []
-    for p in pieces:
-        if not p.ips:
-            continue
-        rest = p.ips
-        refined: list[tuple[IPRangeSet, ConnectionSet]] = []
-        for ips, conn in atoms:
-            inter = ips & rest
-            if inter:
-                refined.append((inter, conn | p.conn))
-                outside = ips - rest
-                if outside:
-                    refined.append((outside, conn))
-                rest = rest - inter
-            else:
-                refined.append((ips, conn))
-        if rest:
-            refined.append((rest, p.conn))
-        atoms = refined
-    joined: dict[ConnectionSet, IPRangeSet] = {}
-    for ips, conn in atoms:
-        prev = joined.get(conn)
-        joined[conn] = ips if prev is None else prev | ips
-    return [(ips, conn) for conn, ips in joined.items()]
-
-
-def _union_bits(pieces: list[Piece]) -> int:
-    bits = 0
-    for p in pieces:
-        bits |= p.bits
-    return bits
 
 
 def _workload_peer(w: Workload) -> Peer:
@@ -327,6 +534,8 @@ def _focused(c: Connection, focus: str) -> bool:
 
 
 def _names_workload(peer: Peer, focus: str) -> bool:
+    if peer.kind is PeerKind.INGRESS_CONTROLLER:
+        return focus in (INGRESS_CONTROLLER, "ingress-controller")
     if peer.kind is not PeerKind.WORKLOAD:
         return False
     full = peer.name

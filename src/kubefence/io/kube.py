@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubefence.errors import Diagnostic, InputError, Origin
+from kubefence.io.admin import parse_admin_policy
 from kubefence.io.documents import Document
 from kubefence.io.fields import (
     as_list,
@@ -24,7 +25,10 @@ from kubefence.io.fields import (
     parse_selector,
     who,
 )
+from kubefence.io.ingress import parse_ingress, parse_route
+from kubefence.model.admin import AdminPolicy
 from kubefence.model.cluster import Cluster
+from kubefence.model.ingress import IngressObject
 from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.policies import NetworkPolicy, PolicyPeer, PolicyRule, PortMatch
 from kubefence.model.selectors import LabelSelector
@@ -51,6 +55,8 @@ class ClusterBuilder:
     workloads: list[Workload] = field(default_factory=list)
     policies: list[NetworkPolicy] = field(default_factory=list)
     services: list[Service] = field(default_factory=list)
+    admin_policies: list[AdminPolicy] = field(default_factory=list)
+    ingresses: list[IngressObject] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
     skipped: dict[str, tuple[int, Origin]] = field(default_factory=dict)
     extra_handlers: dict[str, Callable[[Document], None]] = field(default_factory=dict)
@@ -104,6 +110,10 @@ class ClusterBuilder:
             workloads=workloads,
             policies=tuple(sorted(self.policies, key=lambda p: (p.namespace, p.name))),
             services=tuple(sorted(self.services, key=lambda s: (s.namespace, s.name))),
+            admin_policies=tuple(
+                sorted(self.admin_policies, key=lambda p: (p.tier.value, p.priority, p.kind, p.name))
+            ),
+            ingresses=tuple(sorted(self.ingresses, key=lambda i: (i.namespace, i.kind, i.name))),
             warnings=tuple(self.warnings),
         )
 
@@ -363,7 +373,20 @@ def _add_network_policy(b: ClusterBuilder, doc: Document) -> None:
     )
 
 
+def _add_admin_policy(b: ClusterBuilder, doc: Document) -> None:
+    b.admin_policies.append(parse_admin_policy(doc, b.warnings))
+
+
+def _add_ingress(b: ClusterBuilder, doc: Document) -> None:
+    b.ingresses.append(parse_ingress(doc) if doc.kind == "Ingress" else parse_route(doc))
+
+
 _HANDLERS: dict[str, Callable[[ClusterBuilder, Document], None]] = {
+    "AdminNetworkPolicy": _add_admin_policy,
+    "BaselineAdminNetworkPolicy": _add_admin_policy,
+    "ClusterNetworkPolicy": _add_admin_policy,
+    "Ingress": _add_ingress,
+    "Route": _add_ingress,
     "Namespace": _add_namespace,
     "Pod": _add_pod,
     "CronJob": _add_template_workload,

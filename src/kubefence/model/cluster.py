@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kubefence.errors import Diagnostic
+from kubefence.model.admin import AdminPolicy
+from kubefence.model.ingress import IngressObject
 from kubefence.model.policies import NetworkPolicy
 from kubefence.model.workloads import Namespace, Service, Workload
 
@@ -15,6 +17,8 @@ class Cluster:
     workloads: tuple[Workload, ...] = ()
     policies: tuple[NetworkPolicy, ...] = ()
     services: tuple[Service, ...] = ()
+    admin_policies: tuple[AdminPolicy, ...] = ()
+    ingresses: tuple[IngressObject, ...] = ()
     warnings: tuple[Diagnostic, ...] = ()
 
     def namespace(self, name: str) -> Namespace | None:

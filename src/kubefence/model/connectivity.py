@@ -15,6 +15,7 @@ class PeerKind(Enum):
     WORKLOAD = "workload"
     IP = "ip"
     INGRESS_CONTROLLER = "ingress-controller"
+    DOMAIN = "domain"
 
 
 @dataclass(frozen=True, order=True)

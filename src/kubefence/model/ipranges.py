@@ -86,7 +86,13 @@ class IPRangeSet(IntervalSet):
         return bool(self & IPRangeSet.ipv6())
 
     def ranges(self) -> list[str]:
-        return [f"{_fmt(lo)}-{_fmt(hi)}" for lo, hi in self.intervals]
+        out = []
+        for lo, hi in self.intervals:
+            if lo < _V6_BASE <= hi:  # adjacent in the shared space, but two families to a reader
+                out.append(f"{_fmt(lo)}-{_fmt(_V6_BASE - 1)}")
+                lo = _V6_BASE
+            out.append(f"{_fmt(lo)}-{_fmt(hi)}")
+        return out
 
     def __str__(self) -> str:
         return ",".join(self.ranges())

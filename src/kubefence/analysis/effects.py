@@ -1,0 +1,170 @@
+"""Effects and their resolution across tiers: the precedence rules of network policy, as data.
+
+Each rule that applies to a workload in one direction becomes an :class:`Effect`: which peers it
+covers (workload bits, external addresses, domain names), which connections, with which action, and
+where it came from. One pure function, :func:`decide`, resolves a peer's effects: Admin tier rules
+in priority order (first match decides, Pass defers), then NetworkPolicy (allow-lists once isolated),
+then Baseline tier rules, then allow. Explanations are the effects that decided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+
+from kubefence.model.admin import Action
+from kubefence.model.ipranges import IPRangeSet
+from kubefence.model.ports import ConnectionSet
+
+
+class Layer(Enum):
+    ADMIN = "Admin tier"
+    NETWORK_POLICY = "NetworkPolicy"
+    BASELINE = "Baseline tier"
+    DEFAULT = "default"
+
+
+@dataclass(frozen=True)
+class Effect:
+    layer: Layer
+    action: Action
+    bits: int  # workloads covered (indices)
+    ips: IPRangeSet  # external addresses covered
+    conn: ConnectionSet
+    source: str  # the policy and rule, in words
+    domains: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Part of the connection space and what decided it."""
+
+    conn: ConnectionSet
+    layer: Layer
+    allowed: bool
+    source: str
+
+
+@dataclass
+class Direction:
+    """Everything that governs one workload in one direction (its ingress, or its egress)."""
+
+    admin: list[Effect] = field(default_factory=list)
+    isolated_by: list[str] = field(default_factory=list)  # NetworkPolicies selecting it
+    network_policy: list[Effect] = field(default_factory=list)
+    baseline: list[Effect] = field(default_factory=list)
+    merged: list[Effect] = field(default_factory=list)  # network_policy effects merged by connection set
+
+    @property
+    def only_network_policy(self) -> bool:
+        return not self.admin and not self.baseline
+
+    def candidates(self, everyone: int) -> int:
+        """Workloads this direction may allow something with (a superset)."""
+        if not self.isolated_by:
+            return everyone
+        bits = 0
+        for e in self.merged:
+            bits |= e.bits
+        for e in self.admin:
+            if e.action is Action.ALLOW:
+                bits |= e.bits
+        return bits
+
+    def ip_sets(self) -> list[IPRangeSet]:
+        return [e.ips for e in (*self.admin, *self.network_policy, *self.baseline) if e.ips]
+
+    def domains(self) -> set[str]:
+        return {d for e in (*self.admin, *self.baseline) for d in e.domains}
+
+
+Member = Callable[[Effect], bool]
+
+
+def decide(d: Direction, member: Member, trace: list[Decision] | None = None) -> ConnectionSet:
+    """The connections ``d`` allows with the peer that ``member`` recognises in effects.
+
+    With ``trace``, append the decisions (allowed and denied parts) in evaluation order.
+    """
+    if trace is None and d.only_network_policy:
+        if not d.isolated_by:
+            return ConnectionSet.all()
+        return ConnectionSet.union_all(e.conn for e in d.merged if member(e))
+    allowed = ConnectionSet.none()
+    undecided = ConnectionSet.all()
+    passed = ConnectionSet.none()
+    for e in d.admin:
+        if not member(e):
+            continue
+        part = e.conn & undecided
+        if not part:
+            continue
+        undecided = undecided - part
+        if e.action is Action.ALLOW:
+            allowed = allowed | part
+        elif e.action is Action.PASS:
+            passed = passed | part
+        if trace is not None:
+            trace.append(Decision(part, Layer.ADMIN, e.action is Action.ALLOW, _verb(e) + e.source))
+    rest = undecided | passed
+    if not rest:
+        return allowed
+    if d.isolated_by:
+        granted = ConnectionSet.none()
+        for e in d.network_policy:
+            if member(e):
+                part = (e.conn & rest) - granted
+                if part:
+                    granted = granted | part
+                    if trace is not None:
+                        trace.append(Decision(part, Layer.NETWORK_POLICY, True, "allowed by " + e.source))
+        denied = rest - granted
+        if denied and trace is not None:
+            names = ", ".join(d.isolated_by)
+            trace.append(
+                Decision(
+                    denied, Layer.NETWORK_POLICY, False, f"denied: isolated by {names} and no rule allows it"
+                )
+            )
+        return allowed | granted
+    for e in d.baseline:
+        if not member(e):
+            continue
+        part = e.conn & rest
+        if not part:
+            continue
+        rest = rest - part
+        if e.action is not Action.DENY:  # Allow, or Pass on to the default
+            allowed = allowed | part
+        if trace is not None:
+            trace.append(Decision(part, Layer.BASELINE, e.action is not Action.DENY, _verb(e) + e.source))
+    if rest:
+        allowed = allowed | rest
+        if trace is not None:
+            trace.append(
+                Decision(rest, Layer.DEFAULT, True, "allowed by default: no policy isolates this direction")
+            )
+    return allowed
+
+
+def _verb(e: Effect) -> str:
+    return {Action.ALLOW: "allowed by ", Action.DENY: "denied by ", Action.PASS: "passed on by "}[e.action]
+
+
+def refine(space: IPRangeSet, sets: list[IPRangeSet]) -> list[IPRangeSet]:
+    """Split ``space`` into parts that each lie inside or outside every one of ``sets``."""
+    atoms = [space]
+    for s in dict.fromkeys(sets):  # distinct, in order
+        nxt = []
+        for a in atoms:
+            inside = a & s
+            if inside:
+                nxt.append(inside)
+                outside = a - s
+                if outside:
+                    nxt.append(outside)
+            else:
+                nxt.append(a)
+        atoms = nxt
+    return atoms

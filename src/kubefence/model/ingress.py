@@ -1,0 +1,33 @@
+"""Ingress (networking.k8s.io/v1) and OpenShift Route objects: traffic entering from outside."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kubefence.errors import Origin
+
+
+@dataclass(frozen=True, order=True)
+class Backend:
+    """A Service an ingress object sends traffic to, on one of its ports (None: all of them).
+
+    For an Ingress, ``port`` names or numbers a *Service* port; for a Route (``by_target_port``) it
+    is the target port on the pods.
+    """
+
+    service: str
+    port: int | str | None = None
+    by_target_port: bool = False
+
+
+@dataclass(frozen=True)
+class IngressObject:
+    kind: str  # "Ingress" or "Route"
+    namespace: str
+    name: str
+    backends: tuple[Backend, ...] = ()
+    origin: Origin = field(default=Origin(), compare=False)
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}"
