@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from kubefence.analysis.engine import MapOptions, compute_connectivity
-from kubefence.errors import Origin
+from kubefence.analysis.explain import Explanation, explain, explain_all
+from kubefence.errors import Origin, UsageError
 from kubefence.io.documents import Document, load_documents
 from kubefence.io.kube import build_cluster
 from kubefence.model.cluster import Cluster
@@ -37,3 +38,26 @@ def map_connectivity(
     """
     cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
     return compute_connectivity(cluster, options)
+
+
+def explain_connectivity(
+    inputs: Inputs | Cluster,
+    src: str | None = None,
+    dst: str | None = None,
+    *,
+    port: int | None = None,
+    protocol: str | None = None,
+    options: MapOptions | None = None,
+    stdin_text: str | None = None,
+) -> Explanation:
+    """Why traffic from ``src`` to ``dst`` is allowed or denied: per direction, the tier, policy and
+    rule that decided each part. Without ``src`` and ``dst``, every pair of workloads.
+
+    >>> explain_connectivity(["examples/shop"], "shop-frontend/web", "shop-data/redis")  # doctest: +SKIP
+    """
+    cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
+    if src is None and dst is None:
+        return explain_all(cluster, options)
+    if src is None or dst is None:
+        raise UsageError("give both a source and a destination, or neither")
+    return explain(cluster, src, dst, port=port, protocol=protocol, options=options)

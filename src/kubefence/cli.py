@@ -16,8 +16,8 @@ from typing import Any, TextIO, TypeVar
 import click
 
 from kubefence import __version__
-from kubefence.analysis.engine import MapOptions
-from kubefence.api import map_connectivity
+from kubefence.analysis.engine import DEFAULT_INGRESS_CONTROLLER_NAMESPACE, MapOptions
+from kubefence.api import explain_connectivity, map_connectivity
 from kubefence.errors import Diagnostic, KubefenceError
 from kubefence.report import FORMATS, render_chunks
 
@@ -106,6 +106,32 @@ def cli() -> None:
     """
 
 
+def analysis_options(fn: F) -> F:
+    """Options shared by the commands that evaluate policies."""
+    fn = click.option(
+        "--ingress-controller-namespace",
+        metavar="NS",
+        default=DEFAULT_INGRESS_CONTROLLER_NAMESPACE,
+        show_default=True,
+        help="Namespace the ingress controller runs in (it is modelled as a pod without labels there).",
+    )(fn)
+    return click.option(
+        "--ip-family",
+        type=click.Choice(["auto", "ipv4", "ipv6", "dual"]),
+        default="auto",
+        show_default=True,
+        help="Address space of external peers; auto is IPv4, plus IPv6 when a policy names an IPv6 block.",
+    )(fn)
+
+
+def _map_options(ip_family: str, ingress_controller_namespace: str, focus: str | None = None) -> MapOptions:
+    return MapOptions(
+        ip_family=ip_family,  # type: ignore[arg-type]  # click.Choice guarantees the literal
+        focus_workload=focus,
+        ingress_controller_namespace=ingress_controller_namespace,
+    )
+
+
 @cli.command("map", epilog=EXIT_CODES_HELP)
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @output_options()
@@ -113,33 +139,78 @@ def cli() -> None:
     "--focus-workload", metavar="NAME", help="Only connections from or to this workload (ns/name or name)."
 )
 @click.option(
-    "--ip-family",
-    type=click.Choice(["auto", "ipv4", "ipv6", "dual"]),
-    default="auto",
-    show_default=True,
-    help="Address space of external peers; auto is IPv4, plus IPv6 when a policy names an IPv6 block.",
+    "--explain", is_flag=True, help="Explain every pair of workloads: which tier, policy and rule decided."
 )
+@analysis_options
 def map_cmd(
     paths: tuple[str, ...],
     fmt: str,
     out_file: str | None,
     quiet: bool,
     focus_workload: str | None,
+    explain: bool,
     ip_family: str,
+    ingress_controller_namespace: str,
 ) -> None:
     """Which workloads and external addresses may talk to which, and on which ports.
 
     Reads workloads (Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, ...),
-    Namespaces and NetworkPolicies, and prints one line per allowed pair:
+    Namespaces, NetworkPolicies, AdminNetworkPolicies, BaselineAdminNetworkPolicies,
+    ClusterNetworkPolicies, Services, Ingresses and Routes, and prints one line per allowed pair:
 
     \b
       frontend/web[Deployment] => backend/api[Deployment] : TCP 8080
       0.0.0.0-255.255.255.255[External] => frontend/web[Deployment] : All Connections
+      {ingress-controller} => frontend/web[Deployment] : TCP 8080
     """
-    options = MapOptions(ip_family=ip_family, focus_workload=focus_workload)  # type: ignore[arg-type]
+    options = _map_options(ip_family, ingress_controller_namespace, focus_workload)
+    if explain:
+        expl = explain_connectivity(list(paths), options=options)
+        show_warnings(expl.warnings, quiet)
+        emit(expl, fmt, out_file)
+        return
     cmap = map_connectivity(list(paths), options=options)
     show_warnings(cmap.warnings, quiet)
     emit(cmap, fmt, out_file)
+
+
+@cli.command("explain", epilog=EXIT_CODES_HELP)
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option(
+    "--src", required=True, metavar="PEER", help="Source: ns/name, ns/name[Kind], an IP address or CIDR."
+)
+@click.option("--dst", required=True, metavar="PEER", help="Destination, in the same forms.")
+@click.option("--port", type=click.IntRange(1, 65535), help="Only this destination port.")
+@click.option(
+    "--protocol", type=click.Choice(["TCP", "UDP", "SCTP"], case_sensitive=False), help="Only this protocol."
+)
+@output_options()
+@analysis_options
+def explain_cmd(
+    paths: tuple[str, ...],
+    src: str,
+    dst: str,
+    port: int | None,
+    protocol: str | None,
+    fmt: str,
+    out_file: str | None,
+    quiet: bool,
+    ip_family: str,
+    ingress_controller_namespace: str,
+) -> None:
+    """Why a connection is allowed or denied.
+
+    For each direction (the source's egress, the destination's ingress) tells which tier
+    (Admin, NetworkPolicy, Baseline, default), which policy and which rule decided, for which
+    ports. A denied connection names what denied it, or that nothing allowed it under isolation.
+
+    \b
+      kubefence explain examples/shop --src shop-frontend/web --dst shop-data/redis --port 6379
+    """
+    options = _map_options(ip_family, ingress_controller_namespace)
+    expl = explain_connectivity(list(paths), src, dst, port=port, protocol=protocol, options=options)
+    show_warnings(expl.warnings, quiet)
+    emit(expl, fmt, out_file)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TextIO
 
+from kubefence.report import explain_view as _explain_view  # noqa: F401 - registers its view
 from kubefence.report.formats import RENDERERS
 from kubefence.report.view import View, view_of
 

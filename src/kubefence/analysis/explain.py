@@ -1,0 +1,159 @@
+"""Why a connection is allowed or denied: the decisions of every tier, per direction, in words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kubefence.analysis.effects import Decision, Direction, decide
+from kubefence.analysis.engine import (
+    MapOptions,
+    Prepared,
+    atom_member,
+    bit_member,
+    prepare,
+)
+from kubefence.errors import Diagnostic, UsageError
+from kubefence.model.cluster import Cluster
+from kubefence.model.connectivity import INGRESS_CONTROLLER
+from kubefence.model.ipranges import IPRangeSet
+from kubefence.model.ports import PROTOCOLS, ConnectionSet, PortSet
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A workload (by index in the prepared cluster) or external addresses."""
+
+    name: str
+    index: int | None = None
+    ips: IPRangeSet | None = None
+
+
+@dataclass(frozen=True)
+class DirectionExplanation:
+    direction: str  # "egress" or "ingress"
+    subject: str  # the workload whose policies decide
+    allowed: ConnectionSet
+    decisions: tuple[Decision, ...]
+
+
+@dataclass(frozen=True)
+class PairExplanation:
+    src: str
+    dst: str
+    query: ConnectionSet
+    allowed: ConnectionSet
+    directions: tuple[DirectionExplanation, ...]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    pairs: tuple[PairExplanation, ...]
+    warnings: tuple[Diagnostic, ...] = field(default=())
+
+
+def query_connections(port: int | None = None, protocol: str | None = None) -> ConnectionSet:
+    """The connections a user asks about: a protocol, a port (TCP unless said), both, or everything."""
+    if protocol is not None:
+        protocol = protocol.upper()
+        if protocol not in PROTOCOLS:
+            raise UsageError(f"unknown protocol {protocol!r}: use one of {', '.join(PROTOCOLS)}")
+    if port is None:
+        return ConnectionSet.all() if protocol is None else ConnectionSet.of(protocol)
+    if not 1 <= port <= 65535:
+        raise UsageError(f"port {port} is out of range: ports are 1 to 65535")
+    return ConnectionSet.of(protocol or "TCP", PortSet.of(port))
+
+
+def resolve_endpoint(prep: Prepared, text: str) -> list[Endpoint]:
+    """Workloads named ``ns/name``, ``ns/name[Kind]`` or ``name``; an IP address or CIDR; or the
+    ingress controller."""
+    text = text.strip()
+    if text in (INGRESS_CONTROLLER, "ingress-controller") and prep.controller is not None:
+        return [Endpoint(INGRESS_CONTROLLER, prep.controller)]
+    found = []
+    for i in range(prep.real):
+        w = prep.workloads[i]
+        short = f"{w.namespace}/{w.name}"
+        if text in (w.peer_name, short) or ("/" not in text and text == w.name):
+            found.append(Endpoint(w.peer_name, i))
+    if found:
+        return found
+    try:
+        ips = IPRangeSet.from_cidr(text if "/" in text else f"{text}/{128 if ':' in text else 32}")
+    except ValueError:
+        names = sorted({prep.workloads[i].peer_name for i in range(prep.real)})
+        hint = f"; workloads are: {', '.join(names[:8])}{' ...' if len(names) > 8 else ''}" if names else ""
+        raise UsageError(f"{text!r} is neither a workload of the input nor an IP address{hint}") from None
+    return [Endpoint(f"{ips}[External]", ips=ips & prep.space or ips)]
+
+
+def _explain_direction(
+    prep: Prepared, d: Direction, direction: str, subject: str, peer: Endpoint, query: ConnectionSet
+) -> DirectionExplanation:
+    trace: list[Decision] = []
+    member = bit_member(peer.index) if peer.index is not None else atom_member(peer.ips or IPRangeSet.empty())
+    allowed = decide(d, member, trace) & query
+    decisions = tuple(
+        Decision(dec.conn & query, dec.layer, dec.allowed, dec.source) for dec in trace if dec.conn & query
+    )
+    return DirectionExplanation(direction, subject, allowed, decisions)
+
+
+def explain_pair(prep: Prepared, src: Endpoint, dst: Endpoint, query: ConnectionSet) -> PairExplanation:
+    directions = []
+    allowed = query
+    if src.index is not None:
+        eg = _explain_direction(prep, prep.egress[src.index], "egress", src.name, dst, query)
+        directions.append(eg)
+        allowed = allowed & eg.allowed
+    if dst.index is not None:
+        ing = _explain_direction(prep, prep.ingress[dst.index], "ingress", dst.name, src, query)
+        directions.append(ing)
+        allowed = allowed & ing.allowed
+    return PairExplanation(src.name, dst.name, query, allowed, tuple(directions))
+
+
+def explain(
+    cluster: Cluster,
+    src: str,
+    dst: str,
+    *,
+    port: int | None = None,
+    protocol: str | None = None,
+    options: MapOptions | None = None,
+) -> Explanation:
+    """Explain what is allowed from ``src`` to ``dst`` (optionally on one port/protocol) and why."""
+    prep = prepare(cluster, options)
+    query = query_connections(port, protocol)
+    sources = resolve_endpoint(prep, src)
+    destinations = resolve_endpoint(prep, dst)
+    if all(e.index is None for e in sources + destinations):
+        raise UsageError(
+            "explain needs a workload on at least one side: no policy governs address to address"
+        )
+    pairs = [explain_pair(prep, s, d, query) for s in sources for d in destinations if s != d]
+    if not pairs:
+        raise UsageError(f"{src!r} and {dst!r} are the same workload: nothing to explain")
+    return Explanation(tuple(pairs), tuple(cluster.warnings) + tuple(prep.warnings))
+
+
+def explain_all(cluster: Cluster, options: MapOptions | None = None) -> Explanation:
+    """Explain every ordered pair of distinct workloads (``map --explain``)."""
+    prep = prepare(cluster, options)
+    query = ConnectionSet.all()
+    endpoints = [Endpoint(prep.workloads[i].peer_name, i) for i in range(prep.real)]
+    pairs = [explain_pair(prep, s, d, query) for s in endpoints for d in endpoints if s.name != d.name]
+    pairs.sort(key=lambda p: (p.src, p.dst))
+    return Explanation(tuple(pairs), tuple(cluster.warnings) + tuple(prep.warnings))
+
+
+def describe(conn: ConnectionSet) -> str:
+    """Connections in words: ``all connections``, ``TCP 8080`` or ``all connections except TCP 8080``."""
+    if conn.is_all():
+        return "all connections"
+    if not conn:
+        return "no connections"
+    rest = ~conn
+    if len(str(rest)) < len(str(conn)):
+        return f"all connections except {rest}"
+    return str(conn)
