@@ -1,7 +1,9 @@
 """kubefence: discover, generate, govern and analyze Kubernetes network policies."""
 
+from kubefence import report
 from kubefence.analysis.engine import MapOptions
-from kubefence.api import load_cluster, map_connectivity
+from kubefence.analysis.explain import Explanation
+from kubefence.api import explain_connectivity, load_cluster, map_connectivity
 from kubefence.errors import Diagnostic, InputError, KubefenceError, Origin
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import Connection, ConnectivityMap, Peer, PeerKind
@@ -15,6 +17,7 @@ __all__ = [
     "ConnectionSet",
     "ConnectivityMap",
     "Diagnostic",
+    "Explanation",
     "IPRangeSet",
     "InputError",
     "KubefenceError",
@@ -24,7 +27,9 @@ __all__ = [
     "Peer",
     "PeerKind",
     "PortSet",
+    "explain_connectivity",
     "load_cluster",
     "map_connectivity",
+    "report",
 ]
 __version__ = "0.1.0"

@@ -462,6 +462,7 @@ def _ingress_pairs(
         return
     services = {(s.namespace, s.name): s for s in prep.cluster.services}
     controller = Peer(INGRESS_CONTROLLER, PeerKind.INGRESS_CONTROLLER)
+    ctl_ns = prep.workloads[ctl].namespace
     for obj in prep.cluster.ingresses:
         for backend in obj.backends:
             svc = services.get((obj.namespace, backend.service))
@@ -511,7 +512,8 @@ def _ingress_pairs(
                         Diagnostic(
                             obj.origin,
                             f"{obj.label}: policies block the ingress controller's traffic to "
-                            f"{w.peer_name} on {wanted}",
+                            f"{w.peer_name} on {wanted} (the controller is a pod without labels in "
+                            f"namespace {ctl_ns}; see --ingress-controller-namespace)",
                         )
                     )
 

@@ -1,0 +1,23 @@
+"""The bundled example maps to the connectivity worked out by hand in examples/shop.expected.txt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import kubefence
+from kubefence.report import render
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_shop_example_matches_its_hand_computed_map() -> None:
+    options = kubefence.MapOptions(ingress_controller_namespace="ingress-nginx")
+    cmap = kubefence.map_connectivity([ROOT / "examples" / "shop"], options=options)
+    expected = (ROOT / "examples" / "shop.expected.txt").read_text(encoding="utf-8")
+    assert render(cmap, "txt").splitlines() == sorted(line for line in expected.splitlines() if line)
+
+
+def test_shop_example_default_controller_namespace_is_blocked_with_a_hint() -> None:
+    cmap = kubefence.map_connectivity([ROOT / "examples" / "shop"])
+    assert not [c for c in cmap.connections if c.src.name == "{ingress-controller}"]
+    assert any("--ingress-controller-namespace" in w.message for w in cmap.warnings)
