@@ -6,11 +6,16 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from kubefence.analysis.diff import ConnectivityDiff, diff_maps
+from kubefence.analysis.discover import DiscoverOptions, discover_documents
+from kubefence.analysis.discover_model import DiscoveryResult
 from kubefence.analysis.engine import MapOptions, compute_connectivity
 from kubefence.analysis.explain import Explanation, explain, explain_all
 from kubefence.errors import Origin, UsageError
 from kubefence.io.documents import Document, load_documents
+from kubefence.io.gitsource import GitTreeReader, TreeReader, load_revision
 from kubefence.io.kube import build_cluster
+from kubefence.io.render import ToolRunner, load_inputs
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import ConnectivityMap
 
@@ -61,3 +66,51 @@ def explain_connectivity(
     if src is None or dst is None:
         raise UsageError("give both a source and a destination, or neither")
     return explain(cluster, src, dst, port=port, protocol=protocol, options=options)
+
+
+def discover_connections(
+    inputs: Inputs,
+    *,
+    options: DiscoverOptions | None = None,
+    stdin_text: str | None = None,
+    runner: ToolRunner | None = None,
+) -> DiscoveryResult:
+    """The connections an application needs, found in its manifests, each with its evidence.
+
+    ``inputs`` are paths (files, directories, Helm charts, Kustomize directories, ``-`` for stdin)
+    or parsed objects (dicts). ``runner`` runs ``helm``/``kustomize`` (the real programs by default).
+
+    >>> result = discover_connections(["examples/shop"])      # doctest: +SKIP
+    >>> print(result.connections[0])                           # doctest: +SKIP
+    shop-backend/cart[Deployment] => shop-data/redis[StatefulSet] : TCP 6379
+    """
+    items = list(inputs)
+    if items and all(isinstance(i, dict) for i in items):
+        docs = [Document(obj, Origin("<objects>", n + 1)) for n, obj in enumerate(items)]  # type: ignore[arg-type]
+    else:
+        paths = [i for i in items if isinstance(i, str | Path)]
+        docs = load_inputs(paths, runner=runner, stdin_text=stdin_text)
+    return discover_documents(docs, options)
+
+
+def diff_connectivity(
+    old: Inputs | Cluster, new: Inputs | Cluster, *, options: MapOptions | None = None
+) -> ConnectivityDiff:
+    """How connectivity changes from ``old`` to ``new`` (paths, parsed objects or clusters)."""
+    return diff_maps(map_connectivity(old, options=options), map_connectivity(new, options=options))
+
+
+def diff_revisions(
+    base: str,
+    head: str,
+    paths: Sequence[str] = (),
+    *,
+    repo: str | Path = ".",
+    reader: TreeReader | None = None,
+    options: MapOptions | None = None,
+) -> ConnectivityDiff:
+    """The connectivity diff between two git revisions of ``repo`` (read from git, no checkout)."""
+    reader = reader or GitTreeReader(repo)
+    old = build_cluster(load_revision(reader, base, paths))
+    new = build_cluster(load_revision(reader, head, paths))
+    return diff_connectivity(old, new, options=options)

@@ -16,9 +16,23 @@ from typing import Any, TextIO, TypeVar
 import click
 
 from kubefence import __version__
+from kubefence.analysis.diff import ChangeType
+from kubefence.analysis.discover import (
+    DEFAULT_DNS_NAMESPACE,
+    DEFAULT_DNS_PORT,
+    DEFAULT_DNS_SELECTOR,
+    DiscoverOptions,
+    parse_selector_text,
+)
 from kubefence.analysis.engine import DEFAULT_INGRESS_CONTROLLER_NAMESPACE, MapOptions
-from kubefence.api import explain_connectivity, map_connectivity
-from kubefence.errors import Diagnostic, KubefenceError
+from kubefence.api import (
+    diff_connectivity,
+    diff_revisions,
+    discover_connections,
+    explain_connectivity,
+    map_connectivity,
+)
+from kubefence.errors import Diagnostic, KubefenceError, UsageError
 from kubefence.report import FORMATS, render_chunks
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -174,6 +188,67 @@ def map_cmd(
     emit(cmap, fmt, out_file)
 
 
+@cli.command("discover", epilog=EXIT_CODES_HELP)
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@output_options()
+@click.option(
+    "--dns-namespace",
+    metavar="NS",
+    default=DEFAULT_DNS_NAMESPACE,
+    show_default=True,
+    help="Namespace of the cluster DNS server.",
+)
+@click.option(
+    "--dns-selector",
+    metavar="KEY=VALUE[,...]",
+    default=str(DEFAULT_DNS_SELECTOR),
+    show_default=True,
+    help="Labels of the cluster DNS server's pods.",
+)
+@click.option(
+    "--dns-port",
+    type=click.IntRange(1, 65535),
+    default=DEFAULT_DNS_PORT,
+    show_default=True,
+    help="DNS port, needed on UDP and TCP.",
+)
+@click.option("--no-dns", is_flag=True, help="Do not record the DNS connections.")
+def discover_cmd(
+    paths: tuple[str, ...],
+    fmt: str,
+    out_file: str | None,
+    quiet: bool,
+    dns_namespace: str,
+    dns_selector: str,
+    dns_port: int,
+    no_dns: bool,
+) -> None:
+    """Which connections the application needs, found in its own manifests, with the evidence.
+
+    Searches every container's env, envFrom, ConfigMap and Secret keys, ConfigMap volumes, command
+    and args (after $(VAR) expansion) for Service addresses (svc, svc.ns, svc.ns.svc.cluster.local,
+    URLs, connection strings, host lists, -flag=svc:port, REDIS_HOST with REDIS_PORT). Services of
+    type LoadBalancer or NodePort, and those behind an Ingress, Route, HTTPRoute or GRPCRoute, are
+    exposed; workloads that resolve names need DNS. PATH may also be a Helm chart (needs helm) or a
+    Kustomize directory (needs kustomize or kubectl). The JSON form (-o json) is the input of generate.
+
+    \b
+      frontend/web[Deployment] => backend/api[Deployment] : TCP 8080
+          frontend/web.yaml:31 Deployment frontend/web container web env API_URL: http://api.backend:8080
+      {ingress-controller} => frontend/web[Deployment] : TCP 8080
+    """
+    try:
+        selector = parse_selector_text(dns_selector)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--dns-selector") from None
+    options = DiscoverOptions(
+        dns=not no_dns, dns_namespace=dns_namespace, dns_selector=selector, dns_port=dns_port
+    )
+    result = discover_connections(list(paths), options=options)
+    show_warnings(result.warnings, quiet)
+    emit(result, fmt, out_file)
+
+
 @cli.command("explain", epilog=EXIT_CODES_HELP)
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option(
@@ -213,6 +288,67 @@ def explain_cmd(
     emit(expl, fmt, out_file)
 
 
+FAIL_ON = ("added", "removed", "changed", "any")
+
+
+@cli.command("diff", epilog=EXIT_CODES_HELP)
+@click.argument("paths", nargs=-1, metavar="OLD NEW | [PATH...]")
+@click.option(
+    "--git",
+    "git_repo",
+    is_flag=False,
+    flag_value=".",
+    default=None,
+    metavar="[REPO]",
+    help="Compare two revisions of a git repository (default: the current directory), read from git "
+    "without a checkout; PATHs then limit the files compared.",
+)
+@click.option("--base", metavar="REF", help="With --git: the old revision.")
+@click.option("--head", metavar="REF", help="With --git: the new revision.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    multiple=True,
+    help="Exit 1 when there are changes of this type (repeatable; any = every type).",
+)
+@output_options()
+@analysis_options
+def diff_cmd(
+    paths: tuple[str, ...],
+    git_repo: str | None,
+    base: str | None,
+    head: str | None,
+    fail_on: tuple[str, ...],
+    fmt: str,
+    out_file: str | None,
+    quiet: bool,
+    ip_family: str,
+    ingress_controller_namespace: str,
+) -> None:
+    """How connectivity changes between two versions: added, removed and changed pairs.
+
+    \b
+      kubefence diff old/ new/
+      kubefence diff --git --base origin/main --head HEAD deploy/
+    """
+    options = _map_options(ip_family, ingress_controller_namespace)
+    if git_repo is not None:
+        if not base or not head:
+            raise UsageError("--git needs --base REF and --head REF")
+        result = diff_revisions(base, head, list(paths), repo=git_repo, options=options)
+    else:
+        if base or head:
+            raise UsageError("--base and --head go with --git")
+        if len(paths) != 2:
+            raise UsageError("give two inputs, OLD and NEW (a file or directory each), or use --git")
+        result = diff_connectivity([paths[0]], [paths[1]], options=options)
+    show_warnings(result.warnings, quiet)
+    emit(result, fmt, out_file)
+    wanted = {t for t in ChangeType} if "any" in fail_on else {ChangeType(t) for t in fail_on}
+    if any(c.type in wanted for c in result.changes):
+        raise Findings()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code instead of exiting (tests call this directly)."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -235,4 +371,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(Exception):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the interpreter's flush at exit
         return EXIT_OK
+    except Exception as exc:  # a bug of ours: one line, the traceback only on request
+        if os.environ.get("KUBEFENCE_DEBUG"):
+            raise
+        click.echo(
+            f"kubefence: internal error: {type(exc).__name__}: {exc} "
+            "(set KUBEFENCE_DEBUG=1 for the traceback, and please report it)",
+            err=True,
+        )
+        return EXIT_ERROR
     return EXIT_OK

@@ -23,7 +23,7 @@ from kubefence.model.connectivity import INGRESS_CONTROLLER, Connection, Connect
 from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.policies import NetworkPolicy, PolicyPeer, PolicyRule
 from kubefence.model.ports import ConnectionSet, PortSet
-from kubefence.model.workloads import Namespace, Workload
+from kubefence.model.workloads import Namespace, Service, ServicePort, Workload
 
 IPFamily = Literal["auto", "ipv4", "ipv6", "dual"]
 DEFAULT_INGRESS_CONTROLLER_NAMESPACE = "ingress-controller-ns"
@@ -375,7 +375,8 @@ def compute_connectivity(cluster: Cluster, options: MapOptions | None = None) ->
             )
     connections.sort(key=lambda c: c.sort_key)
     peers = {c.src for c in connections} | {c.dst for c in connections}
-    return ConnectivityMap(tuple(connections), tuple(sorted(peers)), tuple(warnings))
+    workloads = sorted({_workload_peer(w) for w in cluster.workloads})
+    return ConnectivityMap(tuple(connections), tuple(sorted(peers)), tuple(warnings), tuple(workloads))
 
 
 def _pod_pairs(prep: Prepared, out: dict[tuple[Peer, Peer], ConnectionSet]) -> None:
@@ -477,13 +478,7 @@ def _ingress_pairs(
                 continue
             if svc.selector is None:
                 continue
-            ports = [
-                sp
-                for sp in svc.ports
-                if backend.port is None
-                or backend.port
-                in ((sp.target_port, sp.name) if backend.by_target_port else (sp.port, sp.name))
-            ]
+            ports = _backend_ports(svc, backend.port)
             if not ports:
                 warnings.append(
                     Diagnostic(
@@ -495,15 +490,7 @@ def _ingress_pairs(
                 w = prep.workloads[i]
                 if w.namespace != svc.namespace or not svc.selector.matches(w.label_map):
                     continue
-                wanted = ConnectionSet.none()
-                for sp in ports:
-                    number = (
-                        sp.target_port
-                        if isinstance(sp.target_port, int)
-                        else w.named_port(sp.target_port, sp.protocol)
-                    )
-                    if number is not None:
-                        wanted = wanted | ConnectionSet.of(sp.protocol, PortSet.of(number))
+                wanted = _ingress_ports(w, ports)
                 conn = wanted & pair_connections(prep, ctl, i)
                 if conn:
                     _add(out, (controller, _workload_peer(w)), conn)
@@ -516,6 +503,29 @@ def _ingress_pairs(
                             f"namespace {ctl_ns}; see --ingress-controller-namespace)",
                         )
                     )
+
+
+def _backend_ports(svc: Service, required: int | str | None) -> list[ServicePort]:
+    """The Service ports an ingress backend reaches: all when it names none, else the first whose
+    name, port or target port is the one it names."""
+    if required is None:
+        return list(svc.ports)
+    for sp in svc.ports:
+        if (sp.name and sp.name == required) or sp.port == required or sp.target_port == required:
+            return [sp]
+    return []
+
+
+def _ingress_ports(w: Workload, ports: list[ServicePort]) -> ConnectionSet:
+    """TCP ports of ``w`` that ``ports`` target: an ingress controller proxies over TCP, to ports the
+    pod declares."""
+    declared = {cp.port for cp in w.ports}
+    wanted = ConnectionSet.none()
+    for sp in ports:
+        number = sp.target_port if isinstance(sp.target_port, int) else w.named_port(sp.target_port, "TCP")
+        if number is not None and number in declared:
+            wanted = wanted | ConnectionSet.of("TCP", PortSet.of(number))
+    return wanted
 
 
 def _add(out: dict[tuple[Peer, Peer], ConnectionSet], key: tuple[Peer, Peer], conn: ConnectionSet) -> None:

@@ -51,6 +51,7 @@ class ConnectivityMap:
     connections: tuple[Connection, ...]
     peers: tuple[Peer, ...] = ()
     warnings: tuple[Diagnostic, ...] = ()
+    workloads: tuple[Peer, ...] = ()  # every workload of the input, connected or not
 
     def conn(self, src: str, dst: str) -> ConnectionSet:
         for c in self.connections:

@@ -11,13 +11,12 @@ from kubefence.errors import Origin
 class Backend:
     """A Service an ingress object sends traffic to, on one of its ports (None: all of them).
 
-    For an Ingress, ``port`` names or numbers a *Service* port; for a Route (``by_target_port``) it
-    is the target port on the pods.
+    ``port`` is what the object names: a Service port's name or number (Ingress) or its target port
+    (Route); either is looked up among the Service's ports.
     """
 
     service: str
     port: int | str | None = None
-    by_target_port: bool = False
 
 
 @dataclass(frozen=True)

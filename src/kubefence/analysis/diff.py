@@ -1,0 +1,125 @@
+"""Semantic diff of two connectivity maps: which pairs gained, lost or changed connections.
+
+Workload pairs compare by name. External address ranges are cut differently by each side, so for
+each workload and direction the address space is split at both sides' boundaries and compared part
+by part; parts with the same change are joined again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from enum import Enum
+
+from kubefence.analysis.effects import refine
+from kubefence.errors import Diagnostic
+from kubefence.model.connectivity import Connection, ConnectivityMap, Peer, PeerKind
+from kubefence.model.ipranges import IPRangeSet
+from kubefence.model.ports import ConnectionSet
+
+
+class ChangeType(Enum):
+    ADDED = "added"
+    REMOVED = "removed"
+    CHANGED = "changed"
+
+
+@dataclass(frozen=True)
+class Change:
+    type: ChangeType
+    src: Peer
+    dst: Peer
+    old: ConnectionSet
+    new: ConnectionSet
+    workloads_info: str = ""  # "workload ns/x[Deployment] added", when a side's workload is new or gone
+
+    @property
+    def sort_key(self) -> tuple[str, str]:
+        return (self.src.name, self.dst.name)
+
+
+@dataclass(frozen=True)
+class ConnectivityDiff:
+    changes: tuple[Change, ...]
+    added_workloads: tuple[str, ...] = ()
+    removed_workloads: tuple[str, ...] = ()
+    warnings: tuple[Diagnostic, ...] = field(default=())
+
+    def of_type(self, kind: ChangeType) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.type is kind)
+
+
+def _classify(old: ConnectionSet, new: ConnectionSet) -> ChangeType:
+    if not old:
+        return ChangeType.ADDED
+    if not new:
+        return ChangeType.REMOVED
+    return ChangeType.CHANGED
+
+
+def diff_maps(old: ConnectivityMap, new: ConnectivityMap) -> ConnectivityDiff:
+    """What changed from ``old`` to ``new``."""
+    old_names = {p.name for p in old.workloads}
+    new_names = {p.name for p in new.workloads}
+    added_w = new_names - old_names
+    removed_w = old_names - new_names
+
+    def info(*peers: Peer) -> str:
+        notes = []
+        for p in peers:
+            if p.name in added_w:
+                notes.append(f"workload {p.name} added")
+            elif p.name in removed_w:
+                notes.append(f"workload {p.name} removed")
+        return ", ".join(notes)
+
+    changes: list[Change] = []
+    old_pairs, old_ips = _split(old.connections)
+    new_pairs, new_ips = _split(new.connections)
+    for key in sorted(old_pairs.keys() | new_pairs.keys(), key=lambda k: (k[0].name, k[1].name)):
+        a = old_pairs.get(key, ConnectionSet.none())
+        b = new_pairs.get(key, ConnectionSet.none())
+        if a != b:
+            changes.append(Change(_classify(a, b), key[0], key[1], a, b, info(*key)))
+    for ip_key in sorted(old_ips.keys() | new_ips.keys(), key=lambda k: (k[0].name, k[1])):
+        workload, outgoing = ip_key
+        a_parts = old_ips.get(ip_key, [])
+        b_parts = new_ips.get(ip_key, [])
+        joined: dict[tuple[ConnectionSet, ConnectionSet], IPRangeSet] = {}
+        universe = IPRangeSet.empty()
+        for ips, _ in a_parts + b_parts:
+            universe = universe | ips
+        for atom in refine(universe, [ips for ips, _ in a_parts + b_parts]):
+            a = ConnectionSet.union_all(c for ips, c in a_parts if atom <= ips)
+            b = ConnectionSet.union_all(c for ips, c in b_parts if atom <= ips)
+            if a != b:
+                prev = joined.get((a, b))
+                joined[(a, b)] = atom if prev is None else prev | atom
+        for (a, b), ips in joined.items():
+            ip_peer = Peer(f"{ips}[External]", PeerKind.IP)
+            src, dst = (workload, ip_peer) if outgoing else (ip_peer, workload)
+            changes.append(Change(_classify(a, b), src, dst, a, b, info(workload)))
+    changes.sort(key=lambda c: c.sort_key)
+    return ConnectivityDiff(
+        tuple(changes),
+        tuple(sorted(added_w)),
+        tuple(sorted(removed_w)),
+        tuple(old.warnings) + tuple(new.warnings),
+    )
+
+
+def _split(
+    connections: tuple[Connection, ...],
+) -> tuple[
+    dict[tuple[Peer, Peer], ConnectionSet], dict[tuple[Peer, bool], list[tuple[IPRangeSet, ConnectionSet]]]
+]:
+    pairs: dict[tuple[Peer, Peer], ConnectionSet] = {}
+    ips: dict[tuple[Peer, bool], list[tuple[IPRangeSet, ConnectionSet]]] = defaultdict(list)
+    for c in connections:
+        if c.dst.kind is PeerKind.IP:
+            ips[(c.src, True)].append((IPRangeSet.parse(c.dst.name), c.conn))
+        elif c.src.kind is PeerKind.IP:
+            ips[(c.dst, False)].append((IPRangeSet.parse(c.src.name), c.conn))
+        else:
+            pairs[(c.src, c.dst)] = c.conn
+    return pairs, ips
