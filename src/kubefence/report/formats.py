@@ -9,6 +9,8 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 
+import yaml
+
 from kubefence.errors import ToolMissingError
 from kubefence.report.view import View
 
@@ -20,6 +22,11 @@ def txt(view: View) -> Iterator[str]:
 
 def as_json(view: View) -> Iterator[str]:
     yield json.dumps(view.json(), indent=2, sort_keys=False) + "\n"
+
+
+def as_yaml(view: View) -> Iterator[str]:
+    """The JSON form as YAML (block style, keys in the JSON's order)."""
+    yield yaml.safe_dump(view.json(), sort_keys=False, default_flow_style=False, allow_unicode=True)
 
 
 def as_csv(view: View) -> Iterator[str]:
@@ -98,6 +105,7 @@ def svg(view: View) -> Iterator[str]:
 RENDERERS: dict[str, Callable[[View], Iterator[str]]] = {
     "txt": txt,
     "json": as_json,
+    "yaml": as_yaml,
     "csv": as_csv,
     "md": md,
     "dot": dot,

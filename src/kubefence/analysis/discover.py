@@ -1,0 +1,616 @@
+"""Discovery: the connections an application needs, read from its own manifests.
+
+For every container, the values it is configured with (``env``, ``envFrom``, ConfigMap and Secret
+keys, ConfigMap volumes, ``command`` and ``args``, after ``$(VAR)`` expansion) are searched for
+addresses (:mod:`kubefence.analysis.discover_addresses`). An address whose host names a Service
+(``svc``, ``svc.ns``, ``svc.ns.svc``, ``svc.ns.svc.cluster.local``, ``pod.svc.ns.svc...``) becomes a
+connection to the workloads the Service selects, on the container ports it targets. Services of type
+LoadBalancer or NodePort are exposed to every address, and those behind an Ingress, a Route or a
+Gateway API route to the ingress controller. Every workload that resolves a Service name needs DNS.
+
+>>> result = discover_documents(load_documents(["app/"]))        # doctest: +SKIP
+>>> print(result.connections[0])                                  # doctest: +SKIP
+shop/cart[Deployment] => shop/redis[StatefulSet] : TCP 6379
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubefence.analysis.discover_addresses import (
+    Address,
+    config_lines,
+    expand,
+    find_addresses,
+    flag_values,
+    sibling_port,
+)
+from kubefence.analysis.discover_model import (
+    ANYWHERE,
+    DiscoveryResult,
+    Evidence,
+    NeededConnection,
+    PeerInfo,
+    Reason,
+)
+from kubefence.analysis.discover_sources import (
+    SOURCE_KINDS,
+    AppObjects,
+    Backend,
+    ConfigData,
+    locate,
+    read_app_objects,
+)
+from kubefence.errors import Diagnostic, Origin
+from kubefence.io.documents import Document
+from kubefence.io.kube import ClusterBuilder
+from kubefence.model.cluster import Cluster
+from kubefence.model.connectivity import INGRESS_CONTROLLER, Connection, Peer, PeerKind
+from kubefence.model.ports import ConnectionSet, PortSet
+from kubefence.model.selectors import LabelSelector
+from kubefence.model.workloads import Service, ServicePort, Workload
+
+DEFAULT_DNS_NAMESPACE = "kube-system"
+DEFAULT_DNS_SELECTOR = LabelSelector.of({"k8s-app": "kube-dns"})
+DEFAULT_DNS_PORT = 53
+EXPOSED_SERVICE_TYPES = ("LoadBalancer", "NodePort")
+
+
+@dataclass(frozen=True)
+class DiscoverOptions:
+    """Options of :func:`discover`.
+
+    ``dns``: record that workloads resolving Service names need DNS. The DNS server is the workloads
+    of ``dns_namespace`` matching ``dns_selector``; when none is in the input, the peer
+    ``<dns_namespace>/<name>[Deployment]`` stands for it, ``<name>`` being the value of the selector's
+    first label (``kube-system/kube-dns[Deployment]`` by default). DNS needs ``dns_port`` on UDP and TCP.
+    """
+
+    dns: bool = True
+    dns_namespace: str = DEFAULT_DNS_NAMESPACE
+    dns_selector: LabelSelector = DEFAULT_DNS_SELECTOR
+    dns_port: int = DEFAULT_DNS_PORT
+
+    @property
+    def dns_peer_name(self) -> str:
+        values = [v for _, v in self.dns_selector.match_labels]
+        return f"{self.dns_namespace}/{values[0] if values else 'kube-dns'}[Deployment]"
+
+
+def parse_selector_text(text: str) -> LabelSelector:
+    """``k8s-app=kube-dns[,key=value...]`` as a selector; raises ValueError for anything else."""
+    labels: dict[str, str] = {}
+    for part in text.split(","):
+        key, eq, value = part.strip().partition("=")
+        if not eq or not key.strip():
+            raise ValueError(f"selector {text!r}: write key=value pairs separated by commas")
+        labels[key.strip()] = value.strip()
+    return LabelSelector.of(labels)
+
+
+def discover_documents(docs: Sequence[Document], options: DiscoverOptions | None = None) -> DiscoveryResult:
+    """Discover from loaded documents: builds the cluster model and reads the extra objects."""
+    builder = ClusterBuilder(extra_handlers={kind: _ignore for kind in SOURCE_KINDS})
+    cluster = builder.add_all(docs).build()
+    return discover(cluster, read_app_objects(docs), options)
+
+
+def _ignore(doc: Document) -> None:
+    """Kinds discovery reads itself: the cluster loader need not warn that it skipped them."""
+
+
+def discover(
+    cluster: Cluster, app: AppObjects | None = None, options: DiscoverOptions | None = None
+) -> DiscoveryResult:
+    """The connections ``cluster``'s workloads need, with evidence; ``app`` adds ConfigMaps,
+    Secrets and exposing objects (from :func:`~kubefence.analysis.discover_sources.read_app_objects`).
+    """
+    run = _Discovery(cluster, app or AppObjects(), options or DiscoverOptions())
+    for workload in cluster.workloads:
+        run.scan_workload(workload)
+    run.exposures()
+    run.dns()
+    return run.result()
+
+
+# -- the run ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Pending:
+    src: Peer
+    dst: Peer
+    conn: ConnectionSet = field(default_factory=ConnectionSet.none)
+    evidence: set[Evidence] = field(default_factory=set)
+    reasons: set[Reason] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class _Found:
+    """One address in one place: where it was read, and a port from a sibling variable if any."""
+
+    address: Address
+    via: str
+    origin: Origin
+    container: str
+    port: int | None = None
+    port_via: str = ""
+
+
+def _workload_peer(w: Workload) -> Peer:
+    return Peer(w.peer_name, PeerKind.WORKLOAD, w.namespace)
+
+
+def _object_ref(w: Workload) -> str:
+    return f"{w.kind} {w.namespace}/{w.name}"
+
+
+class _Discovery:
+    def __init__(self, cluster: Cluster, app: AppObjects, options: DiscoverOptions) -> None:
+        self.cluster = cluster
+        self.app = app
+        self.options = options
+        self.pending: dict[tuple[str, str], _Pending] = {}
+        self.peer_info: dict[str, PeerInfo] = {}
+        self.warnings: dict[tuple[Origin, str], None] = {}  # ordered set
+        self.resolved_names: dict[str, set[str]] = {}
+        self.services: dict[tuple[str, str], list[Service]] = {}
+        for s in cluster.services:
+            self.services.setdefault((s.namespace, s.name), []).append(s)
+        self.namespaces = {ns.name for ns in cluster.namespaces}
+        self._targets: dict[tuple[str, str], list[Workload]] = {}
+
+    # -- bookkeeping -------------------------------------------------------------------------------
+
+    def warn(self, origin: Origin, message: str) -> None:
+        self.warnings[(origin, message)] = None
+
+    def add(self, src: Peer, dst: Peer, conn: ConnectionSet, evidence: Evidence, reason: Reason) -> None:
+        if not conn:
+            return
+        entry = self.pending.setdefault((src.name, dst.name), _Pending(src, dst))
+        entry.conn = entry.conn | conn
+        entry.evidence.add(evidence)
+        entry.reasons.add(reason)
+
+    def note_peer(self, w: Workload) -> None:
+        self.peer_info.setdefault(w.peer_name, PeerInfo(w.peer_name, w.namespace, w.labels))
+
+    def result(self) -> DiscoveryResult:
+        connections = tuple(
+            NeededConnection(
+                Connection(p.src, p.dst, p.conn), tuple(sorted(p.evidence)), frozenset(p.reasons)
+            )
+            for _, p in sorted(self.pending.items())
+        )
+        used = {c.src.name for c in connections} | {c.dst.name for c in connections}
+        peers = tuple(sorted(info for name, info in self.peer_info.items() if name in used))
+        warnings = tuple(self.cluster.warnings) + tuple(self.app.warnings)
+        warnings += tuple(sorted(Diagnostic(o, m) for o, m in self.warnings))
+        return DiscoveryResult(connections, peers, warnings)
+
+    # -- Services ----------------------------------------------------------------------------------
+
+    def targets(self, svc: Service) -> list[Workload]:
+        key = (svc.namespace, svc.name)
+        if key not in self._targets:
+            selector = svc.selector
+            self._targets[key] = (
+                []
+                if selector is None
+                else [
+                    w
+                    for w in self.cluster.workloads
+                    if w.namespace == svc.namespace and selector.matches(w.label_map)
+                ]
+            )
+        return self._targets[key]
+
+    def port_conn(self, sp: ServicePort, target: Workload, where: Origin, who: str) -> ConnectionSet:
+        """The connections to ``target`` that Service port ``sp`` stands for."""
+        if isinstance(sp.target_port, int):
+            return ConnectionSet.of(sp.protocol, PortSet.of(sp.target_port))
+        number = target.named_port(sp.target_port, sp.protocol)
+        if number is None:
+            self.warn(
+                where,
+                f"{who}: targetPort {sp.target_port!r} is no {sp.protocol} container port of "
+                f"{target.peer_name}; that port is left out",
+            )
+            return ConnectionSet.none()
+        return ConnectionSet.of(sp.protocol, PortSet.of(number))
+
+    def service_conns(
+        self, services: list[Service], port: int | None, where: Origin, who: str
+    ) -> list[tuple[Workload, ConnectionSet]]:
+        """What reaching ``services`` on ``port`` (every port when None) means, per target workload."""
+        out: list[tuple[Workload, ConnectionSet]] = []
+        for svc in services:
+            targets = self.targets(svc)
+            svc_ref = f"Service {svc.namespace}/{svc.name}"
+            if svc.selector is None:
+                self.warn(where, f"{who}: {svc_ref} has no selector, so the workloads behind it are unknown")
+                continue
+            if not targets:
+                self.warn(where, f"{who}: {svc_ref} selects no workload in the input")
+                continue
+            headless = (svc.namespace, svc.name) in self.app.headless
+            ports = [sp for sp in svc.ports if port is None or sp.port == port]
+            for target in targets:
+                if ports:
+                    conn = ConnectionSet.union_all(self.port_conn(sp, target, where, who) for sp in ports)
+                elif port is not None and headless and _has_port(target, port):
+                    conn = ConnectionSet.union_all(
+                        ConnectionSet.of(cp.protocol, PortSet.of(cp.port))
+                        for cp in target.ports
+                        if cp.port == port
+                    )
+                elif port is not None:
+                    known = ",".join(str(sp.port) for sp in svc.ports) or "none"
+                    self.warn(
+                        where, f"{who}: {svc_ref} has no port {port} (its ports: {known}); no connection"
+                    )
+                    break
+                else:
+                    conn = ConnectionSet.none()
+                if conn:
+                    out.append((target, conn))
+        return out
+
+    def lookup(self, host: str, namespace: str) -> tuple[list[Service], bool]:
+        """The Services a host name stands for, seen from ``namespace``; and whether the name looks
+        like a cluster name (so that not finding it deserves a warning)."""
+        labels = host.lower().rstrip(".").split(".")
+        n = len(labels)
+        # (namespace, service, only when headless): pods of a headless Service have names of their own
+        candidates: list[tuple[str, str, bool]] = []
+        cluster_like = False
+        if n == 1:
+            candidates.append((namespace, labels[0], False))
+        if n == 2:
+            candidates += [(labels[1], labels[0], False), (namespace, labels[1], True)]
+            cluster_like = labels[1] in self.namespaces
+        if n == 3:
+            candidates.append((labels[2], labels[1], True))
+        if n >= 3 and labels[2] == "svc":
+            candidates.append((labels[1], labels[0], False))
+            cluster_like = True
+        if n >= 4 and labels[3] == "svc":
+            candidates.append((labels[2], labels[1], True))
+            cluster_like = True
+        for ns, name, headless_only in candidates:
+            if (ns, name) in self.services and (not headless_only or (ns, name) in self.app.headless):
+                return self.services[(ns, name)], True
+        return [], cluster_like
+
+    # -- workloads ---------------------------------------------------------------------------------
+
+    def scan_workload(self, w: Workload) -> None:
+        doc = self.app.document_of(w.origin, w.kind, w.name)
+        spec = w.pod_spec
+        containers = [
+            c
+            for key in ("initContainers", "containers")
+            for c in (spec.get(key) or [])
+            if isinstance(c, dict)
+        ]
+        volumes = {str(v.get("name") or ""): v for v in (spec.get("volumes") or []) if isinstance(v, dict)}
+        mounted: set[str] = set()
+        found: list[_Found] = []
+        for c in containers:
+            name = str(c.get("name") or "")
+            env, env_origin = self.container_env(w, doc, c, name)
+            found.extend(self.scan_env(env, env_origin, name))
+            found.extend(self.scan_args(w, doc, c, env, name))
+            for mount in c.get("volumeMounts") or []:
+                if isinstance(mount, dict) and mount.get("name") in volumes:
+                    vol_name = str(mount["name"])
+                    mounted.add(vol_name)
+                    found.extend(self.scan_volume(w, vol_name, volumes[vol_name], name))
+        # ConfigMap volumes no container mounts are still configuration of the pod
+        for vol_name, vol in sorted(volumes.items()):
+            if vol_name not in mounted:
+                found.extend(self.scan_volume(w, vol_name, vol, ""))
+        for f in found:
+            self.connect(w, f)
+
+    def config(
+        self, w: Workload, kind: str, name: str, optional: bool, where: Origin, who: str
+    ) -> ConfigData | None:
+        data = self.app.config(kind, w.namespace, name)
+        if data is None and not optional:
+            self.warn(
+                where, f"{who}: {kind} {w.namespace}/{name} is not in the input; its keys are not searched"
+            )
+        return data
+
+    def container_env(
+        self, w: Workload, doc: Document | None, c: Mapping[str, Any], container: str
+    ) -> tuple[dict[str, str], dict[str, tuple[Origin, str]]]:
+        """A container's variables in Kubernetes order (``envFrom``, then ``env``) and where each is from."""
+        env: dict[str, str] = {}
+        origin: dict[str, tuple[Origin, str]] = {}
+        who = f"{_object_ref(w)} container {container}"
+        here = w.origin
+        for src in c.get("envFrom") or []:
+            if not isinstance(src, dict):
+                continue
+            prefix = str(src.get("prefix") or "")
+            for kind, field_name in (("ConfigMap", "configMapRef"), ("Secret", "secretRef")):
+                ref = src.get(field_name)
+                if not isinstance(ref, dict) or not ref.get("name"):
+                    continue
+                where = locate(doc, str(ref["name"])) if doc else here
+                data = self.config(w, kind, str(ref["name"]), bool(ref.get("optional")), where, who)
+                if data is None:
+                    continue
+                for key, value in data.data:
+                    env[prefix + key] = value
+                    origin[prefix + key] = (data.origin_of(key), f"envFrom {data.ref} key {key}")
+        for item in c.get("env") or []:
+            if not isinstance(item, dict) or not item.get("name"):
+                continue
+            name = str(item["name"])
+            where = locate(doc, f"name: {name}", f'"{name}"', name) if doc else here
+            if "value" in item and not isinstance(item.get("valueFrom"), dict):
+                env[name] = expand(_text(item.get("value")), env)
+                origin[name] = (where, f"env {name}")
+                continue
+            value_from = item.get("valueFrom")
+            if not isinstance(value_from, dict):
+                continue
+            for kind, field_name in (("ConfigMap", "configMapKeyRef"), ("Secret", "secretKeyRef")):
+                ref = value_from.get(field_name)
+                if not isinstance(ref, dict) or not ref.get("name"):
+                    continue
+                key = str(ref.get("key") or "")
+                data = self.config(w, kind, str(ref["name"]), bool(ref.get("optional")), where, who)
+                if data is None:
+                    continue
+                text = data.get(key)
+                if text is None:
+                    if not ref.get("optional"):
+                        self.warn(where, f"{who}: env {name}: {data.ref} has no key {key!r}")
+                else:
+                    env[name] = text
+                    origin[name] = (data.origin_of(key), f"env {name} from {data.ref} key {key}")
+        return env, origin
+
+    def scan_env(
+        self, env: Mapping[str, str], origin: Mapping[str, tuple[Origin, str]], container: str
+    ) -> list[_Found]:
+        out = []
+        for name, value in env.items():
+            where, via = origin[name]
+            sibling = sibling_port(name, env)
+            for addr in find_addresses(value):
+                port, port_via = _port_from(addr, sibling, "env")
+                out.append(_Found(addr, via, where, container, port, port_via))
+        return out
+
+    def scan_args(
+        self, w: Workload, doc: Document | None, c: Mapping[str, Any], env: Mapping[str, str], container: str
+    ) -> list[_Found]:
+        out = []
+        for field_name in ("command", "args"):
+            raw = c.get(field_name)
+            if not isinstance(raw, list):
+                continue
+            args = [expand(_text(a), env) for a in raw]
+            flags, flag_of = flag_values(args)
+            for i, (text, arg) in enumerate(zip(raw, args, strict=True)):
+                where = locate(doc, _text(text)) if doc else w.origin
+                flag = flag_of.get(i)
+                sibling = sibling_port(flag, flags) if flag else None
+                for addr in find_addresses(arg):
+                    port, port_via = _port_from(addr, sibling, "flag")
+                    out.append(_Found(addr, f"{field_name}[{i}]", where, container, port, port_via))
+        return out
+
+    def scan_volume(self, w: Workload, vol_name: str, vol: Mapping[str, Any], container: str) -> list[_Found]:
+        sources: list[Mapping[str, Any]] = []
+        if isinstance(vol.get("configMap"), dict):
+            sources.append(vol["configMap"])
+        projected = vol.get("projected")
+        if isinstance(projected, dict):
+            for s in projected.get("sources") or []:
+                if isinstance(s, dict) and isinstance(s.get("configMap"), dict):
+                    sources.append(s["configMap"])
+        out: list[_Found] = []
+        label = f"volume {vol_name}" if vol_name else "volume"
+        who = f"{_object_ref(w)} {label}"
+        for src in sources:
+            name = str(src.get("name") or "")
+            if not name:
+                continue
+            data = self.config(w, "ConfigMap", name, bool(src.get("optional")), w.origin, who)
+            if data is None:
+                continue
+            items = src.get("items")
+            keys = (
+                [str(i.get("key")) for i in items if isinstance(i, dict) and i.get("key")]
+                if isinstance(items, list) and items
+                else [k for k, _ in data.data]
+            )
+            for key in keys:
+                text = data.get(key)
+                if text is None:
+                    continue
+                out.extend(self.scan_file(data, key, text, f"{label} {data.ref} key {key}", container))
+        return out
+
+    def scan_file(self, data: ConfigData, key: str, text: str, via: str, container: str) -> list[_Found]:
+        """A ConfigMap key mounted as a file: one value per ``key: value`` line, siblings within it."""
+        lines = list(config_lines(text))
+        if len(lines) <= 1:
+            scope: dict[str, str] = {}
+            entries = [(key, text.strip(), text.strip())]
+        else:
+            scope = {k: v for k, v, _ in lines if k}
+            entries = lines
+        out = []
+        for entry_key, value, line in entries:
+            where = locate(data.doc, line) if data.doc is not None and line else data.origin_of(key)
+            sibling = sibling_port(entry_key, scope) if entry_key and scope else None
+            line_via = f"{via} line {entry_key}" if scope and entry_key else via
+            for addr in find_addresses(value):
+                port, port_via = _port_from(addr, sibling, "key")
+                out.append(_Found(addr, line_via, where, container, port, port_via))
+        return out
+
+    def connect(self, w: Workload, f: _Found) -> None:
+        addr = f.address
+        services, cluster_like = self.lookup(addr.host, w.namespace)
+        who = f"{_object_ref(w)}" + (f" container {f.container}" if f.container else "")
+        if not services:
+            if cluster_like:
+                self.warn(f.origin, f"{who}: {f.via}: {addr.text} names no Service in the input")
+            return
+        port = addr.port if addr.port is not None else f.port
+        conns = self.service_conns(services, port, f.origin, f"{who}: {f.via}: {addr.text}")
+        value = addr.text
+        via = f.via
+        if addr.port is None and f.port is not None:
+            via += f", port from {f.port_via}"
+            value = f"{addr.text} (port {f.port})"
+        src = _workload_peer(w)
+        for target, conn in conns:
+            if target is w and addr.is_bare and addr.port is None and f.port is None:
+                continue  # a workload's own bare name is more likely its name than an address
+            self.note_peer(w)
+            self.note_peer(target)
+            evidence = Evidence(f.origin.file, f.origin.line, _object_ref(w), f.container, via, value)
+            self.add(src, _workload_peer(target), conn, evidence, Reason.SERVICE)
+            self.resolved_names.setdefault(w.peer_name, set()).add(addr.host)
+
+    # -- exposure ----------------------------------------------------------------------------------
+
+    def exposures(self) -> None:
+        anywhere = Peer(ANYWHERE, PeerKind.IP)
+        for svc in self.cluster.services:
+            if svc.type not in EXPOSED_SERVICE_TYPES:
+                continue
+            ref = f"Service {svc.namespace}/{svc.name}"
+            evidence = Evidence(svc.origin.file, svc.origin.line, ref, "", f"type: {svc.type}", "")
+            for target, conn in self.service_conns([svc], None, svc.origin, ref):
+                self.note_peer(target)
+                self.add(anywhere, _workload_peer(target), conn, evidence, Reason.EXPOSURE)
+        controller = Peer(INGRESS_CONTROLLER, PeerKind.INGRESS_CONTROLLER)
+        for obj in self.app.exposing:
+            for b in obj.backends:
+                services = self.services.get((b.namespace, b.service), [])
+                shown = f"{b.service}" + (f":{b.port}" if b.port is not None else "")
+                who = f"{obj.ref}: {b.via}: {shown}"
+                if not services:
+                    self.warn(obj.origin, f"{who}: Service {b.namespace}/{b.service} is not in the input")
+                    continue
+                evidence = Evidence(obj.origin.file, obj.origin.line, obj.ref, "", b.via, shown)
+                for target, conn in self.backend_conns(services, b, obj.origin, who):
+                    self.note_peer(target)
+                    self.add(controller, _workload_peer(target), conn, evidence, Reason.EXPOSURE)
+
+    def backend_conns(
+        self, services: list[Service], b: Backend, where: Origin, who: str
+    ) -> list[tuple[Workload, ConnectionSet]]:
+        if b.port is None:
+            return self.service_conns(services, None, where, who)
+        if isinstance(b.port, str) or b.port_is_target:
+            out: list[tuple[Workload, ConnectionSet]] = []
+            for svc in services:
+                ports = tuple(
+                    sp
+                    for sp in svc.ports
+                    if sp.name == b.port
+                    or (
+                        b.port_is_target
+                        and (sp.target_port == b.port or (isinstance(b.port, int) and sp.port == b.port))
+                    )
+                )
+                if ports:
+                    narrowed = Service(svc.namespace, svc.name, svc.selector, ports, svc.type, svc.origin)
+                    out.extend(self.service_conns([narrowed], None, where, who))
+                elif b.port_is_target:
+                    out.extend(self._target_port_direct(svc, b.port, where, who))
+                else:
+                    self.warn(
+                        where, f"{who}: Service {svc.namespace}/{svc.name} has no port named {b.port!r}"
+                    )
+            return out
+        return self.service_conns(services, b.port, where, who)
+
+    def _target_port_direct(
+        self, svc: Service, port: int | str, where: Origin, who: str
+    ) -> list[tuple[Workload, ConnectionSet]]:
+        out = []
+        for target in self.targets(svc):
+            sp = ServicePort(port if isinstance(port, int) else 0, port)
+            conn = self.port_conn(sp, target, where, who)
+            if conn:
+                out.append((target, conn))
+        return out
+
+    # -- DNS ---------------------------------------------------------------------------------------
+
+    def dns(self) -> None:
+        if not self.options.dns or not self.resolved_names:
+            return
+        opts = self.options
+        servers = [
+            w
+            for w in self.cluster.workloads
+            if w.namespace == opts.dns_namespace and opts.dns_selector.matches(w.label_map)
+        ]
+        if servers:
+            targets = [_workload_peer(w) for w in servers]
+            for w in servers:
+                self.note_peer(w)
+        else:
+            name = opts.dns_peer_name
+            targets = [Peer(name, PeerKind.WORKLOAD, opts.dns_namespace)]
+            self.peer_info[name] = PeerInfo(name, opts.dns_namespace, opts.dns_selector.match_labels)
+        conn = ConnectionSet.of("TCP", PortSet.of(opts.dns_port)) | ConnectionSet.of(
+            "UDP", PortSet.of(opts.dns_port)
+        )
+        by_name = {w.peer_name: w for w in self.cluster.workloads}
+        for src_name, names in sorted(self.resolved_names.items()):
+            w = by_name[src_name]
+            evidence = Evidence(
+                w.origin.file,
+                w.origin.line,
+                _object_ref(w),
+                "",
+                "resolves Service names",
+                ", ".join(sorted(names)),
+            )
+            for target in targets:
+                if target.name != src_name:
+                    self.add(_workload_peer(w), target, conn, evidence, Reason.DNS)
+
+
+def _has_port(w: Workload, port: int) -> bool:
+    return any(cp.port == port for cp in w.ports)
+
+
+def _port_from(addr: Address, sibling: tuple[str, int] | None, what: str) -> tuple[int | None, str]:
+    if addr.port is None and sibling is not None:
+        return sibling[1], f"{what} {sibling[0]}"
+    return None, ""
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+__all__ = [
+    "DEFAULT_DNS_NAMESPACE",
+    "DEFAULT_DNS_PORT",
+    "DEFAULT_DNS_SELECTOR",
+    "DiscoverOptions",
+    "discover",
+    "discover_documents",
+    "parse_selector_text",
+]

@@ -1,0 +1,328 @@
+"""The objects discovery reads besides workloads and Services, parsed from the loaded documents.
+
+ConfigMaps and Secrets hold addresses; Ingresses, OpenShift Routes and Gateway API routes expose
+Services to the ingress controller; a headless Service (``clusterIP: None``) is reached on its pods'
+ports directly. The cluster model does not keep these, so discovery parses them here from the same
+:class:`~kubefence.io.documents.Document` list, with the same kind of errors as the rest of loading.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubefence.errors import Diagnostic, InputError, Origin
+from kubefence.io.documents import Document
+
+DEFAULT_NAMESPACE = "default"
+
+#: Gateway API route kinds whose ``rules[].backendRefs`` point at Services.
+GATEWAY_ROUTE_KINDS: tuple[str, ...] = ("HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "UDPRoute")
+CONFIG_KINDS: tuple[str, ...] = ("ConfigMap", "Secret")
+EXPOSING_KINDS: tuple[str, ...] = ("Ingress", "Route", *GATEWAY_ROUTE_KINDS)
+#: Every kind this module reads (the cluster loader does not need to warn that they are skipped).
+SOURCE_KINDS: tuple[str, ...] = (*CONFIG_KINDS, *EXPOSING_KINDS)
+
+
+def locate(doc: Document, *needles: object) -> Origin:
+    """The line of the first needle found in ``doc``; the document's own origin otherwise.
+
+    Rendered documents (Helm, Kustomize) have line 0: a line in the rendered text would point
+    nowhere the user can open, so they keep the file alone.
+    """
+    if doc.origin.line == 0:
+        return doc.origin
+    for needle in needles:
+        found = doc.locate(needle)
+        if found != doc.origin:
+            return found
+    return doc.origin
+
+
+@dataclass(frozen=True)
+class ConfigData:
+    """A ConfigMap's or Secret's keys with their text (Secrets' ``data`` decoded from base64)."""
+
+    kind: str
+    namespace: str
+    name: str
+    data: tuple[tuple[str, str], ...] = ()
+    doc: Document | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+    def get(self, key: str) -> str | None:
+        for k, v in self.data:
+            if k == key:
+                return v
+        return None
+
+    def origin_of(self, key: str) -> Origin:
+        if self.doc is None:
+            return Origin()
+        return locate(self.doc, f"{key}:", f'"{key}"', key)
+
+
+@dataclass(frozen=True, order=True)
+class Backend:
+    """A Service an exposing object sends traffic to.
+
+    ``port``: a Service port (number or name) for Ingress and Gateway API routes; for a Route it is
+    the ``targetPort`` (``port_is_target``). None: every port of the Service.
+    """
+
+    namespace: str
+    service: str
+    port: int | str | None = None
+    port_is_target: bool = False
+    via: str = ""
+
+
+@dataclass(frozen=True)
+class ExposingObject:
+    """An Ingress, Route or Gateway API route, and the Service backends it exposes."""
+
+    kind: str
+    namespace: str
+    name: str
+    backends: tuple[Backend, ...] = ()
+    origin: Origin = field(default=Origin(), compare=False)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+
+@dataclass
+class AppObjects:
+    """What discovery reads from the documents besides the cluster model."""
+
+    configs: dict[tuple[str, str, str], ConfigData] = field(default_factory=dict)
+    exposing: list[ExposingObject] = field(default_factory=list)
+    headless: set[tuple[str, str]] = field(default_factory=set)
+    documents: dict[Origin, list[Document]] = field(default_factory=dict)
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    def config(self, kind: str, namespace: str, name: str) -> ConfigData | None:
+        return self.configs.get((kind, namespace, name))
+
+    def document_of(self, origin: Origin, kind: str, name: str) -> Document | None:
+        """The document an object was read from (several share an origin when they came in a List)."""
+        docs = self.documents.get(origin, [])
+        for doc in docs:
+            meta = doc.obj.get("metadata")
+            if doc.kind == kind and isinstance(meta, dict) and meta.get("name") == name:
+                return doc
+        return docs[0] if docs else None
+
+
+def read_app_objects(docs: Iterable[Document]) -> AppObjects:
+    """Parse the ConfigMaps, Secrets and exposing objects of ``docs``; index every document by origin."""
+    app = AppObjects()
+    for doc in docs:
+        app.documents.setdefault(doc.origin, []).append(doc)
+        kind = doc.kind
+        if "apiVersion" not in doc.obj:
+            continue
+        if kind in CONFIG_KINDS:
+            config = _config(doc, app.warnings)
+            app.configs[(config.kind, config.namespace, config.name)] = config
+        elif kind == "Ingress":
+            app.exposing.append(_ingress(doc))
+        elif kind == "Route":
+            app.exposing.append(_route(doc))
+        elif kind in GATEWAY_ROUTE_KINDS:
+            app.exposing.append(_gateway_route(doc))
+        elif kind == "Service":
+            spec = doc.obj.get("spec")
+            if isinstance(spec, dict) and str(spec.get("clusterIP")) == "None":
+                app.headless.add((_namespace(doc), _name(doc)))
+    return app
+
+
+# -- fields ----------------------------------------------------------------------------------------
+
+
+def _who(doc: Document) -> str:
+    meta = doc.obj.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    ns = meta.get("namespace") if isinstance(meta, dict) else None
+    return f"{doc.kind} {ns}/{name}" if ns and name else f"{doc.kind} {name or ''}".strip()
+
+
+def _meta(doc: Document) -> dict[str, Any]:
+    meta = doc.obj.get("metadata")
+    if meta is None:
+        return {}
+    if not isinstance(meta, dict):
+        raise InputError(f"{doc.kind}: metadata must be a mapping", doc.origin)
+    return meta
+
+
+def _name(doc: Document) -> str:
+    name = _meta(doc).get("name")
+    if not name:
+        raise InputError(f"{doc.kind} without a name", doc.origin, "every object needs metadata.name")
+    return str(name)
+
+
+def _namespace(doc: Document) -> str:
+    return str(_meta(doc).get("namespace") or DEFAULT_NAMESPACE)
+
+
+def _mapping(value: Any, what: str, doc: Document) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InputError(
+            f"{_who(doc)}: {what} must be a mapping, got {type(value).__name__}",
+            locate(doc, what.rsplit(".", 1)[-1]),
+        )
+    return value
+
+
+def _list(value: Any, what: str, doc: Document) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InputError(
+            f"{_who(doc)}: {what} must be a list, got {type(value).__name__}",
+            locate(doc, what.rsplit(".", 1)[-1]),
+        )
+    return value
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+# -- ConfigMaps and Secrets ------------------------------------------------------------------------
+
+
+def _config(doc: Document, warnings: list[Diagnostic]) -> ConfigData:
+    data: dict[str, str] = {k: _text(v) for k, v in _mapping(doc.obj.get("data"), "data", doc).items()}
+    if doc.kind == "Secret":
+        decoded: dict[str, str] = {}
+        for key, raw in data.items():
+            try:
+                decoded[key] = base64.b64decode("".join(raw.split()), validate=True).decode("utf-8")
+            except (binascii.Error, ValueError):
+                if isinstance(raw, str) and _is_base64_text(raw):
+                    continue  # binary content (a key, a certificate): no addresses in it
+                warnings.append(
+                    Diagnostic(
+                        locate(doc, f"{key}:", key),
+                        f"{_who(doc)}: data key {key!r} is not valid base64; it is not searched",
+                    )
+                )
+        data = decoded
+        string_data = _mapping(doc.obj.get("stringData"), "stringData", doc)
+        data.update({k: _text(v) for k, v in string_data.items()})  # stringData wins, as in the API
+    return ConfigData(doc.kind, _namespace(doc), _name(doc), tuple(sorted(data.items())), doc)
+
+
+def _is_base64_text(raw: str) -> bool:
+    try:
+        base64.b64decode("".join(raw.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
+
+
+# -- exposing objects ------------------------------------------------------------------------------
+
+
+def _port_ref(value: Any) -> int | str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = str(value)
+    return int(text) if text.isdigit() else text
+
+
+def _ingress_backend(backend: Mapping[str, Any], namespace: str, via: str) -> Backend | None:
+    service = backend.get("service")
+    if isinstance(service, dict):  # networking.k8s.io/v1
+        port = service.get("port")
+        port_ref: int | str | None = None
+        if isinstance(port, dict):
+            port_ref = _port_ref(port.get("number")) or _port_ref(port.get("name"))
+        name = service.get("name")
+    else:  # extensions/v1beta1, networking.k8s.io/v1beta1
+        name = backend.get("serviceName")
+        port_ref = _port_ref(backend.get("servicePort"))
+    if not name:
+        return None  # a resource backend: nothing to discover
+    return Backend(namespace, str(name), port_ref, False, via)
+
+
+def _ingress(doc: Document) -> ExposingObject:
+    ns = _namespace(doc)
+    spec = _mapping(doc.obj.get("spec"), "spec", doc)
+    backends: list[Backend] = []
+    default = spec.get("defaultBackend") or spec.get("backend")
+    if default is not None:
+        b = _ingress_backend(_mapping(default, "spec.defaultBackend", doc), ns, "defaultBackend")
+        if b is not None:
+            backends.append(b)
+    for rule in _list(spec.get("rules"), "spec.rules", doc):
+        rule = _mapping(rule, "spec.rules[]", doc)
+        host = str(rule.get("host") or "*")
+        http = _mapping(rule.get("http"), "rules[].http", doc)
+        for path in _list(http.get("paths"), "http.paths", doc):
+            path = _mapping(path, "http.paths[]", doc)
+            backend = _mapping(path.get("backend"), "paths[].backend", doc)
+            b = _ingress_backend(backend, ns, f"rule {host}{path.get('path') or '/'}")
+            if b is not None:
+                backends.append(b)
+    return ExposingObject("Ingress", ns, _name(doc), tuple(backends), doc.origin)
+
+
+def _route(doc: Document) -> ExposingObject:
+    ns = _namespace(doc)
+    spec = _mapping(doc.obj.get("spec"), "spec", doc)
+    target = _port_ref(_mapping(spec.get("port"), "spec.port", doc).get("targetPort"))
+    backends = []
+    tos = [("to", spec.get("to"))] + [
+        ("alternateBackends", b) for b in _list(spec.get("alternateBackends"), "spec.alternateBackends", doc)
+    ]
+    for via, to in tos:
+        to = _mapping(to, f"spec.{via}", doc)
+        if to.get("name") and str(to.get("kind") or "Service") == "Service":
+            backends.append(Backend(ns, str(to["name"]), target, True, f"spec.{via}"))
+    return ExposingObject("Route", ns, _name(doc), tuple(backends), doc.origin)
+
+
+def _gateway_route(doc: Document) -> ExposingObject:
+    ns = _namespace(doc)
+    spec = _mapping(doc.obj.get("spec"), "spec", doc)
+    backends = []
+    for i, rule in enumerate(_list(spec.get("rules"), "spec.rules", doc)):
+        rule = _mapping(rule, "spec.rules[]", doc)
+        for ref in _list(rule.get("backendRefs"), "rules[].backendRefs", doc):
+            ref = _mapping(ref, "rules[].backendRefs[]", doc)
+            if str(ref.get("kind") or "Service") != "Service" or str(ref.get("group") or "") not in (
+                "",
+                "core",
+            ):
+                continue
+            if not ref.get("name"):
+                continue
+            backends.append(
+                Backend(
+                    str(ref.get("namespace") or ns),
+                    str(ref["name"]),
+                    _port_ref(ref.get("port")),
+                    False,
+                    f"rules[{i}].backendRefs",
+                )
+            )
+    return ExposingObject(doc.kind, ns, _name(doc), tuple(backends), doc.origin)

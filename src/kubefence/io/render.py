@@ -1,0 +1,200 @@
+"""Rendering Helm charts and Kustomize directories into manifests, behind a small interface.
+
+The outside programs (``helm template``, ``kustomize build`` or ``kubectl kustomize``) are reached
+only through a :class:`ToolRunner`: :class:`SubprocessRunner` runs them for real, and
+:class:`FakeRunner` answers from a table in unit tests. :func:`load_inputs` is
+:func:`~kubefence.io.documents.load_documents` that renders charts and Kustomize directories first:
+
+>>> docs = load_inputs(["charts/shop", "k8s/overlays/prod", "plain.yaml"])   # doctest: +SKIP
+
+A directory is a Helm chart when it holds ``Chart.yaml``, a Kustomize directory when it holds
+``kustomization.yaml``, ``kustomization.yml`` or ``Kustomization``. Inside a plain directory, a
+sub-directory that is a chart is rendered too (its templates are not YAML before rendering).
+Rendered documents keep the template's path (Helm's ``# Source:`` comments) with line 0: a line in
+the rendered text is nowhere the user can open.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from kubefence.errors import InputError, Origin, ToolMissingError
+from kubefence.io.documents import MANIFEST_SUFFIXES, STDIN, Document, parse_file, parse_text
+
+CHART_FILE = "Chart.yaml"
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+_SOURCE_RE = re.compile(r"^# Source: (\S.*?)\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    returncode: int
+    stdout: str
+    stderr: str = ""
+
+
+class ToolRunner(Protocol):
+    """Finds and runs outside programs. The real one uses PATH and subprocess; tests use a fake."""
+
+    def which(self, program: str) -> str | None:
+        """The program's path, or None when it is not installed."""
+
+    def run(self, argv: Sequence[str]) -> ToolResult:
+        """Run ``argv`` (``argv[0]`` as returned by :meth:`which`) and capture its output."""
+
+
+class SubprocessRunner:
+    """The real programs, found on PATH."""
+
+    def which(self, program: str) -> str | None:
+        return shutil.which(program)
+
+    def run(self, argv: Sequence[str]) -> ToolResult:
+        try:
+            proc = subprocess.run(list(argv), capture_output=True, text=True, check=False)
+        except OSError as exc:
+            return ToolResult(127, "", str(exc))
+        return ToolResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+@dataclass
+class FakeRunner:
+    """A :class:`ToolRunner` for tests: ``programs`` are installed; ``outputs`` maps a command line
+    (program name and arguments, joined by spaces) to its result. ``calls`` records what ran."""
+
+    programs: frozenset[str] = frozenset()
+    outputs: Mapping[str, ToolResult] = field(default_factory=dict)
+    calls: list[tuple[str, ...]] = field(default_factory=list)
+
+    def which(self, program: str) -> str | None:
+        return program if program in self.programs else None
+
+    def run(self, argv: Sequence[str]) -> ToolResult:
+        self.calls.append(tuple(argv))
+        key = " ".join(argv)
+        if key not in self.outputs:
+            return ToolResult(1, "", f"fake: no output for {key!r}")
+        return self.outputs[key]
+
+
+def is_chart(path: Path) -> bool:
+    return path.is_dir() and (path / CHART_FILE).is_file()
+
+
+def is_kustomization(path: Path) -> bool:
+    return path.is_dir() and any((path / name).is_file() for name in KUSTOMIZATION_FILES)
+
+
+def _failure(tool: str, path: Path, result: ToolResult) -> InputError:
+    lines = [ln.strip() for ln in result.stderr.strip().splitlines() if ln.strip()]
+    detail = lines[-1] if lines else f"exit code {result.returncode}"
+    return InputError(f"{tool} failed: {detail}", Origin(str(path)), "fix the chart or kustomization")
+
+
+def render_helm(path: Path, runner: ToolRunner) -> list[Document]:
+    """``helm template`` of the chart at ``path``; each document keeps its template path."""
+    helm = runner.which("helm")
+    if helm is None:
+        raise ToolMissingError(
+            f"{path} is a Helm chart: rendering it needs `helm` on PATH "
+            "(install Helm, or pipe `helm template` output into kubefence with -)"
+        )
+    result = runner.run([helm, "template", str(path)])
+    if result.returncode != 0:
+        raise _failure("helm template", path, result)
+    return _with_sources(parse_text(result.stdout, f"{path} (helm template)"), path)
+
+
+def render_kustomize(path: Path, runner: ToolRunner) -> list[Document]:
+    """``kustomize build`` of ``path`` (``kubectl kustomize`` when only kubectl is installed)."""
+    kustomize = runner.which("kustomize")
+    if kustomize is not None:
+        argv, tool = [kustomize, "build", str(path)], "kustomize build"
+    else:
+        kubectl = runner.which("kubectl")
+        if kubectl is None:
+            raise ToolMissingError(
+                f"{path} is a Kustomize directory: rendering it needs `kustomize` or `kubectl` on PATH "
+                "(install one, or pipe `kustomize build` output into kubefence with -)"
+            )
+        argv, tool = [kubectl, "kustomize", str(path)], "kubectl kustomize"
+    result = runner.run(argv)
+    if result.returncode != 0:
+        raise _failure(tool, path, result)
+    name = f"{path} ({tool})"
+    return [dataclasses.replace(d, origin=Origin(name, 0)) for d in parse_text(result.stdout, name)]
+
+
+def _with_sources(docs: list[Document], chart: Path) -> list[Document]:
+    """Point each rendered document at its template: Helm writes ``# Source: chart/templates/x.yaml``."""
+    out = []
+    for doc in docs:
+        head = doc._text[doc._offset : doc._offset + 400]
+        m = _SOURCE_RE.search(head)
+        if m is not None:
+            rel = m.group(1).split("/", 1)[1] if "/" in m.group(1) else m.group(1)
+            origin = Origin(f"{chart / rel} (helm template)", 0)
+        else:
+            origin = Origin(doc.origin.file, 0)
+        out.append(dataclasses.replace(doc, origin=origin))
+    return out
+
+
+def render_path(path: Path, runner: ToolRunner) -> list[Document] | None:
+    """The rendered documents of a chart or Kustomize directory; None for anything else."""
+    if is_chart(path):
+        return render_helm(path, runner)
+    if is_kustomization(path):
+        return render_kustomize(path, runner)
+    return None
+
+
+def _walk(path: Path, runner: ToolRunner) -> Iterator[Document]:
+    """A plain directory's manifests, sorted, with charts found below it rendered."""
+    for child in sorted(path.iterdir()):
+        if child.is_dir():
+            if is_chart(child):
+                yield from render_helm(child, runner)
+            else:
+                yield from _walk(child, runner)
+        elif child.is_file() and child.suffix.lower() in MANIFEST_SUFFIXES:
+            yield from parse_file(child)
+
+
+def load_inputs(
+    paths: Sequence[str | Path],
+    *,
+    runner: ToolRunner | None = None,
+    stdin_text: str | None = None,
+    read_stdin: Callable[[], str] | None = None,
+) -> list[Document]:
+    """Every Kubernetes object in ``paths``: files, directories, charts, Kustomize directories, ``-``.
+
+    Raises :class:`~kubefence.errors.InputError` for a missing path or bad manifest, and
+    :class:`~kubefence.errors.ToolMissingError` when a chart or kustomization needs a program that is
+    not installed.
+    """
+    tools = runner or SubprocessRunner()
+    docs: list[Document] = []
+    for raw in paths:
+        if str(raw) == STDIN:
+            text = stdin_text if stdin_text is not None else (read_stdin or sys.stdin.read)()
+            docs.extend(parse_text(text, "<stdin>"))
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            rendered = render_path(path, tools)
+            docs.extend(rendered if rendered is not None else _walk(path, tools))
+        elif path.is_file():
+            docs.extend(parse_file(path))
+        else:
+            raise InputError(f"no such file or directory: {raw}", hint="check the path")
+    return docs
