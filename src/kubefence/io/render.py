@@ -134,16 +134,18 @@ def render_kustomize(path: Path, runner: ToolRunner) -> list[Document]:
 
 
 def _with_sources(docs: list[Document], chart: Path) -> list[Document]:
-    """Point each rendered document at its template: Helm writes ``# Source: chart/templates/x.yaml``."""
+    """Point each rendered document at its template: Helm writes ``# Source: chart/templates/x.yaml``.
+
+    A document without the comment comes from the same template as the one before it.
+    """
     out = []
+    origin = Origin(docs[0].origin.file, 0) if docs else Origin()
     for doc in docs:
         head = doc._text[doc._offset : doc._offset + 400]
         m = _SOURCE_RE.search(head)
         if m is not None:
             rel = m.group(1).split("/", 1)[1] if "/" in m.group(1) else m.group(1)
             origin = Origin(f"{chart / rel} (helm template)", 0)
-        else:
-            origin = Origin(doc.origin.file, 0)
         out.append(dataclasses.replace(doc, origin=origin))
     return out
 
