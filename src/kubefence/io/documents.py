@@ -44,16 +44,25 @@ class Document:
         return str(self.obj.get("kind") or "")
 
     def locate(self, needle: object) -> Origin:
-        """The line where ``needle`` (a value or key as written) first appears in this document.
+        """The line where ``needle`` first appears in this document: a value, or ``key: value``.
 
-        Falls back to the document's first line: the best we can say without a position-aware parser.
+        Matches whole tokens, quoted or not (YAML and JSON), so ``endPort: 80`` does not stop at
+        ``endPort: 8099``. Falls back to the document's first line.
         """
         text = str(needle)
-        if self._text and text:
-            at = self._text.find(text, self._offset)
-            if at >= 0:
-                return Origin(self.origin.file, self.origin.line + self._text.count("\n", self._offset, at))
-        return self.origin
+        if not (self._text and text):
+            return self.origin
+        key, sep, value = text.partition(": ")
+        if sep:
+            pattern = rf"""["']?{re.escape(key)}["']?\s*:\s*["']?{re.escape(value)}["']?(?![\w.:/-])"""
+        else:
+            pattern = rf"(?<![\w.-]){re.escape(text)}(?![\w.-])"
+        found = re.compile(pattern).search(self._text, self._offset)
+        if found is None:
+            return self.origin
+        return Origin(
+            self.origin.file, self.origin.line + self._text.count("\n", self._offset, found.start())
+        )
 
 
 def iter_manifest_files(paths: Iterable[str | Path]) -> Iterator[str | Path]:
@@ -97,6 +106,7 @@ def parse_file(path: Path) -> list[Document]:
 
 def parse_text(text: str, name: str, is_json: bool = False) -> list[Document]:
     """Parse one file's text; JSON files are one document, YAML files may hold many."""
+    text = text.replace("\r\n", "\n")
     if is_json:
         try:
             data = json.loads(text)

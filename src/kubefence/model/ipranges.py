@@ -75,6 +75,8 @@ class IPRangeSet(IntervalSet):
     def parse(cls, text: str) -> IPRangeSet:
         """Read ``first-last[,first-last...]`` (optionally ending in ``[External]``) back."""
         text = text.strip().removesuffix("[External]")
+        if not text:
+            return cls.empty()
         intervals = []
         for part in text.split(","):
             lo, _, hi = part.strip().partition("-")

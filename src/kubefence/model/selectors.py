@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 Labels = Mapping[str, str]
 
 
-class Operator(Enum):
+class Operator(StrEnum):  # str: requirements sort by their operator's text
     IN = "In"
     NOT_IN = "NotIn"
     EXISTS = "Exists"
