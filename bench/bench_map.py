@@ -1,0 +1,367 @@
+"""Benchmark ``kubefence map`` on synthetic clusters of growing size.
+
+For each size W:P (workloads:policies) the cluster from ``gen_cluster.py`` is generated once and
+cached under ``bench/.cache/<W>_<P>_<seed>/``; it is regenerated only when the generator changes.
+Then two programs run, each in a fresh interpreter so that its peak RSS is its own:
+
+* parse-only: read every YAML file with ``yaml.load_all(..., Loader=yaml.CSafeLoader)``, the
+  floor that any tool reading these manifests with PyYAML pays;
+* ``python -m kubefence map DIR -o txt -f OUT --quiet``, the command under test.
+
+Figures go to stdout as a Markdown table, progress to stderr, so ``> results.md`` keeps only the
+table. Times are wall-clock seconds of the whole child process, interpreter start-up included,
+so the two columns compare like with like.
+
+Example::
+
+    python bench/bench_map.py --sizes 200:100,1000:500
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+GENERATOR = HERE / "gen_cluster.py"
+REPO_SRC = HERE.parent / "src"
+DEFAULT_CACHE = HERE / ".cache"
+DEFAULT_SIZES = ((200, 100), (1000, 500), (5000, 2500), (10000, 5000))
+HUGE_SIZE = (50000, 20000)
+MB = 1_000_000
+
+
+@dataclass(frozen=True)
+class Target:
+    """A goal from the issue: ``map`` on W:P within ``seconds`` and, if set, ``rss_bytes``."""
+
+    workloads: int
+    policies: int
+    seconds: float
+    rss_bytes: int | None = None
+
+    def describe(self) -> str:
+        limit = f"under {self.seconds:g} s"
+        if self.rss_bytes is not None:
+            limit += f" and {self.rss_bytes / 1e9:g} GB"
+        return f"W={self.workloads:,}/P={self.policies:,} {limit}"
+
+
+TARGETS = (Target(1000, 500, 2.0), Target(10000, 5000, 30.0, 2_000_000_000))
+
+
+@dataclass(frozen=True)
+class Run:
+    """One child process: wall time, peak RSS and how it ended."""
+
+    seconds: float
+    max_rss_bytes: int
+    exit_code: int
+    timed_out: bool
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out
+
+
+@dataclass(frozen=True)
+class Row:
+    workloads: int
+    policies: int
+    yaml_bytes: int
+    parse: Run
+    map: Run
+    output_lines: int
+
+
+# -- child processes -----------------------------------------------------------------------------
+
+
+def run_child(argv: Sequence[str], env: dict[str, str], timeout: float, stdout: Path) -> Run:
+    """Run ``argv`` to completion and return its own resource usage.
+
+    ``os.wait4`` gives the rusage of exactly this child, where ``RUSAGE_CHILDREN`` would give the
+    maximum over every child reaped so far. ``posix_spawn`` rather than ``subprocess.Popen``,
+    because Popen reaps the child itself and would lose the rusage.
+    """
+    with tempfile.NamedTemporaryFile("w+", suffix=".stderr") as err:
+        actions = [
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, str(stdout), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
+            (os.POSIX_SPAWN_DUP2, err.fileno(), 2),
+        ]
+        timed_out = threading.Event()
+
+        def kill() -> None:
+            timed_out.set()
+            # The child may have exited between the timer firing and this line.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+        start = time.perf_counter()
+        pid = os.posix_spawn(argv[0], list(argv), env, file_actions=actions)
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(pid, 0)
+        except BaseException:
+            # Interrupted (Ctrl-C): do not leave a multi-gigabyte child running.
+            timer.cancel()
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise
+        seconds = time.perf_counter() - start
+        timer.cancel()
+        err.seek(0)
+        stderr = err.read()
+    # ru_maxrss is in KiB on Linux and in bytes on macOS.
+    rss = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+    return Run(seconds, rss, os.waitstatus_to_exitcode(status), timed_out.is_set(), stderr)
+
+
+def best_of(runs: Sequence[Run]) -> Run:
+    """The time of the fastest successful run (the least disturbed by the machine) with the highest
+    peak RSS of all successful runs; the first failure if none succeeded."""
+    good = [r for r in runs if r.ok]
+    if not good:
+        return runs[0]
+    fastest = min(good, key=lambda r: r.seconds)
+    peak = max(r.max_rss_bytes for r in good)
+    return Run(fastest.seconds, peak, 0, False, fastest.stderr)
+
+
+def child_env() -> dict[str, str]:
+    """The environment for children: this checkout's ``src`` first, so the work tree is measured."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_SRC), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def parse_only(directory: Path) -> int:
+    """Load every YAML file under ``directory`` and keep the documents, as a reader must."""
+    docs: list[object] = []
+    for path in sorted(directory.rglob("*.y*ml")):
+        with path.open("rb") as fh:
+            docs.extend(yaml.load_all(fh, Loader=yaml.CSafeLoader))
+    print(len(docs))
+    return 0
+
+
+# -- clusters ------------------------------------------------------------------------------------
+
+
+def generator_digest() -> str:
+    return hashlib.sha256(GENERATOR.read_bytes()).hexdigest()
+
+
+def ensure_cluster(cache: Path, workloads: int, policies: int, seed: int) -> Path:
+    """The cached cluster for this size and seed, generated first if missing or stale.
+
+    A stamp beside the directory (not in it, so that only manifests are analysed) records the
+    generator's digest: editing ``gen_cluster.py`` invalidates every cached cluster.
+    """
+    key = f"{workloads}_{policies}_{seed}"
+    target, stamp = cache / key, cache / f"{key}.stamp"
+    digest = generator_digest()
+    if target.is_dir() and stamp.is_file() and stamp.read_text().strip() == digest:
+        progress(f"[{workloads}:{policies}] using cached cluster {target}")
+        return target
+    progress(f"[{workloads}:{policies}] generating cluster into {target}")
+    cache.mkdir(parents=True, exist_ok=True)
+    # Generate beside the target and rename, so an interrupted run leaves no half cluster behind.
+    tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=cache))
+    try:
+        cmd = [sys.executable, str(GENERATOR), "--workloads", str(workloads), "--policies", str(policies)]
+        subprocess.run([*cmd, "--seed", str(seed), str(tmp)], check=True, stdin=subprocess.DEVNULL)
+        shutil.rmtree(target, ignore_errors=True)
+        tmp.rename(target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    stamp.write_text(digest + "\n")
+    return target
+
+
+def yaml_size(directory: Path) -> int:
+    return sum(p.stat().st_size for p in directory.rglob("*.y*ml"))
+
+
+# -- measurement ---------------------------------------------------------------------------------
+
+
+def measure(cluster: Path, workloads: int, policies: int, repeat: int, timeout: float) -> Row:
+    env = child_env()
+    parse_cmd = [sys.executable, str(Path(__file__).resolve()), "--parse-only", str(cluster)]
+    parse_runs: list[Run] = []
+    map_runs: list[Run] = []
+    lines = 0
+    with tempfile.TemporaryDirectory(prefix="kubefence-bench-") as tmp:
+        out, sink = Path(tmp) / "map.txt", Path(tmp) / "stdout"
+        map_cmd = [sys.executable, "-m", "kubefence", "map", str(cluster), "-o", "txt", "-f", str(out)]
+        map_cmd.append("--quiet")
+        for i in range(1, repeat + 1):
+            progress(f"[{workloads}:{policies}] parse-only, run {i}/{repeat}")
+            parse_runs.append(run_child(parse_cmd, env, timeout, sink))
+            progress(f"[{workloads}:{policies}]   {describe(parse_runs[-1])}")
+            progress(f"[{workloads}:{policies}] kubefence map, run {i}/{repeat}")
+            map_runs.append(run_child(map_cmd, env, timeout, sink))
+            progress(f"[{workloads}:{policies}]   {describe(map_runs[-1])}")
+            if not map_runs[-1].ok:
+                break
+        if out.exists():
+            with out.open("rb") as fh:
+                lines = sum(1 for _ in fh)
+    return Row(workloads, policies, yaml_size(cluster), best_of(parse_runs), best_of(map_runs), lines)
+
+
+def describe(run: Run) -> str:
+    if run.timed_out:
+        return f"timed out after {run.seconds:.1f} s"
+    text = f"{run.seconds:.2f} s, {run.max_rss_bytes / MB:.0f} MB peak RSS, exit {run.exit_code}"
+    if run.exit_code != 0:
+        tail = run.stderr.strip().splitlines()[-15:]
+        text += "\n" + "\n".join(f"    {line}" for line in tail)
+    return text
+
+
+# -- report --------------------------------------------------------------------------------------
+
+COLUMNS = (
+    ("W", 7),
+    ("P", 7),
+    ("YAML MB", 8),
+    ("parse s", 8),
+    ("parse RSS MB", 12),
+    ("map s", 8),
+    ("map RSS MB", 10),
+    ("lines", 9),
+    ("(map-parse)/parse", 17),
+    ("target", 16),
+)
+
+
+def header(seed: int, repeat: int) -> str:
+    libyaml = "libyaml" if yaml.__with_libyaml__ else "no libyaml"
+    versions = f"Python {platform.python_version()}, PyYAML {yaml.__version__} ({libyaml})"
+    goals = "; ".join(t.describe() for t in TARGETS)
+    head = "| " + " | ".join(name.rjust(width) for name, width in COLUMNS) + " |"
+    rule = "|" + "|".join("-" * (width + 1) + ":" for _, width in COLUMNS) + "|"
+    return "\n".join(
+        [
+            f"kubefence map benchmark: seed {seed}, best of {repeat} run(s),"
+            f" {versions}, {os.cpu_count()} CPUs",
+            f"issue targets: {goals} (map wall time, peak RSS)",
+            "",
+            head,
+            rule,
+        ]
+    )
+
+
+def verdict(row: Row) -> str:
+    """Whether the row meets its issue target; empty for sizes without one."""
+    for t in TARGETS:
+        if (t.workloads, t.policies) != (row.workloads, row.policies):
+            continue
+        if not row.map.ok:
+            return "MISS (failed)"
+        fast = row.map.seconds < t.seconds
+        small = t.rss_bytes is None or row.map.max_rss_bytes < t.rss_bytes
+        return "ok" if fast and small else "MISS (" + ("memory" if fast else "time") + ")"
+    return ""
+
+
+def format_row(row: Row) -> str:
+    def secs(run: Run) -> str:
+        if run.timed_out:
+            return "timeout"
+        return f"{run.seconds:.2f}" if run.ok else f"exit {run.exit_code}"
+
+    ratio = ""
+    if row.map.ok and row.parse.ok and row.parse.seconds > 0:
+        ratio = f"{(row.map.seconds - row.parse.seconds) / row.parse.seconds:.2f}"
+    cells = (
+        f"{row.workloads:,}",
+        f"{row.policies:,}",
+        f"{row.yaml_bytes / MB:.1f}",
+        secs(row.parse),
+        f"{row.parse.max_rss_bytes / MB:.0f}" if row.parse.ok else "",
+        secs(row.map),
+        f"{row.map.max_rss_bytes / MB:.0f}" if row.map.ok else "",
+        f"{row.output_lines:,}" if row.map.ok else "",
+        ratio,
+        verdict(row),
+    )
+    return "| " + " | ".join(c.rjust(width) for c, (_, width) in zip(cells, COLUMNS, strict=True)) + " |"
+
+
+# -- command line --------------------------------------------------------------------------------
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def parse_sizes(text: str) -> list[tuple[int, int]]:
+    """``"200:100,1000:500"`` -> ``[(200, 100), (1000, 500)]``."""
+    sizes = []
+    for item in text.split(","):
+        w, sep, p = item.strip().partition(":")
+        if not sep or not w.isdigit() or not p.isdigit() or int(w) < 1:
+            raise argparse.ArgumentTypeError(f"bad size {item!r}: expected WORKLOADS:POLICIES, e.g. 1000:500")
+        sizes.append((int(w), int(p)))
+    return sizes
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark. Exit 0 when every run succeeded (and, with --check, met its target)."""
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        epilog="exit codes: 0 all runs succeeded, 1 a run failed or (with --check) missed its target,"
+        " 2 usage error",
+    )
+    sizes_help = "comma-separated WORKLOADS:POLICIES (default: 200:100,1000:500,5000:2500,10000:5000)"
+    parser.add_argument("--sizes", type=parse_sizes, default=list(DEFAULT_SIZES), help=sizes_help)
+    parser.add_argument("--include-huge", action="store_true", help="also run 50000:20000")
+    parser.add_argument("--seed", type=int, default=0, help="generator seed (default: 0)")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per size; the fastest counts (default: 1)"
+    )
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds per run (default: 900)")
+    parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="default: bench/.cache")
+    parser.add_argument("--check", action="store_true", help="exit 1 when an issue target is missed")
+    parser.add_argument("--parse-only", type=Path, metavar="DIR", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.parse_only is not None:
+        return parse_only(args.parse_only)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    sizes: list[tuple[int, int]] = args.sizes + ([HUGE_SIZE] if args.include_huge else [])
+    print(header(args.seed, args.repeat), flush=True)
+    failed = missed = False
+    for workloads, policies in sizes:
+        cluster = ensure_cluster(args.cache_dir, workloads, policies, args.seed)
+        row = measure(cluster, workloads, policies, args.repeat, args.timeout)
+        print(format_row(row), flush=True)
+        failed |= not (row.map.ok and row.parse.ok)
+        missed |= verdict(row).startswith("MISS")
+    return 1 if failed or (args.check and missed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
