@@ -161,6 +161,9 @@ class _Discovery:
             self.services.setdefault((s.namespace, s.name), []).append(s)
         self.namespaces = {ns.name for ns in cluster.namespaces}
         self._targets: dict[tuple[str, str], list[Workload]] = {}
+        self._by_namespace: dict[str, list[Workload]] = {}
+        for w in cluster.workloads:
+            self._by_namespace.setdefault(w.namespace, []).append(w)
 
     # -- bookkeeping -------------------------------------------------------------------------------
 
@@ -200,11 +203,7 @@ class _Discovery:
             self._targets[key] = (
                 []
                 if selector is None
-                else [
-                    w
-                    for w in self.cluster.workloads
-                    if w.namespace == svc.namespace and selector.matches(w.label_map)
-                ]
+                else [w for w in self._by_namespace.get(svc.namespace, []) if selector.matches(w.label_map)]
             )
         return self._targets[key]
 

@@ -114,8 +114,9 @@ def _entry(entry: Any, i: int, where: Origin) -> tuple[Peer, Peer, ConnectionSet
     try:
         conn = ConnectionSet.parse(entry["conn"])
     except ValueError as exc:
+        detail = "ports must be numbers or ranges" if "invalid literal" in str(exc) else str(exc)
         raise InputError(
-            f"{at}: bad conn {entry['conn']!r}: {exc}",
+            f"{at}: bad conn {entry['conn']!r}: {detail}",
             where,
             'write e.g. "TCP 8080,UDP 53" or "All Connections"',
         ) from None
