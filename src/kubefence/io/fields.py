@@ -95,7 +95,7 @@ def parse_selector(value: Any, what: str, doc: Document) -> LabelSelector:
         expr = as_mapping(expr, f"{what}.matchExpressions[]", doc)
         op_text = expr.get("operator")
         try:
-            op = Operator(op_text)
+            op = Operator(str(op_text))
         except ValueError:
             raise InputError(
                 f"{who(doc)}: unknown selector operator {op_text!r} in {what}",
