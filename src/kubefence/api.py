@@ -8,13 +8,16 @@ from typing import Any
 
 from kubefence.analysis.diff import ConnectivityDiff, diff_maps
 from kubefence.analysis.discover import DiscoverOptions, discover_documents
+from kubefence.analysis.discover_file import load_connections_file
 from kubefence.analysis.discover_model import DiscoveryResult
 from kubefence.analysis.engine import MapOptions, compute_connectivity
 from kubefence.analysis.explain import Explanation, explain, explain_all
+from kubefence.analysis.synthesize import GeneratedPolicies, GenerateOptions, synthesize
 from kubefence.errors import Origin, UsageError
-from kubefence.io.documents import Document, load_documents
+from kubefence.io.documents import Document
 from kubefence.io.gitsource import GitTreeReader, TreeReader, load_revision
 from kubefence.io.kube import build_cluster
+from kubefence.io.policy_yaml import dump_documents, policy_dict
 from kubefence.io.render import ToolRunner, load_inputs
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import ConnectivityMap
@@ -22,14 +25,20 @@ from kubefence.model.connectivity import ConnectivityMap
 Inputs = Sequence[str | Path] | Iterable[dict[str, Any]]
 
 
-def load_cluster(inputs: Inputs, *, stdin_text: str | None = None) -> Cluster:
-    """A cluster from paths (files, directories, ``-`` for stdin) or from parsed objects (dicts)."""
+def load_input_documents(
+    inputs: Inputs, *, runner: ToolRunner | None = None, stdin_text: str | None = None
+) -> list[Document]:
+    """Documents from paths (files, directories, Helm charts, Kustomize directories, ``-`` for
+    stdin) or from parsed objects (dicts)."""
     items = list(inputs)
     if items and all(isinstance(i, dict) for i in items):
-        docs = [Document(obj, Origin("<objects>", n + 1)) for n, obj in enumerate(items)]  # type: ignore[arg-type]
-    else:
-        docs = load_documents([i for i in items if isinstance(i, str | Path)], stdin_text=stdin_text)
-    return build_cluster(docs)
+        return [Document(obj, Origin("<objects>", n + 1)) for n, obj in enumerate(items)]  # type: ignore[arg-type]
+    return load_inputs([i for i in items if isinstance(i, str | Path)], runner=runner, stdin_text=stdin_text)
+
+
+def load_cluster(inputs: Inputs, *, stdin_text: str | None = None) -> Cluster:
+    """A cluster from paths (files, directories, ``-`` for stdin) or from parsed objects (dicts)."""
+    return build_cluster(load_input_documents(inputs, stdin_text=stdin_text))
 
 
 def map_connectivity(
@@ -84,13 +93,7 @@ def discover_connections(
     >>> print(result.connections[0])                           # doctest: +SKIP
     shop-backend/cart[Deployment] => shop-data/redis[StatefulSet] : TCP 6379
     """
-    items = list(inputs)
-    if items and all(isinstance(i, dict) for i in items):
-        docs = [Document(obj, Origin("<objects>", n + 1)) for n, obj in enumerate(items)]  # type: ignore[arg-type]
-    else:
-        paths = [i for i in items if isinstance(i, str | Path)]
-        docs = load_inputs(paths, runner=runner, stdin_text=stdin_text)
-    return discover_documents(docs, options)
+    return discover_documents(load_input_documents(inputs, runner=runner, stdin_text=stdin_text), options)
 
 
 def diff_connectivity(
@@ -114,3 +117,45 @@ def diff_revisions(
     old = build_cluster(load_revision(reader, base, paths))
     new = build_cluster(load_revision(reader, head, paths))
     return diff_connectivity(old, new, options=options)
+
+
+def generate_policies(
+    inputs: Inputs,
+    *,
+    connections: str | Path | DiscoveryResult | None = None,
+    options: GenerateOptions | None = None,
+    discover_options: DiscoverOptions | None = None,
+    stdin_text: str | None = None,
+    runner: ToolRunner | None = None,
+) -> GeneratedPolicies:
+    """Least-privilege NetworkPolicies for an application: its manifests in ``inputs``, the needed
+    connectivity discovered from them or read from ``connections`` (a discover JSON file, or a result).
+
+    >>> generated = generate_policies(["examples/shop"])          # doctest: +SKIP
+    >>> files = policy_files(generated)                           # {"shop-backend.yaml": "...", ...}
+    """
+    docs = load_input_documents(inputs, runner=runner, stdin_text=stdin_text)
+    if connections is None:
+        needed = discover_documents(docs, discover_options)
+    elif isinstance(connections, DiscoveryResult):
+        needed = connections
+    else:
+        needed = load_connections_file(connections)
+    cluster = build_cluster([d for d in docs if d.kind not in _NOT_WORKLOAD_KINDS])
+    return synthesize(cluster, needed, options)
+
+
+# policies already in the input are the app's old policies: generation ignores them
+_NOT_WORKLOAD_KINDS = frozenset(
+    {"NetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy"}
+)
+
+
+def policy_files(generated: GeneratedPolicies) -> dict[str, str]:
+    """One YAML text per namespace, ``<namespace>.yaml``, ready to commit."""
+    return {
+        f"{ns}.yaml": dump_documents(
+            [(policy_dict(g.policy), g.comments) for g in generated.in_namespace(ns)]
+        )
+        for ns in generated.namespaces()
+    }

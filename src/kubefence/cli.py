@@ -25,14 +25,19 @@ from kubefence.analysis.discover import (
     parse_selector_text,
 )
 from kubefence.analysis.engine import DEFAULT_INGRESS_CONTROLLER_NAMESPACE, MapOptions
+from kubefence.analysis.synthesize import DEFAULT_CONTROLLER_NAMESPACE, GenerateOptions
+from kubefence.analysis.validate import validate_policies
 from kubefence.api import (
     diff_connectivity,
     diff_revisions,
     discover_connections,
     explain_connectivity,
+    generate_policies,
     map_connectivity,
+    policy_files,
 )
 from kubefence.errors import Diagnostic, KubefenceError, UsageError
+from kubefence.io.policy_yaml import apply_changes, plan_directory
 from kubefence.report import FORMATS, render_chunks
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -286,6 +291,95 @@ def explain_cmd(
     expl = explain_connectivity(list(paths), src, dst, port=port, protocol=protocol, options=options)
     show_warnings(expl.warnings, quiet)
     emit(expl, fmt, out_file)
+
+
+@cli.command("generate", epilog=EXIT_CODES_HELP)
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option(
+    "--connections",
+    type=click.Path(dir_okay=False),
+    help="The needed connectivity as a discover JSON file (kubefence discover -o json), instead of "
+    "discovering it from PATH.",
+)
+@click.option(
+    "-o",
+    "--output-dir",
+    "out_dir",
+    default="-",
+    show_default=True,
+    metavar="DIR|-",
+    help="Write one file per namespace into DIR (never overwriting files kubefence did not write), "
+    "or all policies to stdout (-).",
+)
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 and show the difference when DIR is not up to date."
+)
+@click.option(
+    "--ingress-controller-namespace",
+    metavar="NS",
+    default=DEFAULT_CONTROLLER_NAMESPACE,
+    show_default=True,
+    help="Namespace of the ingress controller, allowed in to workloads behind an Ingress or Route.",
+)
+@click.option(
+    "--numeric-ports", is_flag=True, help="Write ports by number even where the destination names them."
+)
+@click.option(
+    "--validate", is_flag=True, help="Validate every generated object against the Kubernetes schema."
+)
+@click.option("--quiet", "-q", is_flag=True, help="Do not print warnings.")
+def generate_cmd(
+    paths: tuple[str, ...],
+    connections: str | None,
+    out_dir: str,
+    check: bool,
+    ingress_controller_namespace: str,
+    numeric_ports: bool,
+    validate: bool,
+    quiet: bool,
+) -> None:
+    """Least-privilege NetworkPolicies for exactly the connectivity the application needs.
+
+    PATH are the application's manifests (as for discover). Per namespace a default deny of ingress
+    and egress, then per workload one policy allowing its needed ingress and egress: peers by their
+    smallest stable label set, other namespaces by kubernetes.io/metadata.name, DNS only to
+    kube-dns. Every object carries app.kubernetes.io/managed-by: kubefence.
+
+    Note: here -o names the output directory (one YAML file per namespace, GitOps-friendly).
+
+    \b
+      kubefence generate deploy/ -o policies/
+      kubefence generate deploy/ -o policies/ --check     # CI: fail when policies/ is stale
+    """
+    options = GenerateOptions(
+        ingress_controller_namespace=ingress_controller_namespace, named_ports=not numeric_ports
+    )
+    generated = generate_policies(list(paths), connections=connections, options=options)
+    show_warnings(generated.warnings, quiet)
+    files = policy_files(generated)
+    if validate:
+        problems = validate_policies(generated)
+        if problems:
+            raise KubefenceError("generated objects fail schema validation: " + "; ".join(problems))
+    if out_dir == "-":
+        if check:
+            raise UsageError("--check needs an output directory (-o DIR)")
+        for name, text in files.items():
+            click.echo(f"# {name}")
+            click.echo(text, nl=False)
+        return
+    changes = plan_directory(Path(out_dir), files)
+    stale = [c for c in changes if c.changed]
+    if check:
+        for c in stale:
+            click.echo(c.unified_diff(), nl=False)
+        if stale:
+            click.echo(f"{len(stale)} file(s) in {out_dir} differ from the generated policies", err=True)
+            raise Findings()
+        return
+    apply_changes(changes)
+    if not quiet:
+        click.echo(f"wrote {len(stale)} of {len(files)} file(s) in {out_dir}", err=True)
 
 
 FAIL_ON = ("added", "removed", "changed", "any")

@@ -1,0 +1,311 @@
+"""Least-privilege NetworkPolicies for exactly the connections an application needs.
+
+The recipe a reviewer expects: per namespace a default deny of ingress and egress, then per workload
+one policy that allows its needed ingress and egress. Peers are selected by the smallest stable label
+set that tells them apart from the other workloads of their namespace, other namespaces by
+``kubernetes.io/metadata.name``, ports by the name the destination declares (else by number).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from kubefence.analysis.discover_model import DiscoveryResult, NeededConnection
+from kubefence.errors import Diagnostic, Origin
+from kubefence.model.cluster import Cluster
+from kubefence.model.connectivity import Peer, PeerKind
+from kubefence.model.ipranges import IPRangeSet
+from kubefence.model.policies import NetworkPolicy, PolicyPeer, PolicyRule, PortMatch
+from kubefence.model.ports import ConnectionSet
+from kubefence.model.selectors import LabelSelector
+from kubefence.model.workloads import NAMESPACE_NAME_LABEL, Workload
+
+MANAGED_BY = ("app.kubernetes.io/managed-by", "kubefence")
+DEFAULT_DENY_NAME = "kubefence-default-deny"
+DEFAULT_CONTROLLER_NAMESPACE = "ingress-nginx"
+
+# Labels that change with every rollout or name a single pod: never select on them.
+UNSTABLE_LABELS = frozenset(
+    {
+        "pod-template-hash",
+        "controller-revision-hash",
+        "pod-template-generation",
+        "statefulset.kubernetes.io/pod-name",
+        "apps.kubernetes.io/pod-index",
+        "batch.kubernetes.io/controller-uid",
+        "batch.kubernetes.io/job-name",
+        "controller-uid",
+        "job-name",
+    }
+)
+# Labels that change with releases: used only when nothing else tells a workload apart.
+VOLATILE_LABELS = frozenset({"helm.sh/chart", "app.kubernetes.io/version", "version", "chart", "release"})
+# Preferred first when several label sets are equally small: the conventional identity labels.
+_PREFERRED = ("app.kubernetes.io/name", "app", "k8s-app", "app.kubernetes.io/component", "component", "name")
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    """Options of :func:`synthesize`.
+
+    ``ingress_controller_namespace``: where the ingress controller runs (ingress from it is allowed
+    to workloads behind an Ingress/Route/HTTPRoute). ``named_ports``: write ports by the name the
+    destination declares when it has one.
+    """
+
+    ingress_controller_namespace: str = DEFAULT_CONTROLLER_NAMESPACE
+    named_ports: bool = True
+
+
+@dataclass(frozen=True)
+class GeneratedPolicy:
+    """A generated NetworkPolicy and the needed connections that each of its rules serves."""
+
+    policy: NetworkPolicy
+    comments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GeneratedPolicies:
+    policies: tuple[GeneratedPolicy, ...]
+    warnings: tuple[Diagnostic, ...] = field(default=())
+
+    def namespaces(self) -> list[str]:
+        return sorted({p.policy.namespace for p in self.policies})
+
+    def in_namespace(self, namespace: str) -> list[GeneratedPolicy]:
+        return [p for p in self.policies if p.policy.namespace == namespace]
+
+
+class _Selectors:
+    """Chooses, per workload, the smallest stable label set that selects it alone in its namespace."""
+
+    def __init__(self, workloads: Sequence[Workload], warnings: list[Diagnostic]) -> None:
+        self.by_ns: dict[str, list[Workload]] = defaultdict(list)
+        for w in workloads:
+            self.by_ns[w.namespace].append(w)
+        self.by_name = {w.peer_name: w for w in workloads}
+        self.warnings = warnings
+        self._cache: dict[str, LabelSelector] = {}
+
+    def for_workload(self, w: Workload) -> LabelSelector:
+        cached = self._cache.get(w.peer_name)
+        if cached is not None:
+            return cached
+        rank = {k: i for i, k in enumerate(_PREFERRED)}
+        stable = sorted(
+            ((k, v) for k, v in w.labels if k not in UNSTABLE_LABELS),
+            key=lambda kv: (kv[0] in VOLATILE_LABELS, rank.get(kv[0], len(_PREFERRED)), kv[0]),
+        )
+        lasting = [kv for kv in stable if kv[0] not in VOLATILE_LABELS]
+        others = [o for o in self.by_ns[w.namespace] if o.peer_name != w.peer_name]
+        chosen = _smallest_unique(lasting, others) or _smallest_unique(stable, others)
+        if chosen is None:
+            chosen = tuple(stable)
+            also = [o.peer_name for o in others if all(o.label_map.get(k) == v for k, v in chosen)]
+            if also or not stable:
+                self.warnings.append(
+                    Diagnostic(
+                        w.origin,
+                        f"no stable labels select {w.peer_name} alone"
+                        + (
+                            f" (also selected: {', '.join(sorted(also))})"
+                            if also
+                            else " (it has no stable labels)"
+                        )
+                        + "; its policy and the rules naming it apply to those too",
+                    )
+                )
+        selector = LabelSelector(chosen)
+        self._cache[w.peer_name] = selector
+        return selector
+
+
+def _smallest_unique(
+    labels: Sequence[tuple[str, str]], others: Sequence[Workload]
+) -> tuple[tuple[str, str], ...] | None:
+    """The first smallest subset of ``labels`` (in their order) that no workload of ``others`` has."""
+    for size in range(1, len(labels) + 1):
+        for combo in combinations(labels, size):
+            if not any(all(o.label_map.get(k) == v for k, v in combo) for o in others):
+                return combo
+    return None
+
+
+def _ports(conn: ConnectionSet, dst: Workload | None, named: bool) -> tuple[PortMatch, ...] | None:
+    if conn.is_all():
+        return None
+    out: list[PortMatch] = []
+    for proto, ports in conn.items():
+        if ports.is_full():
+            out.append(PortMatch(proto))
+            continue
+        for lo, hi in ports:
+            if lo == hi and named and dst is not None:
+                name = next(
+                    (cp.name for cp in dst.ports if cp.port == lo and cp.protocol == proto and cp.name), ""
+                )
+                if name:
+                    out.append(PortMatch(proto, name))
+                    continue
+            out.append(PortMatch(proto, lo, hi if hi != lo else None))
+    return tuple(out)
+
+
+def cidrs(ips: IPRangeSet) -> list[str]:
+    """The fewest CIDRs that cover exactly ``ips``."""
+    out: list[str] = []
+    for text in ips.ranges():
+        lo, _, hi = text.partition("-")
+        first, last = ipaddress.ip_address(lo), ipaddress.ip_address(hi)
+        out.extend(str(n) for n in ipaddress.summarize_address_range(first, last))
+    return out
+
+
+def _ip_peers(ips: IPRangeSet) -> tuple[PolicyPeer, ...]:
+    return tuple(PolicyPeer(ip_block=IPRangeSet.from_cidr(c), ip_text=c) for c in cidrs(ips))
+
+
+def _everywhere() -> IPRangeSet:
+    return IPRangeSet.ipv4() | IPRangeSet.ipv6()
+
+
+def synthesize(
+    cluster: Cluster, needed: DiscoveryResult, options: GenerateOptions | None = None
+) -> GeneratedPolicies:
+    """NetworkPolicies that allow ``needed`` on ``cluster`` and nothing else."""
+    options = options or GenerateOptions()
+    warnings: list[Diagnostic] = []
+    selectors = _Selectors(cluster.workloads, warnings)
+    info = {p.name: p for p in needed.peers}
+    app_namespaces = sorted({w.namespace for w in cluster.workloads})
+
+    def peer_selector(peer: Peer, from_namespace: str) -> PolicyPeer | None:
+        w = selectors.by_name.get(peer.name)
+        if w is not None:
+            pod_sel, ns = selectors.for_workload(w), w.namespace
+        elif peer.name in info:
+            pod_sel, ns = LabelSelector(info[peer.name].labels), info[peer.name].namespace or peer.namespace
+        else:
+            warnings.append(
+                Diagnostic(Origin(), f"{peer.name} is not in the input and has no selector: skipped")
+            )
+            return None
+        ns_sel = None if ns == from_namespace else LabelSelector.of({NAMESPACE_NAME_LABEL: ns})
+        return PolicyPeer(pod_selector=pod_sel, namespace_selector=ns_sel)
+
+    ingress: dict[str, list[tuple[NeededConnection, PolicyRule]]] = defaultdict(list)
+    egress: dict[str, list[tuple[NeededConnection, PolicyRule]]] = defaultdict(list)
+    for nc in needed.connections:
+        src_w = selectors.by_name.get(nc.src.name)
+        dst_w = selectors.by_name.get(nc.dst.name)
+        if src_w is not None and src_w.peer_name == nc.dst.name:
+            continue  # a workload with itself: never restricted by policy
+        if dst_w is not None:
+            ports = _ports(nc.conn, dst_w, options.named_ports)
+            peers = _source_peers(nc.src, dst_w.namespace, options, peer_selector)
+            if peers is not None:
+                ingress[dst_w.peer_name].append((nc, PolicyRule(peers, ports)))
+        if src_w is not None:
+            ports = _ports(nc.conn, dst_w, options.named_ports)
+            if nc.dst.kind is PeerKind.IP:
+                to: tuple[PolicyPeer, ...] | None = _ip_peers(IPRangeSet.parse(nc.dst.name))
+            else:
+                sel = peer_selector(nc.dst, src_w.namespace)
+                to = None if sel is None else (sel,)
+            if to is not None:
+                egress[src_w.peer_name].append((nc, PolicyRule(to, ports)))
+        if src_w is None and dst_w is None:
+            warnings.append(Diagnostic(Origin(), f"neither end of {nc} is a workload of the input: skipped"))
+
+    generated: list[GeneratedPolicy] = []
+    for ns in app_namespaces:
+        generated.append(
+            GeneratedPolicy(
+                NetworkPolicy(ns, DEFAULT_DENY_NAME, LabelSelector(), (), (), True, True),
+                ("Deny all ingress and egress in this namespace; the policies below allow what is needed.",),
+            )
+        )
+    names: dict[tuple[str, str], int] = defaultdict(int)
+    for w in cluster.workloads:
+        names[(w.namespace, w.name)] += 1
+    seen: set[str] = set()
+    for w in sorted(cluster.workloads, key=lambda w: (w.namespace, w.name, w.kind)):
+        if w.peer_name in seen:
+            continue
+        seen.add(w.peer_name)
+        ins = ingress.get(w.peer_name, [])
+        outs = egress.get(w.peer_name, [])
+        if not ins and not outs:
+            continue
+        name = (
+            f"kubefence-{w.name}"
+            if names[(w.namespace, w.name)] == 1
+            else f"kubefence-{w.name}-{w.kind.lower()}"
+        )
+        comments = [f"Least privilege for {w.peer_name}:"]
+        comments += [f"  ingress: {nc.src} : {nc.conn}" for nc, _ in ins]
+        comments += [f"  egress:  {nc.dst} : {nc.conn}" for nc, _ in outs]
+        generated.append(
+            GeneratedPolicy(
+                NetworkPolicy(
+                    w.namespace,
+                    name[:253],
+                    selectors.for_workload(w),
+                    tuple(_merge_rules(r for _, r in ins)),
+                    tuple(_merge_rules(r for _, r in outs)),
+                    affects_ingress=bool(ins),
+                    affects_egress=bool(outs),
+                ),
+                tuple(comments),
+            )
+        )
+    return GeneratedPolicies(tuple(generated), tuple(needed.warnings) + tuple(warnings))
+
+
+def _source_peers(
+    src: Peer,
+    dst_namespace: str,
+    options: GenerateOptions,
+    peer_selector: object,
+) -> tuple[PolicyPeer, ...] | None:
+    if src.kind is PeerKind.INGRESS_CONTROLLER:
+        return (
+            PolicyPeer(
+                namespace_selector=LabelSelector.of(
+                    {NAMESPACE_NAME_LABEL: options.ingress_controller_namespace}
+                )
+            ),
+        )
+    if src.kind is PeerKind.IP:
+        ips = IPRangeSet.parse(src.name)
+        if ips == IPRangeSet.ipv4():  # "from anywhere": both families
+            ips = _everywhere()
+        return _ip_peers(ips)
+    assert callable(peer_selector)
+    sel = peer_selector(src, dst_namespace)
+    return None if sel is None else (sel,)
+
+
+def _merge_rules(rules: Iterable[PolicyRule]) -> list[PolicyRule]:
+    """Rules with the same ports become one rule with all their peers; sorted for stable output."""
+    by_ports: dict[tuple[PortMatch, ...] | None, list[PolicyPeer]] = {}
+    for r in rules:
+        peers = by_ports.setdefault(r.ports, [])
+        for p in r.peers or ():
+            if p not in peers:
+                peers.append(p)
+    out = [PolicyRule(tuple(sorted(peers, key=_peer_key)), ports) for ports, peers in by_ports.items()]
+    return sorted(out, key=lambda r: (_ports_key(r.ports), [_peer_key(p) for p in r.peers or ()]))
+
+
+def _peer_key(p: PolicyPeer) -> tuple[str, str, str]:
+    return (str(p.namespace_selector or ""), str(p.pod_selector or ""), p.ip_text)
+
+
+def _ports_key(ports: tuple[PortMatch, ...] | None) -> str:
+    return "" if ports is None else ",".join(str(p) for p in ports)
