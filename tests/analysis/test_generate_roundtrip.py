@@ -24,9 +24,16 @@ from kubefence.model.connectivity import ConnectivityMap
 
 ROOT: Final = Path(__file__).resolve().parents[2]
 CORPUS: Final = ROOT.parent / "shared" / "corpus" / "discover"
-APPS: Final = sorted(p / "input" for p in CORPUS.iterdir() if (p / "input").is_dir()) if CORPUS.is_dir() else []
+APPS: Final = (
+    sorted(p / "input" for p in CORPUS.iterdir() if (p / "input").is_dir()) if CORPUS.is_dir() else []
+)
 CONTROLLER_NS: Final = "ingress-nginx"
-POLICY_KINDS: Final = {"NetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy"}
+POLICY_KINDS: Final = {
+    "NetworkPolicy",
+    "AdminNetworkPolicy",
+    "BaselineAdminNetworkPolicy",
+    "ClusterNetworkPolicy",
+}
 
 
 def _triples(pairs: object) -> set[tuple[str, str, str]]:
