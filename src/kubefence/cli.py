@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
@@ -37,6 +36,7 @@ from kubefence.api import (
     policy_files,
 )
 from kubefence.errors import Diagnostic, KubefenceError, UsageError
+from kubefence.io.atomic import atomic_writer
 from kubefence.io.policy_yaml import apply_changes, plan_directory
 from kubefence.report import FORMATS, render_chunks
 
@@ -83,17 +83,10 @@ def _output_stream(out_file: str | None) -> Iterator[TextIO]:
         yield sys.stdout
         return
     target = Path(out_file)
-    if target.parent and not target.parent.exists():
+    if not target.parent.is_dir():
         raise KubefenceError(f"{out_file}: directory {target.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            yield stream
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_writer(target) as stream:
+        yield stream
 
 
 def emit(result: object, fmt: str, out_file: str | None) -> None:

@@ -8,8 +8,6 @@ not at all.
 from __future__ import annotations
 
 import difflib
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 import yaml
 
 from kubefence.errors import InputError, Origin
+from kubefence.io.atomic import atomic_writer
 from kubefence.model.policies import NetworkPolicy, PolicyPeer, PolicyRule, PortMatch
 from kubefence.model.selectors import LabelSelector
 
@@ -176,11 +175,5 @@ def apply_changes(changes: Sequence[FileChange]) -> None:
         if change.new == "":
             change.path.unlink()
             continue
-        fd, tmp = tempfile.mkstemp(dir=change.path.parent, prefix=f".{change.path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as stream:
-                stream.write(change.new)
-            os.replace(tmp, change.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_writer(change.path) as stream:
+            stream.write(change.new)

@@ -102,6 +102,12 @@ def svg(view: View) -> Iterator[str]:
     yield proc.stdout
 
 
+def html(view: View) -> Iterator[str]:
+    from kubefence.report.html import html as render_html  # the page template is large: load on use
+
+    return render_html(view)
+
+
 RENDERERS: dict[str, Callable[[View], Iterator[str]]] = {
     "txt": txt,
     "json": as_json,
@@ -110,4 +116,5 @@ RENDERERS: dict[str, Callable[[View], Iterator[str]]] = {
     "md": md,
     "dot": dot,
     "svg": svg,
+    "html": html,
 }
