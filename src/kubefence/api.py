@@ -12,15 +12,18 @@ from kubefence.analysis.discover_file import load_connections_file
 from kubefence.analysis.discover_model import DiscoveryResult
 from kubefence.analysis.engine import MapOptions, compute_connectivity
 from kubefence.analysis.explain import Explanation, explain, explain_all
+from kubefence.analysis.guardrails import verify as verify_guardrails
+from kubefence.analysis.review import ReviewOptions, ReviewResult, review
 from kubefence.analysis.synthesize import GeneratedPolicies, GenerateOptions, synthesize
 from kubefence.errors import Origin, UsageError
 from kubefence.io.documents import Document
 from kubefence.io.gitsource import GitTreeReader, TreeReader, load_revision
 from kubefence.io.kube import build_cluster
-from kubefence.io.policy_yaml import dump_documents, policy_dict
+from kubefence.io.policy_yaml import namespace_files
 from kubefence.io.render import ToolRunner, load_inputs
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import ConnectivityMap
+from kubefence.model.guardrails import Guardrail
 
 Inputs = Sequence[str | Path] | Iterable[dict[str, Any]]
 
@@ -153,9 +156,49 @@ _NOT_WORKLOAD_KINDS = frozenset(
 
 def policy_files(generated: GeneratedPolicies) -> dict[str, str]:
     """One YAML text per namespace, ``<namespace>.yaml``, ready to commit."""
-    return {
-        f"{ns}.yaml": dump_documents(
-            [(policy_dict(g.policy), g.comments) for g in generated.in_namespace(ns)]
-        )
-        for ns in generated.namespaces()
-    }
+    return namespace_files((g.policy, g.comments) for g in generated.policies)
+
+
+def review_revisions(
+    base: str,
+    head: str,
+    paths: Sequence[str] = (),
+    *,
+    repo: str | Path = ".",
+    guardrails: Sequence[Guardrail] = (),
+    policies_dir: str | None = None,
+    options: ReviewOptions | None = None,
+    reader: TreeReader | None = None,
+) -> ReviewResult:
+    """Review the change from git revision ``base`` to ``head`` of the application in ``repo``.
+
+    Both revisions are read from git (no checkout): their manifests under ``paths`` (the whole tree
+    when empty) are discovered, given generated policies and mapped; the maps are diffed, guardrails
+    verified on ``head``, and the policy files committed in ``policies_dir`` at ``head`` compared
+    with the regenerated ones.
+    """
+    options = options or ReviewOptions()
+    reader = reader or GitTreeReader(repo)
+    base_docs = load_revision(reader, base, paths)
+    head_docs = load_revision(reader, head, paths)
+    committed = None
+    if policies_dir is not None:
+        prefix = policies_dir.strip("/")
+        committed = {
+            name[len(prefix) + 1 :]: text
+            for name, text in reader.files(head, [prefix])
+            if name.startswith(prefix + "/") and "/" not in name[len(prefix) + 1 :] and name.endswith(".yaml")
+        }
+    rules = list(guardrails)
+    verifier = (
+        (lambda cluster: verify_guardrails(cluster, rules, options=options.map_options)) if rules else None
+    )
+    return review(
+        (base, base_docs),
+        (head, head_docs),
+        committed_policies=committed,
+        policies_dir=policies_dir or "",
+        app_paths=paths,
+        verify=verifier,
+        options=options,
+    )

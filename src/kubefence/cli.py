@@ -24,6 +24,7 @@ from kubefence.analysis.discover import (
     parse_selector_text,
 )
 from kubefence.analysis.engine import DEFAULT_INGRESS_CONTROLLER_NAMESPACE, MapOptions
+from kubefence.analysis.review import ReviewOptions
 from kubefence.analysis.synthesize import DEFAULT_CONTROLLER_NAMESPACE, GenerateOptions
 from kubefence.analysis.validate import validate_policies
 from kubefence.api import (
@@ -34,9 +35,11 @@ from kubefence.api import (
     generate_policies,
     map_connectivity,
     policy_files,
+    review_revisions,
 )
 from kubefence.errors import Diagnostic, KubefenceError, UsageError
 from kubefence.io.atomic import atomic_writer
+from kubefence.io.guardrails import load_guardrails
 from kubefence.io.policy_yaml import apply_changes, plan_directory
 from kubefence.report import FORMATS, render_chunks
 
@@ -433,6 +436,108 @@ def diff_cmd(
     emit(result, fmt, out_file)
     wanted = {t for t in ChangeType} if "any" in fail_on else {ChangeType(t) for t in fail_on}
     if any(c.type in wanted for c in result.changes):
+        raise Findings()
+
+
+REVIEW_FAIL_ON = ("added", "removed", "changed", "any", "drift")
+
+
+@cli.command("review", epilog=EXIT_CODES_HELP)
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
+@click.option(
+    "--base", required=True, metavar="REF", help="The revision before the change (e.g. origin/main)."
+)
+@click.option(
+    "--head", default="HEAD", show_default=True, metavar="REF", help="The revision after the change."
+)
+@click.option(
+    "--repo", default=".", show_default=True, type=click.Path(file_okay=False), help="The git repository."
+)
+@click.option(
+    "--guardrails",
+    "guardrail_files",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Guardrails to verify on the new version (repeatable).",
+)
+@click.option(
+    "--policies",
+    "policies_dir",
+    metavar="DIR",
+    help="Where the application's generated policies are committed: checked for drift, and rewritten "
+    "with the regenerated ones (unless --no-write).",
+)
+@click.option("--no-write", is_flag=True, help="Do not write the regenerated policy files.")
+@click.option(
+    "--markdown", "markdown_file", type=click.Path(dir_okay=False), help="Write the PR comment here."
+)
+@click.option("--html", "html_file", type=click.Path(dir_okay=False), help="Write the HTML report here.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(REVIEW_FAIL_ON),
+    multiple=True,
+    help="Also exit 1 on connectivity changes of this type, or on drift of the committed policies.",
+)
+@click.option(
+    "--ingress-controller-namespace",
+    metavar="NS",
+    default=DEFAULT_CONTROLLER_NAMESPACE,
+    show_default=True,
+    help="Namespace of the ingress controller.",
+)
+@output_options(default="txt")
+def review_cmd(
+    paths: tuple[str, ...],
+    base: str,
+    head: str,
+    repo: str,
+    guardrail_files: tuple[str, ...],
+    policies_dir: str | None,
+    no_write: bool,
+    markdown_file: str | None,
+    html_file: str | None,
+    fail_on: tuple[str, ...],
+    ingress_controller_namespace: str,
+    fmt: str,
+    out_file: str | None,
+    quiet: bool,
+) -> None:
+    """Review a pull request: how the application's connectivity changes, and whether it is allowed.
+
+    Run inside the application's git repository (or pass --repo). Both revisions are read from git:
+    connectivity is discovered, least-privilege policies generated and the resulting connectivity
+    diffed, each change with the evidence that caused it; guardrails are verified on the new version
+    and the committed policies compared with the regenerated ones. Exit 1 when a guardrail is violated
+    (or on --fail-on), 2 on errors.
+
+    \b
+      kubefence review --base origin/main --head HEAD deploy/ --guardrails security/guardrails.yaml \\
+          --policies deploy/policies --markdown comment.md --html report.html
+    """
+    rules = load_guardrails(list(guardrail_files)) if guardrail_files else ()
+    options = ReviewOptions(
+        generate=GenerateOptions(ingress_controller_namespace=ingress_controller_namespace)
+    )
+    result = review_revisions(
+        base, head, list(paths), repo=repo, guardrails=rules, policies_dir=policies_dir, options=options
+    )
+    show_warnings(result.warnings, quiet)
+    if markdown_file:
+        emit(result, "md", markdown_file)
+    if html_file:
+        emit(result, "html", html_file)
+    emit(result, fmt, out_file)
+    if policies_dir and not no_write:
+        apply_changes(plan_directory(Path(repo) / policies_dir, result.head.files))
+    wanted = set(fail_on)
+    kinds = {c.change.type.value for c in result.changes}
+    if (
+        result.violated
+        or ("any" in wanted and kinds)
+        or (wanted & kinds)
+        or ("drift" in wanted and result.drift)
+    ):
         raise Findings()
 
 

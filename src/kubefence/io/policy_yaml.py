@@ -8,7 +8,7 @@ not at all.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,6 +106,14 @@ def dump_documents(objects: Sequence[tuple[dict[str, Any], Sequence[str]]]) -> s
         parts.extend(f"# {c}\n" if c else "#\n" for c in comments)
         parts.append(yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=100))
     return "".join(parts)
+
+
+def namespace_files(policies: Iterable[tuple[NetworkPolicy, Sequence[str]]]) -> dict[str, str]:
+    """One YAML text per namespace, ``<namespace>.yaml``, each policy preceded by its comments."""
+    by_ns: dict[str, list[tuple[dict[str, Any], Sequence[str]]]] = {}
+    for policy, comments in policies:
+        by_ns.setdefault(policy.namespace, []).append((policy_dict(policy), comments))
+    return {f"{ns}.yaml": dump_documents(objs) for ns, objs in sorted(by_ns.items())}
 
 
 @dataclass(frozen=True)

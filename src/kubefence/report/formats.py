@@ -46,6 +46,9 @@ def _md_cell(text: str) -> str:
 
 
 def md(view: View) -> Iterator[str]:
+    if view.markdown is not None:
+        yield view.markdown()
+        return
     yield f"## {view.title}\n\n"
     if view.summary:
         yield f"{view.summary}\n\n"

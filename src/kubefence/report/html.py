@@ -64,6 +64,9 @@ def graph_section(view: View) -> str:
 def html(view: View) -> Iterator[str]:
     """The renderer for ``-o html``: title, summary, graph, and the table."""
     body = [f"<h1>{escape(view.title)}</h1>"]
+    if view.html_body is not None:
+        yield page(view.title, body + view.html_body())
+        return
     if view.summary:
         body.append(f'<p class="summary">{escape(view.summary)}</p>')
     body.append(graph_section(view))

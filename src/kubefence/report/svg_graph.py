@@ -11,7 +11,7 @@ from html import escape
 
 from kubefence.report.view import Edge, Node
 
-_BOX_W, _BOX_H, _GAP_Y, _COL_GAP, _TOP, _LEFT = 230, 30, 14, 150, 56, 20
+_BOX_W, _BOX_H, _GAP_Y, _COL_GAP, _TOP, _LEFT = 210, 30, 14, 110, 56, 20
 _COLORS = {"added": "#1a7f37", "removed": "#cf222e", "changed": "#bc4c00", "": "#57606a"}
 
 

@@ -39,6 +39,9 @@ class View:
     nodes: Callable[[], list[Node]] = field(default=lambda: [])
     edges: Callable[[], list[Edge]] = field(default=lambda: [])
     summary: str = ""
+    # results with more to say than one table (a PR review) render their own markdown / HTML body
+    markdown: Callable[[], str] | None = None
+    html_body: Callable[[], list[str]] | None = None
 
 
 _ADAPTERS: dict[type, Callable[[Any], View]] = {}
