@@ -31,7 +31,8 @@ def upsert_comment(api: str, repo: str, number: str, token: str, body: str) -> s
     """Update the comment carrying the marker, or create it; returns "updated" or "created"."""
     page = 1
     while True:
-        comments = _call("GET", f"{api}/repos/{repo}/issues/{number}/comments?per_page=100&page={page}", token)
+        url = f"{api}/repos/{repo}/issues/{number}/comments?per_page=100&page={page}"
+        comments = _call("GET", url, token)
         for c in comments or []:
             if MARKER in (c.get("body") or ""):
                 _call("PATCH", f"{api}/repos/{repo}/issues/comments/{c['id']}", token, {"body": body})
