@@ -1,0 +1,251 @@
+"""Report views of guardrail results: verify verdicts, connection checks and exported policies.
+
+Verify: plain text is one status line per rule, then for a violated rule its violations and witnesses;
+JSON lists every violation; Markdown is a PR comment: a status line (a table row) per rule with the
+details folded in ``<details>``.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+
+from kubefence.analysis.explain import describe
+from kubefence.analysis.guardrails import ConnectionCheck, RuleResult, VerifyResult, Witness
+from kubefence.analysis.guardrails_export import ExportResult
+from kubefence.model.connectivity import Connection
+from kubefence.model.guardrails import GuardAction
+from kubefence.report.view import View, adapter, graph_of
+
+#: Violations listed per rule in text and Markdown (JSON lists them all).
+MAX_LISTED = 10
+
+
+def _problem(r: RuleResult) -> str:
+    n = len(r.violations)
+    s = "" if n == 1 else "s"
+    if r.rule.action is GuardAction.DENY:
+        return f"{n} forbidden connection{s} {'is' if n == 1 else 'are'} allowed"
+    return f"{n} required connection{s} {'is' if n == 1 else 'are'} not (fully) allowed"
+
+
+def _summary(result: VerifyResult) -> str:
+    total = len(result.rules)
+    bad = len(result.violated)
+    if not total:
+        return "No guardrails to check."
+    if not bad:
+        return f"All {total} guardrail{'s' if total != 1 else ''} satisfied."
+    return f"{bad} of {total} guardrail{'s' if total != 1 else ''} violated."
+
+
+def _reason_lines(w: Witness) -> Iterator[str]:
+    for d, dec in w.reasons:
+        yield f"{d.direction} of {d.subject}: {dec.source} [{dec.layer.value}]"
+    if not w.reasons and not w.allowed:
+        yield "no workload side: nothing decides address-to-address traffic"
+
+
+def rule_lines(r: RuleResult) -> Iterator[str]:
+    rule = r.rule
+    status = "satisfied" if r.satisfied else "VIOLATED "
+    yield f"{status} {rule.name}: {rule}"
+    if r.satisfied:
+        return
+    if rule.description:
+        yield f"    {rule.description}"
+    if rule.origin.file:
+        yield f"    defined at {rule.origin}"
+    yield f"    {_problem(r)}:"
+    for v in r.violations[:MAX_LISTED]:
+        yield f"      {v}"
+    if len(r.violations) > MAX_LISTED:
+        yield f"      ... and {len(r.violations) - MAX_LISTED} more (-o json lists them all)"
+    for w in r.witnesses:
+        yield f"    witness: {w}"
+        verdict = "allowed" if w.allowed else "not allowed"
+        for line in _reason_lines(w):
+            yield f"      {verdict}: {line}" if line.startswith(("egress", "ingress")) else f"      {line}"
+
+
+def witness_json(w: Witness) -> dict[str, Any]:
+    return {
+        "src": w.src,
+        "dst": w.dst,
+        "protocol": w.protocol,
+        "port": w.port,
+        "allowed": w.allowed,
+        "directions": [
+            {
+                "direction": d.direction,
+                "subject": d.subject,
+                "allowed": str(d.allowed),
+                "decisions": [
+                    {
+                        "conn": str(dec.conn),
+                        "layer": dec.layer.value,
+                        "allowed": dec.allowed,
+                        "source": dec.source,
+                    }
+                    for dec in d.decisions
+                ],
+            }
+            for d in w.explanation.directions
+        ],
+    }
+
+
+def rule_json(r: RuleResult) -> dict[str, Any]:
+    rule = r.rule
+    return {
+        "name": rule.name,
+        "action": rule.action.value,
+        "rule": str(rule),
+        "description": rule.description,
+        "defined_at": str(rule.origin),
+        "satisfied": r.satisfied,
+        "matched": r.matched,
+        "violations": [{"src": v.src.name, "dst": v.dst.name, "conn": str(v.conn)} for v in r.violations],
+        "witnesses": [witness_json(w) for w in r.witnesses],
+    }
+
+
+def _code(text: str) -> str:
+    return f"<code>{html.escape(text)}</code>"
+
+
+def _md_connection(c: Connection) -> str:
+    return f"{_code(c.src.name)} → {_code(c.dst.name)}: {html.escape(describe(c.conn))}"
+
+
+def _md_details(r: RuleResult) -> str:
+    rule = r.rule
+    head = html.escape(rule.description or str(rule))
+    if r.satisfied:
+        return head
+    parts = [html.escape(str(rule)), f"defined at {_code(str(rule.origin))}" if rule.origin.file else ""]
+    parts.append(f"<b>{html.escape(_problem(r))}:</b>")
+    parts.extend(_md_connection(v) for v in r.violations[:MAX_LISTED])
+    if len(r.violations) > MAX_LISTED:
+        parts.append(f"… and {len(r.violations) - MAX_LISTED} more")
+    for w in r.witnesses:
+        verdict = "allowed" if w.allowed else "not allowed"
+        parts.append(f"<b>witness</b> {_code(str(w))}, {verdict}:")
+        parts.extend("&nbsp;&nbsp;" + html.escape(line) for line in _reason_lines(w))
+    body = "<br>".join(p for p in parts if p)
+    return f"<details><summary>{head}</summary>{body}</details>"
+
+
+@adapter(VerifyResult)
+def _verify_view(result: VerifyResult) -> View:
+    def lines() -> Iterator[str]:
+        for r in result.rules:
+            yield from rule_lines(r)
+        yield ""
+        yield _summary(result)
+
+    def as_json() -> dict[str, Any]:
+        return {
+            "summary": {
+                "rules": len(result.rules),
+                "violated": len(result.violated),
+                "satisfied": len(result.rules) - len(result.violated),
+            },
+            "rules": [rule_json(r) for r in result.rules],
+        }
+
+    def rows() -> Iterator[tuple[str, ...]]:
+        for r in result.rules:
+            mark = "✅" if r.satisfied else "❌"
+            verdict = "satisfied" if r.satisfied else f"violated: {_problem(r)}"
+            yield (mark, f"**{r.rule.name}**", r.rule.action.value, verdict, _md_details(r))
+
+    violations = [v for r in result.violated for v in r.violations]
+    mark = "✅" if result.ok else "❌"
+    return View(
+        title="Guardrails",
+        lines=lines,
+        json=as_json,
+        columns=("", "rule", "action", "verdict", "details"),
+        rows=rows,
+        nodes=lambda: graph_of(violations)[0],
+        edges=lambda: graph_of(violations)[1],
+        summary=f"{mark} {_summary(result)}",
+    )
+
+
+@adapter(ConnectionCheck)
+def _check_view(check: ConnectionCheck) -> View:
+    def lines() -> Iterator[str]:
+        for c in check.connections:
+            yield str(c)
+        for b in check.blocked:
+            yield f"# blocked: {b}"
+        for a in check.added:
+            yield f"# added: {a}"
+        for b in check.conflicts:
+            yield f"# conflict: {b.forbidden} is required by an allow rule but blocked by {b.rule.label}"
+
+    def as_json() -> dict[str, Any]:
+        def conn(c: Connection) -> dict[str, str]:
+            return {"src": c.src.name, "dst": c.dst.name, "conn": str(c.conn)}
+
+        return {
+            "connections": [conn(c) for c in check.connections],
+            "blocked": [
+                {**conn(b.forbidden), "rule": b.rule.name, "evidence": str(b)} for b in check.blocked
+            ],
+            "added": [{**conn(a.connection), "rule": a.rule.name} for a in check.added],
+            "conflicts": [{**conn(b.forbidden), "rule": b.rule.name} for b in check.conflicts],
+        }
+
+    def rows() -> Iterator[tuple[str, ...]]:
+        for c in check.permitted:
+            yield ("required", c.src.name, c.dst.name, str(c.conn), "")
+        for b in check.blocked:
+            f = b.forbidden
+            yield ("blocked", f.src.name, f.dst.name, str(f.conn), b.rule.name)
+        for a in check.added:
+            c = a.connection
+            yield ("added", c.src.name, c.dst.name, str(c.conn), a.rule.name)
+
+    return View(
+        title="Connections under guardrails",
+        lines=lines,
+        json=as_json,
+        columns=("status", "src", "dst", "conn", "guardrail"),
+        rows=rows,
+        nodes=lambda: graph_of(check.connections)[0],
+        edges=lambda: graph_of(check.connections)[1],
+        summary=f"{len(check.connections)} connection(s) to allow, {len(check.blocked)} part(s) blocked, "
+        f"{len(check.added)} added by allow rules",
+    )
+
+
+@adapter(ExportResult)
+def _export_view(result: ExportResult) -> View:
+    """Text: a multi-document YAML stream (``kubectl apply -f``); JSON/YAML: one ``v1/List``."""
+
+    def lines() -> Iterator[str]:
+        for i, (obj, note) in enumerate(zip(result.objects, result.notes, strict=True)):
+            if i:
+                yield "---"
+            yield f"# {note}"
+            yield from yaml.safe_dump(obj, sort_keys=False, default_flow_style=False).rstrip("\n").split("\n")
+
+    def rows() -> Iterator[tuple[str, ...]]:
+        for obj, note in zip(result.objects, result.notes, strict=True):
+            spec = obj["spec"]
+            yield (obj["kind"], obj["metadata"]["name"], str(spec["priority"]), note)
+
+    return View(
+        title=f"Guardrails as {result.kind} objects",
+        lines=lines,
+        json=lambda: {"apiVersion": "v1", "kind": "List", "items": list(result.objects)},
+        columns=("kind", "name", "priority", "guardrail"),
+        rows=rows,
+        summary=f"{len(result.objects)} {result.kind} object(s)",
+    )
