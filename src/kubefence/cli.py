@@ -23,8 +23,11 @@ from kubefence.analysis.discover import (
     DiscoverOptions,
     parse_selector_text,
 )
-from kubefence.analysis.engine import DEFAULT_INGRESS_CONTROLLER_NAMESPACE, MapOptions
+from kubefence.analysis.engine import DEFAULT_INGRESS_CONTROLLER_NAMESPACE, MapOptions, stream_connectivity
+from kubefence.analysis.guardrails import DEFAULT_WITNESSES
+from kubefence.analysis.guardrails_export import EXPORT_KINDS
 from kubefence.analysis.review import ReviewOptions
+from kubefence.analysis.summary import summarize
 from kubefence.analysis.synthesize import DEFAULT_CONTROLLER_NAMESPACE, GenerateOptions
 from kubefence.analysis.validate import validate_policies
 from kubefence.api import (
@@ -32,10 +35,13 @@ from kubefence.api import (
     diff_revisions,
     discover_connections,
     explain_connectivity,
+    export_guardrails,
     generate_policies,
+    load_cluster,
     map_connectivity,
     policy_files,
     review_revisions,
+    verify_guardrails,
 )
 from kubefence.errors import Diagnostic, KubefenceError, UsageError
 from kubefence.io.atomic import atomic_writer
@@ -139,12 +145,30 @@ def analysis_options(fn: F) -> F:
     )(fn)
 
 
-def _map_options(ip_family: str, ingress_controller_namespace: str, focus: str | None = None) -> MapOptions:
+def _map_options(
+    ip_family: str, ingress_controller_namespace: str, focus: str | None = None, quiet: bool = True
+) -> MapOptions:
     return MapOptions(
         ip_family=ip_family,  # type: ignore[arg-type]  # click.Choice guarantees the literal
         focus_workload=focus,
         ingress_controller_namespace=ingress_controller_namespace,
+        progress=None if quiet else progress_bar("mapping"),
     )
+
+
+def progress_bar(label: str) -> Callable[[int, int], None] | None:
+    """A progress bar on stderr when it is a terminal (nothing otherwise, e.g. in CI logs)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        end = "\n" if done >= total else ""
+        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}{end}")
+        sys.stderr.flush()
+
+    return show
 
 
 @cli.command("map", epilog=EXIT_CODES_HELP)
@@ -156,6 +180,12 @@ def _map_options(ip_family: str, ingress_controller_namespace: str, focus: str |
 @click.option(
     "--explain", is_flag=True, help="Explain every pair of workloads: which tier, policy and rule decided."
 )
+@click.option(
+    "--summary",
+    is_flag=True,
+    help="Group sources that reach the same destinations with the same connections (exact: expanding "
+    "the groups gives back the map).",
+)
 @analysis_options
 def map_cmd(
     paths: tuple[str, ...],
@@ -164,6 +194,7 @@ def map_cmd(
     quiet: bool,
     focus_workload: str | None,
     explain: bool,
+    summary: bool,
     ip_family: str,
     ingress_controller_namespace: str,
 ) -> None:
@@ -178,15 +209,24 @@ def map_cmd(
       0.0.0.0-255.255.255.255[External] => frontend/web[Deployment] : All Connections
       {ingress-controller} => frontend/web[Deployment] : TCP 8080
     """
-    options = _map_options(ip_family, ingress_controller_namespace, focus_workload)
+    options = _map_options(ip_family, ingress_controller_namespace, focus_workload, quiet)
+    if explain and summary:
+        raise UsageError("--explain and --summary do not go together")
     if explain:
         expl = explain_connectivity(list(paths), options=options)
         show_warnings(expl.warnings, quiet)
         emit(expl, fmt, out_file)
         return
+    if fmt == "txt" and not summary:  # stream: a huge map is written as it is computed
+        stream = stream_connectivity(load_cluster(list(paths)), options)
+        show_warnings(stream.warnings, quiet)
+        with _output_stream(out_file) as out:
+            for c in stream.connections:
+                out.write(f"{c}\n")
+        return
     cmap = map_connectivity(list(paths), options=options)
     show_warnings(cmap.warnings, quiet)
-    emit(cmap, fmt, out_file)
+    emit(summarize(cmap) if summary else cmap, fmt, out_file)
 
 
 @cli.command("discover", epilog=EXIT_CODES_HELP)
@@ -539,6 +579,97 @@ def review_cmd(
         or ("drift" in wanted and result.drift)
     ):
         raise Findings()
+
+
+@cli.command("verify", epilog=EXIT_CODES_HELP)
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option(
+    "--guardrails",
+    "-g",
+    "guardrail_files",
+    multiple=True,
+    required=True,
+    type=click.Path(allow_dash=True),
+    metavar="FILE",
+    help="Guardrails: kubefence YAML or np-guard baseline rules (YAML or CSV); a file or directory "
+    "(repeatable).",
+)
+@click.option(
+    "--witnesses",
+    type=click.IntRange(0, 100),
+    default=DEFAULT_WITNESSES,
+    show_default=True,
+    help="Violations explained per violated rule (source, destination, port, and the policy decisions).",
+)
+@output_options(formats=("txt", "json", "md"))
+@analysis_options
+def verify_cmd(
+    paths: tuple[str, ...],
+    guardrail_files: tuple[str, ...],
+    witnesses: int,
+    fmt: str,
+    out_file: str | None,
+    quiet: bool,
+    ip_family: str,
+    ingress_controller_namespace: str,
+) -> None:
+    """Check a policy set (NetworkPolicy and the admin tiers) against guardrails.
+
+    A deny rule is violated when the policies allow a connection it forbids; an allow rule when they
+    do not allow every connection it requires. For each violated rule, a few witnesses: a concrete
+    source, destination and port, and the policies and rules that allow it (or fail to). -o md is a
+    pull-request comment. Exit 1 when a rule is violated. See docs/guardrails.md.
+
+    \b
+      kubefence verify --guardrails examples/guardrails examples/shop
+    """
+    options = _map_options(ip_family, ingress_controller_namespace)
+    result = verify_guardrails(list(paths), list(guardrail_files), options=options, witnesses=witnesses)
+    show_warnings(result.warnings, quiet)
+    emit(result, fmt, out_file)
+    if not result.ok:
+        raise Findings()
+
+
+@cli.group("guardrails", epilog=EXIT_CODES_HELP)
+def guardrails_group() -> None:
+    """Guardrail files: human-authored rules that every policy set must respect."""
+
+
+@guardrails_group.command("export", epilog=EXIT_CODES_HELP)
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.option(
+    "--as",
+    "as_kind",
+    type=click.Choice(sorted(EXPORT_KINDS), case_sensitive=False),
+    default="clusternetworkpolicy",
+    show_default=True,
+    help="ClusterNetworkPolicy v1alpha2 (Admin tier) or AdminNetworkPolicy v1alpha1 objects.",
+)
+@click.option(
+    "--priority",
+    type=click.IntRange(0, 1000),
+    default=0,
+    show_default=True,
+    help="Priority of the first object; each next one gets the next number (deny rules come first).",
+)
+@output_options(formats=("yaml", "json"), default="yaml")
+def guardrails_export_cmd(
+    files: tuple[str, ...], as_kind: str, priority: int, fmt: str, out_file: str | None, quiet: bool
+) -> None:
+    """Turn guardrails into cluster-admin policies, so the cluster enforces them whatever namespaces do.
+
+    Deny rules become Deny rules, allow rules Accept/Allow rules that override NetworkPolicies.
+    Traffic from addresses into pods cannot be expressed (these APIs have no ingress networks
+    peers): it is left out with a warning, and a rule with nothing else is an error. -o yaml is a
+    multi-document YAML stream, -o json one List.
+
+    \b
+      kubefence guardrails export --as adminnetworkpolicy guardrails.yaml -f guardrails-anp.yaml
+    """
+    result = export_guardrails(list(files), kind=EXPORT_KINDS[as_kind.lower()], priority=priority)
+    show_warnings(result.warnings, quiet)
+    emit(result, "txt" if fmt == "yaml" else fmt, out_file)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

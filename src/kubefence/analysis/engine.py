@@ -9,8 +9,9 @@ the source's egress and the destination's ingress allow.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -43,6 +44,7 @@ class MapOptions:
     ip_family: IPFamily = "auto"
     focus_workload: str | None = None
     ingress_controller_namespace: str = DEFAULT_INGRESS_CONTROLLER_NAMESPACE
+    progress: Callable[[int, int], None] | None = field(default=None, compare=False, repr=False)
 
 
 def external_space(cluster: Cluster, family: IPFamily) -> IPRangeSet:
@@ -357,51 +359,119 @@ def pair_connections(prep: Prepared, src: int, dst: int) -> ConnectionSet:
 
 def compute_connectivity(cluster: Cluster, options: MapOptions | None = None) -> ConnectivityMap:
     """The connectivity map of ``cluster``: every allowed (source, destination) pair and its ports."""
-    options = options or MapOptions()
-    prep = prepare(cluster, options)
-    results: dict[tuple[Peer, Peer], ConnectionSet] = {}
-    _pod_pairs(prep, results)
-    _ip_pairs(prep, results)
-    _domain_pairs(prep, results)
-    warnings = list(cluster.warnings) + prep.warnings
-    _ingress_pairs(prep, results, warnings)
-    connections = [Connection(s, d, c) for (s, d), c in results.items() if c and s.name != d.name]
-    if options.focus_workload:
-        connections = [c for c in connections if _focused(c, options.focus_workload)]
-        known = any(_names_workload(_workload_peer(w), options.focus_workload) for w in cluster.workloads)
-        if not connections and not known:
-            warnings.append(
-                Diagnostic(Origin(), f"focus workload {options.focus_workload!r} is not in the input")
-            )
-    connections.sort(key=lambda c: c.sort_key)
+    stream = stream_connectivity(cluster, options)
+    connections = tuple(stream.connections)
     peers = {c.src for c in connections} | {c.dst for c in connections}
     workloads = sorted({_workload_peer(w) for w in cluster.workloads})
-    return ConnectivityMap(tuple(connections), tuple(sorted(peers)), tuple(warnings), tuple(workloads))
+    return ConnectivityMap(connections, tuple(sorted(peers)), tuple(stream.warnings), tuple(workloads))
 
 
-def _pod_pairs(prep: Prepared, out: dict[tuple[Peer, Peer], ConnectionSet]) -> None:
+@dataclass
+class ConnectivityStream:
+    """Allowed connections produced one source at a time, in (source, destination) order, so a huge
+    map can be written without holding it. ``warnings`` is complete before the first connection."""
+
+    connections: Iterator[Connection]
+    warnings: list[Diagnostic]
+    workloads: int
+
+
+def stream_connectivity(cluster: Cluster, options: MapOptions | None = None) -> ConnectivityStream:
+    options = options or MapOptions()
+    prep = prepare(cluster, options)
+    warnings = list(cluster.warnings) + prep.warnings
+    controller_lines = sorted(_ingress_connections(prep, warnings), key=lambda c: c.sort_key)
+    focus = options.focus_workload
+    if focus and not any(_names_workload(_workload_peer(w), focus) for w in cluster.workloads):
+        warnings.append(Diagnostic(Origin(), f"focus workload {focus!r} is not in the input"))
+    merged = heapq.merge(
+        _address_source_connections(prep),
+        _workload_source_connections(prep, options.progress),
+        controller_lines,
+        key=lambda c: c.sort_key,
+    )
+    selected = (c for c in merged if c.src.name != c.dst.name and (not focus or _focused(c, focus)))
+    return ConnectivityStream(selected, warnings, prep.real)
+
+
+def _address_source_connections(prep: Prepared) -> Iterator[Connection]:
+    """External addresses to workloads: only the workloads' ingress decides."""
+    out: dict[tuple[Peer, Peer], ConnectionSet] = {}
+    cache: dict[object, list[tuple[IPRangeSet, ConnectionSet]]] = {}
+    for i in range(prep.real):
+        d = prep.ingress[i]
+        key = _address_key(d)
+        allowance = cache.get(key)
+        if allowance is None:
+            allowance = cache[key] = address_allowance(prep, d)
+        for ips, conn in allowance:
+            _add(out, (_ip_peer(ips), _workload_peer(prep.workloads[i])), conn)
+    for (src, dst), conn in sorted(out.items(), key=lambda kv: (kv[0][0].name, kv[0][1].name)):
+        yield Connection(src, dst, conn)
+
+
+def _workload_source_connections(
+    prep: Prepared, progress: Callable[[int, int], None] | None
+) -> Iterator[Connection]:
+    """Connections from workloads, source by source in name order (several workloads may share a
+    name: pods of one owner with different labels; their connections are joined)."""
     n = prep.real
     everyone = prep.selection.all & ((1 << n) - 1)
-    in_cand = [prep.ingress[i].candidates(everyone) & everyone for i in range(n)]
     eg_cand = [prep.egress[i].candidates(everyone) & everyone for i in range(n)]
+    # who may be let in where: open destinations at once, isolated ones per source (a transpose)
+    open_dsts = 0
+    inbound = [0] * n
+    for d in range(n):
+        cand = prep.ingress[d].candidates(everyone) & everyone
+        if cand == everyone:
+            open_dsts |= 1 << d
+        else:
+            bit = 1 << d
+            for s in members(cand):
+                inbound[s] |= bit
     peers = [_workload_peer(w) for w in prep.workloads[:n]]
+    by_name: dict[str, list[int]] = defaultdict(list)
+    for i, p in enumerate(peers):
+        by_name[p.name].append(i)
     meet: dict[tuple[ConnectionSet, ConnectionSet], ConnectionSet] = {}
-    # visit pairs from whichever side admits fewer candidates
-    by_dst = sum(b.bit_count() for b in in_cand) <= sum(b.bit_count() for b in eg_cand)
-    for a in range(n):
-        for b in members(in_cand[a] if by_dst else eg_cand[a]):
-            src, dst = (b, a) if by_dst else (a, b)
-            if src == dst or not (eg_cand[src] >> dst & 1 and in_cand[dst] >> src & 1):
-                continue
-            eg_conn = decide(prep.egress[src], bit_member(dst))
-            if not eg_conn:
-                continue
-            in_conn = decide(prep.ingress[dst], bit_member(src))
-            conn = meet.get((eg_conn, in_conn))
-            if conn is None:
-                conn = meet[(eg_conn, in_conn)] = eg_conn & in_conn
-            if conn:
-                _add(out, (peers[src], peers[dst]), conn)
+    ip_cache: dict[object, list[tuple[IPRangeSet, ConnectionSet]]] = {}
+    names = sorted(by_name)
+    step = max(1, len(names) // 100)
+    for done, name in enumerate(names):
+        if progress is not None and done % step == 0:
+            progress(done, len(names))
+        row: dict[Peer, ConnectionSet] = {}
+        for s in by_name[name]:
+            egress = prep.egress[s]
+            for d in members(eg_cand[s] & (inbound[s] | open_dsts)):
+                if d == s:
+                    continue
+                eg_conn = decide(egress, bit_member(d))
+                if not eg_conn:
+                    continue
+                in_conn = decide(prep.ingress[d], bit_member(s))
+                conn = meet.get((eg_conn, in_conn))
+                if conn is None:
+                    conn = meet[(eg_conn, in_conn)] = eg_conn & in_conn
+                if conn:
+                    row[peers[d]] = row[peers[d]] | conn if peers[d] in row else conn
+            key = _address_key(egress)
+            allowance = ip_cache.get(key)
+            if allowance is None:
+                allowance = ip_cache[key] = address_allowance(prep, egress)
+            for ips, conn in allowance:
+                dst = _ip_peer(ips)
+                row[dst] = row[dst] | conn if dst in row else conn
+            for domain in sorted(egress.domains()):
+                conn = decide(egress, domain_member(domain, prep.space))
+                if conn:
+                    dst = Peer(f"{domain}[Domain]", PeerKind.DOMAIN)
+                    row[dst] = row[dst] | conn if dst in row else conn
+        src = peers[by_name[name][0]]
+        for dst in sorted(row, key=lambda p: p.name):
+            yield Connection(src, dst, row[dst])
+    if progress is not None:
+        progress(len(names), len(names))
 
 
 def address_allowance(prep: Prepared, d: Direction) -> list[tuple[IPRangeSet, ConnectionSet]]:
@@ -415,22 +485,6 @@ def address_allowance(prep: Prepared, d: Direction) -> list[tuple[IPRangeSet, Co
     return [(ips, conn) for conn, ips in joined.items()]
 
 
-def _ip_pairs(prep: Prepared, out: dict[tuple[Peer, Peer], ConnectionSet]) -> None:
-    """External addresses only meet the workload side's policies: ingress for sources, egress for
-    destinations."""
-    cache: dict[object, list[tuple[IPRangeSet, ConnectionSet]]] = {}
-    for i in range(prep.real):
-        peer = _workload_peer(prep.workloads[i])
-        for direction, is_ingress in ((prep.ingress[i], True), (prep.egress[i], False)):
-            key = _address_key(direction)
-            allowance = cache.get(key)
-            if allowance is None:
-                allowance = cache[key] = address_allowance(prep, direction)
-            for ips, conn in allowance:
-                pair = (_ip_peer(ips), peer) if is_ingress else (peer, _ip_peer(ips))
-                _add(out, pair, conn)
-
-
 def _address_key(d: Direction) -> object:
     """What decides a direction's allowance for addresses: isolation and the effects naming addresses."""
     return (
@@ -442,25 +496,13 @@ def _address_key(d: Direction) -> object:
     )
 
 
-def _domain_pairs(prep: Prepared, out: dict[tuple[Peer, Peer], ConnectionSet]) -> None:
-    for i in range(prep.real):
-        egress = prep.egress[i]
-        for domain in sorted(egress.domains()):
-            conn = decide(egress, domain_member(domain, prep.space))
-            if conn:
-                _add(
-                    out, (_workload_peer(prep.workloads[i]), Peer(f"{domain}[Domain]", PeerKind.DOMAIN)), conn
-                )
-
-
-def _ingress_pairs(
-    prep: Prepared, out: dict[tuple[Peer, Peer], ConnectionSet], warnings: list[Diagnostic]
-) -> None:
+def _ingress_connections(prep: Prepared, warnings: list[Diagnostic]) -> list[Connection]:
     """Traffic from the ingress controller to the workloads behind Ingress and Route backends, as far
     as the policies let the controller (a pod without labels in its own namespace) reach them."""
+    out: dict[tuple[Peer, Peer], ConnectionSet] = {}
     ctl = prep.controller
     if ctl is None:
-        return
+        return []
     services = {(s.namespace, s.name): s for s in prep.cluster.services}
     controller = Peer(INGRESS_CONTROLLER, PeerKind.INGRESS_CONTROLLER)
     ctl_ns = prep.workloads[ctl].namespace
@@ -503,6 +545,7 @@ def _ingress_pairs(
                             f"namespace {ctl_ns}; see --ingress-controller-namespace)",
                         )
                     )
+    return [Connection(src, dst, conn) for (src, dst), conn in out.items()]
 
 
 def _backend_ports(svc: Service, required: int | str | None) -> list[ServicePort]:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from kubefence.analysis.summary import ConnectivitySummary, peers_text
 from kubefence.model.connectivity import Connection, ConnectivityMap, PeerKind
 
 
@@ -114,4 +115,39 @@ def _map_view(cmap: ConnectivityMap) -> View:
         nodes=lambda: graph_of(cmap.connections)[0],
         edges=lambda: graph_of(cmap.connections)[1],
         summary=f"{n} allowed connection{'s' if n != 1 else ''} between {len(cmap.peers)} peers",
+    )
+
+
+@adapter(ConnectivitySummary)
+def _summary_view(summary: ConnectivitySummary) -> View:
+    def lines() -> Iterator[str]:
+        for line in summary.lines:
+            yield f"{peers_text(line.srcs)} => {peers_text(line.dsts)} : {line.conn}"
+
+    def as_json() -> dict[str, Any]:
+        return {
+            "groups": [
+                {
+                    "srcs": [p.name for p in line.srcs],
+                    "dsts": [p.name for p in line.dsts],
+                    "conn": str(line.conn),
+                }
+                for line in summary.lines
+            ],
+            "connections": summary.total,
+        }
+
+    def rows() -> Iterator[tuple[str, ...]]:
+        for line in summary.lines:
+            yield (peers_text(line.srcs), peers_text(line.dsts), str(line.conn))
+
+    return View(
+        title="Connectivity map (summary)",
+        lines=lines,
+        json=as_json,
+        columns=("src", "dst", "conn"),
+        rows=rows,
+        nodes=lambda: graph_of([c for line in summary.lines for c in line.expand()])[0],
+        edges=lambda: graph_of([c for line in summary.lines for c in line.expand()])[1],
+        summary=f"{summary.total} connections in {len(summary.lines)} groups",
     )
