@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from kubefence import DiscoverOptions, discover_connections
 from kubefence.analysis.discover import parse_selector_text
@@ -739,3 +740,41 @@ def test_result_is_sorted_and_stable() -> None:
 def test_peers_describe_how_to_select_each_workload() -> None:
     result = run(api(), web(env=env(API="api:80")))
     assert {p.name: dict(p.labels) for p in result.peers} == {API: {"app": "api"}, WEB: {"app": "web"}}
+
+
+def test_secret_data_that_is_not_text_or_not_base64() -> None:
+    s = secret("s", data={"url": "http://api:80"})
+    s["data"]["cert"] = "//79/A=="  # valid base64 of bytes that are not UTF-8: skipped silently
+    s["data"]["broken"] = "not base64!"
+    env_from = [{"secretRef": {"name": "s"}}]
+    result = run(api(), s, web(envFrom=env_from))
+    assert pairs(result) == {(WEB, API): "TCP 8080"}
+    assert [w.message for w in result.warnings] == [
+        "Secret shop/s: data key 'broken' is not valid base64; it is not searched"
+    ]
+
+
+def test_exposure_evidence_points_at_the_rule(tmp_path: Path) -> None:
+    (tmp_path / "ingress.yaml").write_text(
+        """\
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: front, namespace: shop}
+spec:
+  rules:
+  - http:
+      paths:
+      - path: /a
+        pathType: Prefix
+        backend: {service: {name: api, port: {number: 80}}}
+      - path: /b
+        pathType: Prefix
+        backend: {service: {name: api, port: {number: 80}}}
+""",
+        encoding="utf-8",
+    )
+    result = discover_connections([str(tmp_path)], options=NO_DNS)
+    assert result.connections == ()  # no Service api in the input
+    (tmp_path / "api.yaml").write_text(yaml.safe_dump_all(api()), encoding="utf-8")
+    (conn,) = discover_connections([str(tmp_path)], options=NO_DNS).connections
+    assert [(e.line, e.via) for e in conn.evidence] == [(8, "rule */a"), (11, "rule */b")]

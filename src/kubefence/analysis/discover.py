@@ -160,10 +160,17 @@ class _Discovery:
         for s in cluster.services:
             self.services.setdefault((s.namespace, s.name), []).append(s)
         self.namespaces = {ns.name for ns in cluster.namespaces}
-        self._targets: dict[tuple[str, str], list[Workload]] = {}
+        self._targets: dict[tuple[str, LabelSelector], list[Workload]] = {}
+        self._peers: dict[str, Peer] = {}
+        self._conns: dict[
+            tuple[Service, int | None], tuple[list[tuple[Workload, ConnectionSet]], list[str]]
+        ] = {}
         self._by_namespace: dict[str, list[Workload]] = {}
+        self._by_label: dict[tuple[str, str, str], list[Workload]] = {}
         for w in cluster.workloads:
             self._by_namespace.setdefault(w.namespace, []).append(w)
+            for k, v in w.labels:
+                self._by_label.setdefault((w.namespace, k, v), []).append(w)
 
     # -- bookkeeping -------------------------------------------------------------------------------
 
@@ -177,6 +184,12 @@ class _Discovery:
         entry.conn = entry.conn | conn
         entry.evidence.add(evidence)
         entry.reasons.add(reason)
+
+    def peer(self, w: Workload) -> Peer:
+        found = self._peers.get(w.peer_name)
+        if found is None:
+            found = self._peers[w.peer_name] = _workload_peer(w)
+        return found
 
     def note_peer(self, w: Workload) -> None:
         self.peer_info.setdefault(w.peer_name, PeerInfo(w.peer_name, w.namespace, w.labels))
@@ -197,66 +210,69 @@ class _Discovery:
     # -- Services ----------------------------------------------------------------------------------
 
     def targets(self, svc: Service) -> list[Workload]:
-        key = (svc.namespace, svc.name)
+        """The workloads ``svc`` selects in its namespace (none without a selector)."""
+        selector = svc.selector
+        if selector is None:
+            return []
+        key = (svc.namespace, selector)
         if key not in self._targets:
-            selector = svc.selector
-            self._targets[key] = (
-                []
-                if selector is None
-                else [w for w in self._by_namespace.get(svc.namespace, []) if selector.matches(w.label_map)]
-            )
+            candidates = self._by_namespace.get(svc.namespace, [])
+            if selector.match_labels:  # narrow down through one label before matching them all
+                candidates = self._by_label.get((svc.namespace, *selector.match_labels[0]), [])
+            self._targets[key] = [w for w in candidates if selector.matches(w.label_map)]
         return self._targets[key]
-
-    def port_conn(self, sp: ServicePort, target: Workload, where: Origin, who: str) -> ConnectionSet:
-        """The connections to ``target`` that Service port ``sp`` stands for."""
-        if isinstance(sp.target_port, int):
-            return ConnectionSet.of(sp.protocol, PortSet.of(sp.target_port))
-        number = target.named_port(sp.target_port, sp.protocol)
-        if number is None:
-            self.warn(
-                where,
-                f"{who}: targetPort {sp.target_port!r} is no {sp.protocol} container port of "
-                f"{target.peer_name}; that port is left out",
-            )
-            return ConnectionSet.none()
-        return ConnectionSet.of(sp.protocol, PortSet.of(number))
 
     def service_conns(
         self, services: list[Service], port: int | None, where: Origin, who: str
     ) -> list[tuple[Workload, ConnectionSet]]:
-        """What reaching ``services`` on ``port`` (every port when None) means, per target workload."""
+        """What reaching ``services`` on ``port`` (every port when None) means, per target workload;
+        what cannot be resolved is a warning at ``where``, prefixed by ``who``."""
         out: list[tuple[Workload, ConnectionSet]] = []
         for svc in services:
-            targets = self.targets(svc)
-            svc_ref = f"Service {svc.namespace}/{svc.name}"
-            if svc.selector is None:
-                self.warn(where, f"{who}: {svc_ref} has no selector, so the workloads behind it are unknown")
-                continue
-            if not targets:
-                self.warn(where, f"{who}: {svc_ref} selects no workload in the input")
-                continue
-            headless = (svc.namespace, svc.name) in self.app.headless
-            ports = [sp for sp in svc.ports if port is None or sp.port == port]
-            for target in targets:
-                if ports:
-                    conn = ConnectionSet.union_all(self.port_conn(sp, target, where, who) for sp in ports)
-                elif port is not None and headless and _has_port(target, port):
-                    conn = ConnectionSet.union_all(
-                        ConnectionSet.of(cp.protocol, PortSet.of(cp.port))
-                        for cp in target.ports
-                        if cp.port == port
-                    )
-                elif port is not None:
-                    known = ",".join(str(sp.port) for sp in svc.ports) or "none"
-                    self.warn(
-                        where, f"{who}: {svc_ref} has no port {port} (its ports: {known}); no connection"
-                    )
-                    break
-                else:
-                    conn = ConnectionSet.none()
-                if conn:
-                    out.append((target, conn))
+            key = (svc, port)
+            if key not in self._conns:
+                self._conns[key] = self._resolve(svc, port)
+            conns, problems = self._conns[key]
+            out.extend(conns)
+            for problem in problems:
+                self.warn(where, f"{who}: {problem}")
         return out
+
+    def _resolve(
+        self, svc: Service, port: int | None
+    ) -> tuple[list[tuple[Workload, ConnectionSet]], list[str]]:
+        svc_ref = f"Service {svc.namespace}/{svc.name}"
+        if svc.selector is None:
+            return [], [f"{svc_ref} has no selector, so the workloads behind it are unknown"]
+        targets = self.targets(svc)
+        if not targets:
+            return [], [f"{svc_ref} selects no workload in the input"]
+        headless = (svc.namespace, svc.name) in self.app.headless
+        ports = [sp for sp in svc.ports if port is None or sp.port == port]
+        out: list[tuple[Workload, ConnectionSet]] = []
+        problems: list[str] = []
+        for target in targets:
+            if ports:
+                conn = ConnectionSet.none()
+                for sp in ports:
+                    one, problem = _target_conn(sp, target)
+                    conn = conn | one
+                    if problem:
+                        problems.append(problem)
+            elif port is not None and headless and _has_port(target, port):
+                conn = ConnectionSet.union_all(
+                    ConnectionSet.of(cp.protocol, PortSet.of(cp.port))
+                    for cp in target.ports
+                    if cp.port == port
+                )
+            elif port is not None:
+                known = ",".join(str(sp.port) for sp in svc.ports) or "none"
+                return [], [f"{svc_ref} has no port {port} (its ports: {known}); no connection"]
+            else:
+                conn = ConnectionSet.none()
+            if conn:
+                out.append((target, conn))
+        return out, problems
 
     def lookup(self, host: str, namespace: str) -> tuple[list[Service], bool]:
         """The Services a host name stands for, seen from ``namespace``; and whether the name looks
@@ -474,14 +490,14 @@ class _Discovery:
         if addr.port is None and f.port is not None:
             via += f", port from {f.port_via}"
             value = f"{addr.text} (port {f.port})"
-        src = _workload_peer(w)
+        src = self.peer(w)
         for target, conn in conns:
             if target is w and addr.is_bare and addr.port is None and f.port is None:
                 continue  # a workload's own bare name is more likely its name than an address
             self.note_peer(w)
             self.note_peer(target)
             evidence = Evidence(f.origin.file, f.origin.line, _object_ref(w), f.container, via, value)
-            self.add(src, _workload_peer(target), conn, evidence, Reason.SERVICE)
+            self.add(src, self.peer(target), conn, evidence, Reason.SERVICE)
             self.resolved_names.setdefault(w.peer_name, set()).add(addr.host)
 
     # -- exposure ----------------------------------------------------------------------------------
@@ -495,7 +511,7 @@ class _Discovery:
             evidence = Evidence(svc.origin.file, svc.origin.line, ref, "", f"type: {svc.type}", "")
             for target, conn in self.service_conns([svc], None, svc.origin, ref):
                 self.note_peer(target)
-                self.add(anywhere, _workload_peer(target), conn, evidence, Reason.EXPOSURE)
+                self.add(anywhere, self.peer(target), conn, evidence, Reason.EXPOSURE)
         controller = Peer(INGRESS_CONTROLLER, PeerKind.INGRESS_CONTROLLER)
         for obj in self.app.exposing:
             for b in obj.backends:
@@ -505,10 +521,11 @@ class _Discovery:
                 if not services:
                     self.warn(obj.origin, f"{who}: Service {b.namespace}/{b.service} is not in the input")
                     continue
-                evidence = Evidence(obj.origin.file, obj.origin.line, obj.ref, "", b.via, shown)
+                at = b.origin if b.origin.file else obj.origin
+                evidence = Evidence(at.file, at.line, obj.ref, "", b.via, shown)
                 for target, conn in self.backend_conns(services, b, obj.origin, who):
                     self.note_peer(target)
-                    self.add(controller, _workload_peer(target), conn, evidence, Reason.EXPOSURE)
+                    self.add(controller, self.peer(target), conn, evidence, Reason.EXPOSURE)
 
     def backend_conns(
         self, services: list[Service], b: Backend, where: Origin, who: str
@@ -544,8 +561,9 @@ class _Discovery:
     ) -> list[tuple[Workload, ConnectionSet]]:
         out = []
         for target in self.targets(svc):
-            sp = ServicePort(port if isinstance(port, int) else 0, port)
-            conn = self.port_conn(sp, target, where, who)
+            conn, problem = _target_conn(ServicePort(port if isinstance(port, int) else 0, port), target)
+            if problem:
+                self.warn(where, f"{who}: {problem}")
             if conn:
                 out.append((target, conn))
         return out
@@ -562,7 +580,7 @@ class _Discovery:
             if w.namespace == opts.dns_namespace and opts.dns_selector.matches(w.label_map)
         ]
         if servers:
-            targets = [_workload_peer(w) for w in servers]
+            targets = [self.peer(w) for w in servers]
             for w in servers:
                 self.note_peer(w)
         else:
@@ -585,7 +603,20 @@ class _Discovery:
             )
             for target in targets:
                 if target.name != src_name:
-                    self.add(_workload_peer(w), target, conn, evidence, Reason.DNS)
+                    self.add(self.peer(w), target, conn, evidence, Reason.DNS)
+
+
+def _target_conn(sp: ServicePort, target: Workload) -> tuple[ConnectionSet, str]:
+    """The connections to ``target`` that Service port ``sp`` stands for, and a problem if any."""
+    if isinstance(sp.target_port, int):
+        return ConnectionSet.of(sp.protocol, PortSet.of(sp.target_port)), ""
+    number = target.named_port(sp.target_port, sp.protocol)
+    if number is None:
+        return ConnectionSet.none(), (
+            f"targetPort {sp.target_port!r} is no {sp.protocol} container port of "
+            f"{target.peer_name}; that port is left out"
+        )
+    return ConnectionSet.of(sp.protocol, PortSet.of(number)), ""
 
 
 def _has_port(w: Workload, port: int) -> bool:

@@ -81,6 +81,7 @@ class Backend:
     port: int | str | None = None
     port_is_target: bool = False
     via: str = ""
+    origin: Origin = field(default=Origin(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -212,28 +213,23 @@ def _config(doc: Document, warnings: list[Diagnostic]) -> ConfigData:
         decoded: dict[str, str] = {}
         for key, raw in data.items():
             try:
-                decoded[key] = base64.b64decode("".join(raw.split()), validate=True).decode("utf-8")
+                content = base64.b64decode("".join(raw.split()), validate=True)
             except (binascii.Error, ValueError):
-                if isinstance(raw, str) and _is_base64_text(raw):
-                    continue  # binary content (a key, a certificate): no addresses in it
                 warnings.append(
                     Diagnostic(
                         locate(doc, f"{key}:", key),
                         f"{_who(doc)}: data key {key!r} is not valid base64; it is not searched",
                     )
                 )
+                continue
+            try:
+                decoded[key] = content.decode("utf-8")
+            except UnicodeDecodeError:
+                continue  # binary content (a key store, an image): no addresses in it
         data = decoded
         string_data = _mapping(doc.obj.get("stringData"), "stringData", doc)
         data.update({k: _text(v) for k, v in string_data.items()})  # stringData wins, as in the API
     return ConfigData(doc.kind, _namespace(doc), _name(doc), tuple(sorted(data.items())), doc)
-
-
-def _is_base64_text(raw: str) -> bool:
-    try:
-        base64.b64decode("".join(raw.split()), validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    return True
 
 
 # -- exposing objects ------------------------------------------------------------------------------
@@ -248,7 +244,9 @@ def _port_ref(value: Any) -> int | str | None:
     return int(text) if text.isdigit() else text
 
 
-def _ingress_backend(backend: Mapping[str, Any], namespace: str, via: str) -> Backend | None:
+def _ingress_backend(
+    backend: Mapping[str, Any], namespace: str, via: str, doc: Document, near: str = ""
+) -> Backend | None:
     service = backend.get("service")
     if isinstance(service, dict):  # networking.k8s.io/v1
         port = service.get("port")
@@ -261,7 +259,13 @@ def _ingress_backend(backend: Mapping[str, Any], namespace: str, via: str) -> Ba
         port_ref = _port_ref(backend.get("servicePort"))
     if not name:
         return None  # a resource backend: nothing to discover
-    return Backend(namespace, str(name), port_ref, False, via)
+    return Backend(namespace, str(name), port_ref, False, via, _backend_origin(doc, str(name), near))
+
+
+def _backend_origin(doc: Document, service: str, near: str = "") -> Origin:
+    """The line of a backend: its rule's path when given, else the first mention of the Service."""
+    needles = [f"path: {near}", f'"path": "{near}"'] if near else []
+    return locate(doc, *needles, f"name: {service}", f"serviceName: {service}", f'"{service}"', service)
 
 
 def _ingress(doc: Document) -> ExposingObject:
@@ -270,7 +274,7 @@ def _ingress(doc: Document) -> ExposingObject:
     backends: list[Backend] = []
     default = spec.get("defaultBackend") or spec.get("backend")
     if default is not None:
-        b = _ingress_backend(_mapping(default, "spec.defaultBackend", doc), ns, "defaultBackend")
+        b = _ingress_backend(_mapping(default, "spec.defaultBackend", doc), ns, "defaultBackend", doc)
         if b is not None:
             backends.append(b)
     for rule in _list(spec.get("rules"), "spec.rules", doc):
@@ -280,7 +284,8 @@ def _ingress(doc: Document) -> ExposingObject:
         for path in _list(http.get("paths"), "http.paths", doc):
             path = _mapping(path, "http.paths[]", doc)
             backend = _mapping(path.get("backend"), "paths[].backend", doc)
-            b = _ingress_backend(backend, ns, f"rule {host}{path.get('path') or '/'}")
+            where = str(path.get("path") or "")
+            b = _ingress_backend(backend, ns, f"rule {host}{where or '/'}", doc, where)
             if b is not None:
                 backends.append(b)
     return ExposingObject("Ingress", ns, _name(doc), tuple(backends), doc.origin)
@@ -297,7 +302,8 @@ def _route(doc: Document) -> ExposingObject:
     for via, to in tos:
         to = _mapping(to, f"spec.{via}", doc)
         if to.get("name") and str(to.get("kind") or "Service") == "Service":
-            backends.append(Backend(ns, str(to["name"]), target, True, f"spec.{via}"))
+            name = str(to["name"])
+            backends.append(Backend(ns, name, target, True, f"spec.{via}", _backend_origin(doc, name)))
     return ExposingObject("Route", ns, _name(doc), tuple(backends), doc.origin)
 
 
@@ -323,6 +329,7 @@ def _gateway_route(doc: Document) -> ExposingObject:
                     _port_ref(ref.get("port")),
                     False,
                     f"rules[{i}].backendRefs",
+                    _backend_origin(doc, str(ref["name"])),
                 )
             )
     return ExposingObject(doc.kind, ns, _name(doc), tuple(backends), doc.origin)
