@@ -12,12 +12,15 @@ from kubefence.analysis.discover_file import load_connections_file
 from kubefence.analysis.discover_model import DiscoveryResult
 from kubefence.analysis.engine import MapOptions, compute_connectivity
 from kubefence.analysis.explain import Explanation, explain, explain_all
-from kubefence.analysis.guardrails import verify as verify_guardrails
+from kubefence.analysis.guardrails import DEFAULT_WITNESSES, VerifyResult, verify
+from kubefence.analysis.guardrails_export import ExportOptions, ExportResult
+from kubefence.analysis.guardrails_export import export_guardrails as _export_guardrails
 from kubefence.analysis.review import ReviewOptions, ReviewResult, review
 from kubefence.analysis.synthesize import GeneratedPolicies, GenerateOptions, synthesize
 from kubefence.errors import Origin, UsageError
 from kubefence.io.documents import Document
 from kubefence.io.gitsource import GitTreeReader, TreeReader, load_revision
+from kubefence.io.guardrails import load_guardrails
 from kubefence.io.kube import build_cluster
 from kubefence.io.policy_yaml import namespace_files
 from kubefence.io.render import ToolRunner, load_inputs
@@ -202,3 +205,42 @@ def review_revisions(
         verify=verifier,
         options=options,
     )
+
+
+Guardrails = Sequence[Guardrail] | Sequence[str | Path]
+
+
+def _rules(guardrails: Guardrails) -> tuple[Guardrail, ...]:
+    items = list(guardrails)
+    if all(isinstance(g, Guardrail) for g in items):
+        return tuple(g for g in items if isinstance(g, Guardrail))
+    return load_guardrails([g for g in items if isinstance(g, str | Path)])
+
+
+def verify_guardrails(
+    inputs: Inputs | Cluster,
+    guardrails: Guardrails,
+    *,
+    options: MapOptions | None = None,
+    witnesses: int = DEFAULT_WITNESSES,
+    stdin_text: str | None = None,
+) -> VerifyResult:
+    """Check a policy set (every tier) against guardrails: each rule satisfied or violated, with up
+    to ``witnesses`` explained violations per rule. ``guardrails``: rules, or guardrail files
+    (kubefence YAML, np-guard baseline rules as YAML or CSV).
+
+    >>> result = verify_guardrails(["examples/shop"], ["examples/guardrails"])   # doctest: +SKIP
+    >>> [r.rule.name for r in result.violated]                                    # doctest: +SKIP
+    ['storefront-never-reaches-data']
+    """
+    rules = _rules(guardrails)
+    cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
+    return verify(cluster, rules, options=options, witnesses=witnesses)
+
+
+def export_guardrails(
+    guardrails: Guardrails, *, kind: str = "ClusterNetworkPolicy", priority: int = 0
+) -> ExportResult:
+    """Guardrails as ClusterNetworkPolicy (v1alpha2, Admin tier) or AdminNetworkPolicy (v1alpha1)
+    objects; ``result.objects`` are dicts, ``kubefence.report.render(result, "txt")`` is YAML."""
+    return _export_guardrails(_rules(guardrails), ExportOptions(kind=kind, priority=priority))

@@ -266,7 +266,10 @@ def verify(
             result = replace(result, witnesses=_witnesses(rule, result.violations, ends, witnesses))
         if not result.matched:
             warnings.append(
-                Diagnostic(rule.origin, f"{rule.label} matches no connection of the input: check its peers")
+                Diagnostic(
+                    rule.origin,
+                    f"guardrail {rule.name!r} matches no connection of the input: check its peers",
+                )
             )
         results.append(result)
     return VerifyResult(tuple(results), tuple(warnings))

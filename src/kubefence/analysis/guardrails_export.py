@@ -320,7 +320,7 @@ class _Builder:
                 rules.append(rule)
         if len(rules) > self.max_rules:
             raise InputError(
-                f"{self.rule.label} needs {len(rules)} {direction} rules in one {self.kind}, "
+                f"guardrail {self.rule.name!r} needs {len(rules)} {direction} rules in one {self.kind}, "
                 f"more than the {self.max_rules} the API accepts",
                 self.rule.origin,
                 "split the rule, or name fewer peers and port ranges",
@@ -338,7 +338,10 @@ def _export_rule(rule: Guardrail, kind: str) -> tuple[list[_Object], list[Uncove
     deny = rule.action is GuardAction.DENY
     if src_pods and dst_pods:
         both = not deny  # an allow must be granted on both sides, a deny holds on either
-        on_ingress = both or len(dst_pods) <= len(src_pods)
+        # deny on the side with fewer subjects; on a tie, the source's egress when it needs egress
+        # objects for addresses anyway
+        fewer = len(dst_pods) < len(src_pods) or (len(dst_pods) == len(src_pods) and not dst_nets)
+        on_ingress = both or fewer
         if on_ingress:
             for subject in dst_pods:
                 b.add(subject, True, [_pods_json(s) for s in src_pods])
@@ -387,7 +390,7 @@ def export_guardrails(rules: Iterable[Guardrail], options: ExportOptions | None 
         built, missing = _export_rule(rule, kind)
         if missing and not built:
             raise InputError(
-                f"{rule.label} cannot be exported as {kind}: {missing[0].what}",
+                f"guardrail {rule.name!r} cannot be exported as {kind}: {missing[0].what}",
                 rule.origin,
                 "enforce it with NetworkPolicies, or drop it from the export",
             )
@@ -402,7 +405,7 @@ def export_guardrails(rules: Iterable[Guardrail], options: ExportOptions | None 
             priority = options.priority + len(objects)
             if priority > MAX_PRIORITY:
                 raise InputError(
-                    f"{rule.label}: priority {priority} is past {MAX_PRIORITY}",
+                    f"guardrail {rule.name!r}: priority {priority} is past {MAX_PRIORITY}",
                     rule.origin,
                     "start lower (--priority) or export fewer rules",
                 )

@@ -65,10 +65,9 @@ def rule_lines(r: RuleResult) -> Iterator[str]:
     if len(r.violations) > MAX_LISTED:
         yield f"      ... and {len(r.violations) - MAX_LISTED} more (-o json lists them all)"
     for w in r.witnesses:
-        yield f"    witness: {w}"
-        verdict = "allowed" if w.allowed else "not allowed"
+        yield f"    witness: {w} ({'allowed' if w.allowed else 'not allowed'})"
         for line in _reason_lines(w):
-            yield f"      {verdict}: {line}" if line.startswith(("egress", "ingress")) else f"      {line}"
+            yield f"      {line}"
 
 
 def witness_json(w: Witness) -> dict[str, Any]:
