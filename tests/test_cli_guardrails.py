@@ -1,0 +1,95 @@
+"""``kubefence verify`` and ``kubefence guardrails export`` through ``cli.main``: formats, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kubefence.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOP = str(ROOT / "examples" / "shop")
+GUARDRAILS = str(ROOT / "examples" / "guardrails")
+NGINX = ["--ingress-controller-namespace", "ingress-nginx"]
+
+
+def test_verify_violation_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", "--guardrails", GUARDRAILS, SHOP, *NGINX, "-q"]) == 1
+    out = capsys.readouterr().out
+    assert "VIOLATED  storefront-never-reaches-data:" in out
+    assert (
+        "witness: shop-frontend/api-gateway[Deployment] => shop-data/postgres[StatefulSet] : TCP 5432" in out
+    )
+    assert out.rstrip().endswith("1 of 7 guardrails violated.")
+
+
+def test_verify_clean_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rules = tmp_path / "ok.yaml"
+    rules.write_text(
+        "rules:\n  - {name: no-ssh, action: deny, from: any, to: {namespace: payments}, ports: [TCP 22]}\n",
+        encoding="utf-8",
+    )
+    assert main(["verify", "-g", str(rules), SHOP, "-q", "-o", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["summary"] == {"rules": 1, "violated": 0, "satisfied": 1}
+
+
+def test_verify_markdown_to_a_file(tmp_path: Path) -> None:
+    out = tmp_path / "comment.md"
+    assert main(["verify", "-g", GUARDRAILS, SHOP, *NGINX, "-q", "-o", "md", "-f", str(out)]) == 1
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("## Guardrails\n\n❌ 1 of 7 guardrails violated.")
+    assert "| ✅ | **checkout-reaches-payments** | allow | satisfied |" in text
+
+
+def test_verify_bad_rule_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rules = tmp_path / "bad.yaml"
+    rules.write_text("- name: x\n  port_min: 9\n  port_max: 3\n", encoding="utf-8")
+    assert main(["verify", "-g", str(rules), SHOP]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"kubefence: error: {rules}:2: guardrail 'x': port_min 9 is greater than port_max 3 "
+        "(port_min must be <= port_max)"
+    )
+
+
+def test_verify_needs_guardrails(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", SHOP]) == 2
+    assert "--guardrails" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flag", "kind"),
+    [("clusternetworkpolicy", "ClusterNetworkPolicy"), ("adminnetworkpolicy", "AdminNetworkPolicy")],
+)
+def test_export(flag: str, kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "admin.yaml"
+    assert main(["guardrails", "export", "--as", flag, GUARDRAILS, "-f", str(out), "--priority", "10"]) == 0
+    docs = [d for d in yaml.safe_load_all(out.read_text(encoding="utf-8")) if d]
+    assert {d["kind"] for d in docs} == {kind}
+    assert docs[0]["spec"]["priority"] == 10
+    err = capsys.readouterr().err
+    assert "guardrail 'payments-only-from-checkout': not exported: traffic from addresses" in err
+    # the exported objects are read back by kubefence
+    assert main(["map", SHOP, str(out), "-q"]) == 0
+
+
+def test_export_json_is_a_list(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["guardrails", "export", GUARDRAILS, "-o", "json", "-q"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["kind"] == "List" and data["items"][0]["kind"] == "ClusterNetworkPolicy"
+
+
+def test_export_inexpressible_rule_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rules = tmp_path / "r.yaml"
+    rules.write_text(
+        "rules:\n  - {name: scanners, action: deny, from: 198.51.100.0/24, to: cluster}\n", encoding="utf-8"
+    )
+    assert main(["guardrails", "export", str(rules)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"kubefence: error: {rules}:2: guardrail 'scanners' cannot be exported as ClusterNetworkPolicy"
+    )
