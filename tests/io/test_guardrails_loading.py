@@ -381,3 +381,28 @@ def test_stdin_and_directories(tmp_path: Path) -> None:
     assert rule.name == "x" and rule.origin.line == 2
     (from_stdin,) = load_guardrails(["-"], stdin_text="- name: y\n  action: deny\n")
     assert from_stdin.origin.file == "<stdin>"
+
+
+# -- the JSON Schema for editors ---------------------------------------------------------------------
+
+
+def test_json_schema_accepts_what_the_loader_reads() -> None:
+    import json
+
+    import jsonschema
+    import yaml
+
+    schema = json.loads((ROOT / "schemas" / "guardrails.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft7Validator.check_schema(schema)
+    validator = jsonschema.Draft7Validator(schema)
+    for text in (FULL, (EXAMPLES / "shop-guardrails.yaml").read_text(encoding="utf-8")):
+        assert not [e.message for e in validator.iter_errors(yaml.safe_load(text))]
+    for bad in (
+        "rules:\n  - {name: r, action: deny, from: any, to: any, port: [TCP]}\n",
+        "rules:\n  - {name: r, action: block, from: any, to: any}\n",
+        "rules:\n  - {name: r, action: deny, from: {namespace: a, namespaceSelector: b=c}, to: any}\n",
+        "rules:\n  - {name: r, action: deny, from: any, to: any, ports: [{protocol: TCP, endPort: 3}]}\n",
+    ):
+        assert list(validator.iter_errors(yaml.safe_load(bad))), bad
+        with pytest.raises(InputError):
+            parse_guardrails_text(bad, "g.yaml")
