@@ -19,9 +19,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.crosscheck.compare import Connlist, compare
-from bench.crosscheck.gen import NS_NAME_LABEL, Manifest, write_cluster
-from bench.crosscheck.tools import Analyzer, AnalyzerError, Kubefence
+from crosscheck.compare import Connlist, compare
+from crosscheck.gen import NS_NAME_LABEL, Manifest, write_cluster
+from crosscheck.tools import Analyzer, AnalyzerError, Kubefence
 
 __all__ = ["KNOWN_BUGS", "KnownBug", "explain"]
 

@@ -33,14 +33,16 @@ from pathlib import Path
 
 import yaml
 
-_REPO = Path(__file__).resolve().parents[2]
-if str(_REPO) not in sys.path:  # run as a script: make ``bench.crosscheck`` importable
-    sys.path.insert(0, str(_REPO))
+import kubefence
 
-from bench.crosscheck.compare import Difference, compare  # noqa: E402
-from bench.crosscheck.gen import Manifest, cluster_features, random_cluster, write_cluster  # noqa: E402
-from bench.crosscheck.known import explain  # noqa: E402
-from bench.crosscheck.tools import AnalyzerError, Kubefence, Nca, ensure_nca  # noqa: E402
+_BENCH = Path(__file__).resolve().parents[1]
+if str(_BENCH) not in sys.path:  # run as a script: make ``crosscheck`` (and ``gen_cluster``) importable
+    sys.path.insert(0, str(_BENCH))
+
+from crosscheck.compare import Conns, Difference, compare  # noqa: E402
+from crosscheck.gen import Manifest, cluster_features, random_cluster, write_cluster  # noqa: E402
+from crosscheck.known import explain  # noqa: E402
+from crosscheck.tools import AnalyzerError, Kubefence, Nca, ensure_nca  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 FAILURES = HERE / "failures"
@@ -58,6 +60,11 @@ class Outcome:
     features: Counter[str] = field(default_factory=Counter)
     nca_seconds: float = 0.0
     kubefence_seconds: float = 0.0
+    # what kubefence allows, to show the comparison is not all-or-nothing
+    pairs_all: int = 0  # workload pairs with every connection
+    pairs_some: int = 0  # workload pairs with some ports only
+    pairs_none: int = 0  # workload pairs with nothing allowed
+    address_entries: int = 0  # (workload, direction, address range, ports) entries
 
 
 def check_cluster(seed: int, index: int, nca_exe: Path, failures: Path) -> Outcome:
@@ -79,6 +86,14 @@ def check_cluster(seed: int, index: int, nca_exe: Path, failures: Path) -> Outco
             outcome.status, outcome.error = "error", str(exc)
             _save(failures / f"{seed}-{index}", docs, cluster_dir, ours_text, theirs_text, outcome)
             return outcome
+        for conns in ours.pairs.values():
+            if conns == Conns.all():
+                outcome.pairs_all += 1
+            else:
+                outcome.pairs_some += 1
+        names = {w.peer_name for w in kubefence.load_cluster([cluster_dir]).workloads}
+        outcome.pairs_none = len(names) * (len(names) - 1) - len(ours.pairs)
+        outcome.address_entries = sum(len(v) for v in [*ours.from_ips.values(), *ours.to_ips.values()])
         outcome.differences = compare(ours, theirs)
         if not outcome.differences:
             return outcome
@@ -112,6 +127,13 @@ def _report(seed: int, outcomes: list[Outcome], elapsed: float, verbose: bool) -
         f"  disagree (unexplained): {counts['disagree']}",
         f"  errors:                 {counts['error']}",
     ]
+    lines.append(
+        "kubefence allowed, over all clusters: "
+        f"{sum(o.pairs_all for o in outcomes)} workload pairs with all connections, "
+        f"{sum(o.pairs_some for o in outcomes)} with some ports only, "
+        f"{sum(o.pairs_none for o in outcomes)} with none; "
+        f"{sum(o.address_entries for o in outcomes)} workload/address-range entries"
+    )
     known = Counter(k for o in outcomes for k in o.known)
     if known:
         lines.append("known NCA bugs met (clusters):")
@@ -138,32 +160,33 @@ def _report(seed: int, outcomes: list[Outcome], elapsed: float, verbose: bool) -
 
 
 def time_large(nca_exe: Path, workloads: int, policies: int, seed: int) -> str:
-    """NCA's and kubefence's wall time on one cluster made by bench/gen_cluster.py."""
-    from bench.gen_cluster import generate, write
+    """NCA's and kubefence's wall time on one cluster made by bench/gen_cluster.py, and whether they
+    agree on it."""
+    from gen_cluster import generate, write
 
     with tempfile.TemporaryDirectory(prefix="crosscheck-large-") as tmp:
         write(tmp, generate(workloads=workloads, policies=policies, seed=seed))
-        start = time.perf_counter()
-        ours, _ = Kubefence().connlist(Path(tmp))
-        ours_s = time.perf_counter() - start
-        nca = Nca(nca_exe)
-        theirs, _ = nca.connlist(Path(tmp))
-        diffs = compare(ours, theirs)
+        report, ours_s, nca_s = compare_path(nca_exe, Path(tmp))
+    verdict = report.split(": ", 1)[1].splitlines()[0]
     return (
         f"gen_cluster {workloads} workloads / {policies} policies (seed {seed}): "
-        f"nca {nca.last_seconds:.1f} s, kubefence {ours_s:.2f} s; {len(ours.pairs)} workload pairs; "
-        f"{len(diffs)} differences"
+        f"nca {nca_s:.1f} s, kubefence {ours_s:.2f} s; {verdict}"
     )
 
 
-def compare_path(nca_exe: Path, path: Path) -> str:
-    """Both tools on one manifest file or directory: the differences, or that they agree."""
+def compare_path(nca_exe: Path, path: Path) -> tuple[str, float, float]:
+    """Both tools on one manifest file or directory: the differences, or that they agree; and the
+    two tools' wall times."""
+    start = time.perf_counter()
     ours, _ = Kubefence().connlist(path)
+    ours_s = time.perf_counter() - start
     nca = Nca(nca_exe)
     theirs, _ = nca.connlist(path)
+    nca_s = nca.last_seconds
     diffs = compare(ours, theirs)
     if not diffs:
-        return f"{path}: kubefence and nca agree ({len(ours.pairs)} workload pairs)"
+        return f"{path}: kubefence and nca agree ({len(ours.pairs)} workload pairs)", ours_s, nca_s
+    # NCA reads the files in this order too, which matters for NCA-5
     files = sorted(path.rglob("*.y*ml")) if path.is_dir() else [path]
     docs = [
         d for f in files for d in yaml.safe_load_all(f.read_text(encoding="utf-8")) if isinstance(d, dict)
@@ -173,7 +196,8 @@ def compare_path(nca_exe: Path, path: Path) -> str:
     verdict = (
         f"explained by known NCA bugs: {', '.join(known)}" if known else "not explained by known NCA bugs"
     )
-    return "\n".join([f"{path}: {len(diffs)} differences, {verdict}", *(f"    {d}" for d in diffs)])
+    lines = [f"{path}: {len(diffs)} differences of {len(ours.pairs)} workload pairs, {verdict}"]
+    return "\n".join(lines + [f"    {d}" for d in diffs]), ours_s, nca_s
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -194,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--clusters must be >= 0 and --workers >= 1")
     nca_exe = ensure_nca()
     if args.compare:
-        reports = [compare_path(nca_exe, path) for path in args.compare]
+        reports = [compare_path(nca_exe, path)[0] for path in args.compare]
         print("\n".join(reports))
         return 0 if all("not explained" not in r.splitlines()[0] for r in reports) else 1
     if args.time_large:

@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from bench.crosscheck.compare import PROTOCOLS, Connlist, Conns, parse_addresses
-
 import kubefence
+from crosscheck.compare import PROTOCOLS, Connlist, Conns, parse_addresses
 from kubefence import PeerKind
 
 __all__ = [
