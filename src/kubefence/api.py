@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,11 @@ from kubefence.analysis.discover_file import load_connections_file
 from kubefence.analysis.discover_model import DiscoveryResult
 from kubefence.analysis.engine import MapOptions, compute_connectivity
 from kubefence.analysis.explain import Explanation, explain, explain_all
+from kubefence.analysis.guarded import apply_guardrails
 from kubefence.analysis.guardrails import DEFAULT_WITNESSES, VerifyResult, verify
 from kubefence.analysis.guardrails_export import ExportOptions, ExportResult
 from kubefence.analysis.guardrails_export import export_guardrails as _export_guardrails
-from kubefence.analysis.review import ReviewOptions, ReviewResult, review
+from kubefence.analysis.review import POLICY_KINDS, ReviewOptions, ReviewResult, review
 from kubefence.analysis.synthesize import GeneratedPolicies, GenerateOptions, synthesize
 from kubefence.errors import Origin, UsageError
 from kubefence.io.documents import Document
@@ -131,11 +133,16 @@ def generate_policies(
     connections: str | Path | DiscoveryResult | None = None,
     options: GenerateOptions | None = None,
     discover_options: DiscoverOptions | None = None,
+    guardrails: Guardrails = (),
     stdin_text: str | None = None,
     runner: ToolRunner | None = None,
 ) -> GeneratedPolicies:
     """Least-privilege NetworkPolicies for an application: its manifests in ``inputs``, the needed
     connectivity discovered from them or read from ``connections`` (a discover JSON file, or a result).
+
+    With ``guardrails`` (rules or files), needed connections a deny rule forbids are left out and
+    connections allow rules require are added (both reported in ``guardrail_notes``): the result
+    always passes :func:`verify_guardrails` with the same rules.
 
     >>> generated = generate_policies(["examples/shop"])          # doctest: +SKIP
     >>> files = policy_files(generated)                           # {"shop-backend.yaml": "...", ...}
@@ -147,14 +154,17 @@ def generate_policies(
         needed = connections
     else:
         needed = load_connections_file(connections)
-    cluster = build_cluster([d for d in docs if d.kind not in _NOT_WORKLOAD_KINDS])
-    return synthesize(cluster, needed, options)
-
-
-# policies already in the input are the app's old policies: generation ignores them
-_NOT_WORKLOAD_KINDS = frozenset(
-    {"NetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy"}
-)
+    # policies already in the input are the app's old policies: generation ignores them
+    cluster = build_cluster([d for d in docs if d.kind not in POLICY_KINDS])
+    options = options or GenerateOptions()
+    rules = _rules(guardrails)
+    if not rules:
+        return synthesize(cluster, needed, options)
+    map_options = MapOptions(ingress_controller_namespace=options.ingress_controller_namespace)
+    guarded = apply_guardrails(needed, rules, cluster, map_options)
+    generated = synthesize(cluster, guarded.needed, options)
+    notes = guarded.blocked + guarded.added + guarded.conflicts
+    return replace(generated, guardrail_notes=notes)
 
 
 def policy_files(generated: GeneratedPolicies) -> dict[str, str]:

@@ -363,6 +363,15 @@ def explain_cmd(
 @click.option(
     "--validate", is_flag=True, help="Validate every generated object against the Kubernetes schema."
 )
+@click.option(
+    "--guardrails",
+    "guardrail_files",
+    multiple=True,
+    type=click.Path(exists=False),
+    metavar="FILE",
+    help="Generate within these guardrails (repeatable): needed connections a deny rule forbids are left "
+    "out and reported, connections allow rules require are added.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Do not print warnings.")
 def generate_cmd(
     paths: tuple[str, ...],
@@ -372,6 +381,7 @@ def generate_cmd(
     ingress_controller_namespace: str,
     numeric_ports: bool,
     validate: bool,
+    guardrail_files: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Least-privilege NetworkPolicies for exactly the connectivity the application needs.
@@ -390,8 +400,12 @@ def generate_cmd(
     options = GenerateOptions(
         ingress_controller_namespace=ingress_controller_namespace, named_ports=not numeric_ports
     )
-    generated = generate_policies(list(paths), connections=connections, options=options)
+    generated = generate_policies(
+        list(paths), connections=connections, options=options, guardrails=list(guardrail_files)
+    )
     show_warnings(generated.warnings, quiet)
+    for note in generated.guardrail_notes:  # what guardrails changed is a result, shown even with --quiet
+        click.echo(str(note).replace("warning: ", "guardrail: ", 1), err=True)
     files = policy_files(generated)
     if validate:
         problems = validate_policies(generated)

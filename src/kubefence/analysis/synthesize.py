@@ -73,6 +73,8 @@ class GeneratedPolicy:
 class GeneratedPolicies:
     policies: tuple[GeneratedPolicy, ...]
     warnings: tuple[Diagnostic, ...] = field(default=())
+    # what guardrails changed: needed connections left out, connections added (always reported)
+    guardrail_notes: tuple[Diagnostic, ...] = field(default=())
 
     def namespaces(self) -> list[str]:
         return sorted({p.policy.namespace for p in self.policies})
