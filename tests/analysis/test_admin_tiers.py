@@ -679,11 +679,6 @@ def test_networks_peer_covers_those_external_addresses() -> None:
     assert conn(cmap, "x", "y") == ALL
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an ANP/CNP networks peer never matches pods, but the API says a rule on 0.0.0.0/0 "
-    '"will allow or deny all IPv4 pod-to-pod traffic as well"',
-)
 def test_networks_covering_every_ipv4_address_also_match_pods() -> None:
     """AdminNetworkPolicyEgressPeer.networks: "cluster-internal traffic will be checked against the
     rule as well. So if you Allow or Deny traffic to "0.0.0.0/0", that will allow or deny all IPv4

@@ -162,11 +162,6 @@ def test_only_pods_the_service_selects_in_its_namespace() -> None:
     assert from_controller(cmap) == {WEB: "TCP 8080"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an Ingress port number is matched against Service target ports too; the first Service "
-    "port whose targetPort equals it wins over the Service port of that number",
-)
 def test_ingress_port_number_is_the_service_port_not_a_target_port() -> None:
     """ServiceBackendPort.number: "the numerical port number (e.g. 80) on the Service"."""
     cmap = map_connectivity(
@@ -210,11 +205,6 @@ def test_route_alternate_backends() -> None:
     assert from_controller(cmap) == {WEB: "TCP 8080,9090", API: "TCP 7000"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a numeric Route targetPort is looked up as a Service port number first, so it lands on "
-    "another Service port (and pod port) than the pod port it names",
-)
 def test_route_target_port_number_behind_a_named_service_target() -> None:
     """RoutePort.targetPort: "The target port on pods selected by the service this route points to."
     Pod port 8080 is the Service's ``http`` target; the Service port numbered 8080 targets 9090."""

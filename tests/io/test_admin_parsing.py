@@ -381,11 +381,6 @@ def test_subject_with_neither(tmp_path: Path) -> None:
     check(load_error(path), path, line, "the subject selects neither namespaces nor pods")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the error line is that of the first 'subject' word in the document (here in an "
-    "annotation), not of the subject field",
-)
 def test_subject_error_points_at_the_subject_field(tmp_path: Path) -> None:
     path, line = write(
         tmp_path,
@@ -406,11 +401,6 @@ def test_subject_error_points_at_the_subject_field(tmp_path: Path) -> None:
     check(load_error(path), path, line, "the subject has both namespaces and pods")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Document.locate searches past the end of its document: a policy without a subject is "
-    "reported at the subject line of the next document in the file",
-)
 def test_missing_subject_is_reported_in_its_own_document(tmp_path: Path) -> None:
     path, _ = write(
         tmp_path,

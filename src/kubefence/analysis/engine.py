@@ -21,6 +21,7 @@ from kubefence.errors import Diagnostic, Origin
 from kubefence.model.admin import Action, AdminPeer, AdminPolicy, AdminRule, PodsSelector, Tier
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import INGRESS_CONTROLLER, Connection, ConnectivityMap, Peer, PeerKind
+from kubefence.model.ingress import Backend
 from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.policies import NetworkPolicy, PolicyPeer, PolicyRule
 from kubefence.model.ports import ConnectionSet, PortSet
@@ -250,6 +251,12 @@ def _np_rule_peers(
     return bits, ips
 
 
+def _covers_a_family(ips: IPRangeSet) -> bool:
+    """Admin ``networks`` also match pods' addresses, which manifests do not give; a block that covers
+    all of IPv4 or all of IPv6 (0.0.0.0/0, ::/0) holds every pod's address whatever they are."""
+    return IPRangeSet.ipv4() <= ips or IPRangeSet.ipv6() <= ips
+
+
 def _admin_peers(
     sel: Selection, peers: Iterable[AdminPeer], space: IPRangeSet
 ) -> tuple[int, IPRangeSet, frozenset[str]]:
@@ -261,6 +268,8 @@ def _admin_peers(
             bits |= sel.pods_bits(peer.pods)
         elif peer.networks is not None:
             ips = ips | (peer.networks & space)
+            if _covers_a_family(peer.networks):
+                bits |= sel.all
         domains.update(peer.domains)  # nodes: unknown addresses, match nothing
     return bits, ips, frozenset(domains)
 
@@ -520,18 +529,22 @@ def _ingress_connections(prep: Prepared, warnings: list[Diagnostic]) -> list[Con
                 continue
             if svc.selector is None:
                 continue
-            ports = _backend_ports(svc, backend.port)
-            if not ports:
+            targets = [
+                i
+                for i in range(prep.real)
+                if prep.workloads[i].namespace == svc.namespace
+                and svc.selector.matches(prep.workloads[i].label_map)
+            ]
+            if targets and not any(_backend_ports(svc, backend, prep.workloads[i]) for i in targets):
                 warnings.append(
                     Diagnostic(
                         obj.origin, f"{obj.label}: Service {svc.full_name} has no port {backend.port!r}"
                     )
                 )
                 continue
-            for i in range(prep.real):
+            for i in targets:
                 w = prep.workloads[i]
-                if w.namespace != svc.namespace or not svc.selector.matches(w.label_map):
-                    continue
+                ports = _backend_ports(svc, backend, w)
                 wanted = _ingress_ports(w, ports)
                 conn = wanted & pair_connections(prep, ctl, i)
                 if conn:
@@ -548,15 +561,28 @@ def _ingress_connections(prep: Prepared, warnings: list[Diagnostic]) -> list[Con
     return [Connection(src, dst, conn) for (src, dst), conn in out.items()]
 
 
-def _backend_ports(svc: Service, required: int | str | None) -> list[ServicePort]:
-    """The Service ports an ingress backend reaches: all when it names none, else the first whose
-    name, port or target port is the one it names."""
+def _pod_port(sp: ServicePort, w: Workload) -> int | None:
+    """The port on ``w`` that a Service port targets (a named target resolved on the pod, over TCP)."""
+    return sp.target_port if isinstance(sp.target_port, int) else w.named_port(sp.target_port, "TCP")
+
+
+def _backend_ports(svc: Service, backend: Backend, w: Workload) -> list[ServicePort]:
+    """The Service ports an ingress backend reaches on ``w``: all when it names none. An Ingress names
+    a Service port (by name, else number); a Route names the pods' port (a Service port's name or
+    target, a number compared with the target resolved on the pod). Failing that, the other reading
+    is tried, as netpol-analyzer does."""
+    required = backend.port
     if required is None:
         return list(svc.ports)
-    for sp in svc.ports:
-        if (sp.name and sp.name == required) or sp.port == required or sp.target_port == required:
-            return [sp]
-    return []
+    by_name = [sp for sp in svc.ports if sp.name and sp.name == required]
+    by_port = [sp for sp in svc.ports if sp.port == required]
+    by_target = [
+        sp
+        for sp in svc.ports
+        if sp.target_port == required or (isinstance(required, int) and _pod_port(sp, w) == required)
+    ]
+    order = (by_name, by_target, by_port) if backend.target_port else (by_name, by_port, by_target)
+    return next(([found[0]] for found in order if found), [])
 
 
 def _ingress_ports(w: Workload, ports: list[ServicePort]) -> ConnectionSet:
@@ -565,7 +591,7 @@ def _ingress_ports(w: Workload, ports: list[ServicePort]) -> ConnectionSet:
     declared = {cp.port for cp in w.ports}
     wanted = ConnectionSet.none()
     for sp in ports:
-        number = sp.target_port if isinstance(sp.target_port, int) else w.named_port(sp.target_port, "TCP")
+        number = _pod_port(sp, w)
         if number is not None and number in declared:
             wanted = wanted | ConnectionSet.of("TCP", PortSet.of(number))
     return wanted

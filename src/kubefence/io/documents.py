@@ -37,32 +37,40 @@ class Document:
     obj: dict[str, Any]
     origin: Origin
     _text: str = ""
-    _offset: int = 0  # character offset of the document in _text
+    _offset: int = 0  # character span of the document in _text
+    _end: int = -1
 
     @property
     def kind(self) -> str:
         return str(self.obj.get("kind") or "")
 
     def locate(self, needle: object) -> Origin:
-        """The line where ``needle`` first appears in this document: a value, or ``key: value``.
+        """The line where ``needle`` first appears in this document: ``key: value``, a key, or a value.
 
         Matches whole tokens, quoted or not (YAML and JSON), so ``endPort: 80`` does not stop at
-        ``endPort: 8099``. Falls back to the document's first line.
+        ``endPort: 8099``; a bare word is looked up as a key first (``subject:``), then as a value.
+        Only this document's text is searched. Falls back to the document's first line.
         """
         text = str(needle)
         if not (self._text and text):
             return self.origin
         key, sep, value = text.partition(": ")
+        q = "[\"']?"
         if sep:
-            pattern = rf"""["']?{re.escape(key)}["']?\s*:\s*["']?{re.escape(value)}["']?(?![\w.:/-])"""
+            patterns = [rf"{q}{re.escape(key)}{q}\s*:\s*{q}{re.escape(value)}{q}(?![\w.:/-])"]
         else:
-            pattern = rf"(?<![\w.-]){re.escape(text)}(?![\w.-])"
-        found = re.compile(pattern).search(self._text, self._offset)
-        if found is None:
-            return self.origin
-        return Origin(
-            self.origin.file, self.origin.line + self._text.count("\n", self._offset, found.start())
-        )
+            patterns = [
+                rf"(?m)^[\s-]*{q}{re.escape(text)}{q}\s*:",
+                rf"[{{,]\s*{q}{re.escape(text)}{q}\s*:",
+                rf"(?<![\w.-]){re.escape(text)}(?![\w.-])",
+            ]
+        end = len(self._text) if self._end < 0 else self._end
+        for pattern in patterns:
+            found = re.compile(pattern).search(self._text, self._offset, end)
+            if found is not None:
+                line = self.origin.line + self._text.count("\n", self._offset, found.start())
+                return Origin(self.origin.file, line)
+        return self.origin
 
 
 def iter_manifest_files(paths: Iterable[str | Path]) -> Iterator[str | Path]:
@@ -112,7 +120,7 @@ def parse_text(text: str, name: str, is_json: bool = False) -> list[Document]:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise InputError(f"malformed JSON: {exc.msg}", Origin(name, exc.lineno)) from None
-        return list(_flatten(data, Origin(name, 1), text, 0))
+        return list(_flatten(data, Origin(name, 1), text, 0, len(text)))
     docs: list[Document] = []
     for start_line, offset, chunk in _split_documents(text):
         try:
@@ -126,7 +134,7 @@ def parse_text(text: str, name: str, is_json: bool = False) -> list[Document]:
             ) from None
         except yaml.YAMLError as exc:
             raise InputError(f"malformed YAML: {exc}", Origin(name, start_line)) from None
-        docs.extend(_flatten(data, Origin(name, start_line), text, offset))
+        docs.extend(_flatten(data, Origin(name, start_line), text, offset, offset + len(chunk)))
     return docs
 
 
@@ -142,7 +150,7 @@ def _split_documents(text: str) -> Iterator[tuple[int, int, str]]:
         line += chunk.count("\n")
 
 
-def _flatten(data: Any, origin: Origin, text: str, offset: int) -> Iterator[Document]:
+def _flatten(data: Any, origin: Origin, text: str, offset: int, end: int) -> Iterator[Document]:
     if data is None:
         return
     if not isinstance(data, dict):
@@ -157,6 +165,6 @@ def _flatten(data: Any, origin: Origin, text: str, offset: int) -> Iterator[Docu
             if "kind" not in item and kind != "List":
                 # PodList items often omit kind/apiVersion: they are implied by the list.
                 item = {"kind": kind.removesuffix("List"), **item}
-            yield from _flatten(item, origin, text, offset)
+            yield from _flatten(item, origin, text, offset, end)
         return
-    yield Document(data, origin, text, offset)
+    yield Document(data, origin, text, offset, end)

@@ -57,7 +57,7 @@ def parse_route(doc: Document) -> IngressObject:
         as_mapping(t, "alternateBackends[]", doc) for t in as_list(spec.get("alternateBackends"), "x", doc)
     ]
     backends = {
-        Backend(str(t.get("name")), port)
+        Backend(str(t.get("name")), port, target_port=True)
         for t in targets
         if t.get("name") and t.get("kind", "Service") == "Service"
     }

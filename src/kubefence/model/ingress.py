@@ -11,12 +11,13 @@ from kubefence.errors import Origin
 class Backend:
     """A Service an ingress object sends traffic to, on one of its ports (None: all of them).
 
-    ``port`` is what the object names: a Service port's name or number (Ingress) or its target port
-    (Route); either is looked up among the Service's ports.
+    ``port`` is what the object names: a Service port's name or number (Ingress) or, with
+    ``target_port``, the port on the pods (Route).
     """
 
     service: str
     port: int | str | None = None
+    target_port: bool = False
 
 
 @dataclass(frozen=True)
