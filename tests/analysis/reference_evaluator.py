@@ -25,6 +25,7 @@ Nothing here is fast or clever on purpose: it loops over everything, every time.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import groupby
@@ -139,8 +140,24 @@ def pods_selector_matches(cluster: Cluster, sel: PodsSelector, pod: Pod) -> bool
 
 
 def admin_peer_matches(cluster: Cluster, peer: AdminPeer, pod: Pod) -> bool:
-    # networks, nodes and domain names stand for addresses outside the cluster: never a pod here
-    return peer.pods is not None and pods_selector_matches(cluster, peer.pods, pod)
+    """Pods by selectors; or networks, which "cluster-internal traffic will be checked against ... as
+    well": a pod's address is unknown, but networks covering all of IPv4 or all of IPv6 hold it.
+    Nodes and domain names are never a pod."""
+    if peer.pods is not None:
+        return pods_selector_matches(cluster, peer.pods, pod)
+    if peer.networks is not None:
+        return covers_an_address_family(peer.networks_text.split(", "))
+    return False
+
+
+def covers_an_address_family(cidrs: list[str]) -> bool:
+    """Whether the CIDRs together cover every IPv4 or every IPv6 address (``0.0.0.0/0``, ``::/0``)."""
+    nets = [ipaddress.ip_network(c.strip(), strict=False) for c in cidrs]
+    v4 = [n for n in nets if isinstance(n, ipaddress.IPv4Network)]
+    v6 = [n for n in nets if isinstance(n, ipaddress.IPv6Network)]
+    return [str(n) for n in ipaddress.collapse_addresses(v4)] == ["0.0.0.0/0"] or [
+        str(n) for n in ipaddress.collapse_addresses(v6)
+    ] == ["::/0"]
 
 
 def np_peer_matches(cluster: Cluster, policy: NetworkPolicy, peer: PolicyPeer, pod: Pod) -> bool:

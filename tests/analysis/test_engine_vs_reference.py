@@ -11,17 +11,13 @@ depends on the undefined order of tied policies are not compared.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import reference_evaluator as ref  # next to this file: conftest.py puts it on sys.path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kubefence import MapOptions, load_cluster, map_connectivity
-
-if TYPE_CHECKING:  # mypy knows the helper by its path; at run time conftest.py puts it on sys.path
-    from tests.analysis import reference_evaluator as ref
-else:
-    import reference_evaluator as ref
 
 Obj = dict[str, Any]
 
@@ -31,7 +27,10 @@ POD_LABELS: dict[str, tuple[str, ...]] = {"app": ("a", "b", "c"), "role": ("fe",
 PORT_NAMES = ("http", "metrics", "dns")
 PORT_NUMBERS = (53, 80, 8080, 9090)
 PROTOCOLS = ("TCP", "UDP", "SCTP")
-NETWORK = "192.0.2.0/24"  # TEST-NET-1: never a pod address here
+NETWORK = "192.0.2.0/24"  # TEST-NET-1: whether it holds pod addresses is unknown, taken as no
+# networks that hold every pod's address, whatever it is: all of IPv4 or all of IPv6
+EVERY_ADDRESS = (["0.0.0.0/0"], ["::/0"], ["0.0.0.0/1", "128.0.0.0/1"], ["192.0.2.0/24", "0.0.0.0/0"])
+SERVICE_PORT = 7777  # no container port has this number: an Ingress number names the Service port
 CONTROLLER_NAMESPACES = ("ingress-controller-ns", "ns-a")
 
 
@@ -177,7 +176,7 @@ def admin_peers(draw: st.DrawFn, egress: bool) -> list[Obj]:
     for _ in range(draw(st.integers(1, 2))):
         form = draw(st.sampled_from(["namespaces", "pods", "networks"] if egress else ["namespaces", "pods"]))
         if form == "networks":
-            out.append({"networks": [NETWORK]})
+            out.append({"networks": draw(st.sampled_from([[NETWORK], *EVERY_ADDRESS]))})
         elif form == "namespaces":
             out.append({"namespaces": draw(ns_selectors)})
         else:
@@ -276,12 +275,14 @@ def ingress_objects(draw: st.DrawFn, workloads: list[Obj]) -> list[Obj]:
     selector = chosen["spec"]["template"]["metadata"]["labels"] or {"app": "a"}
     declared = tcp_ports(chosen)
     aimed = draw(st.integers(0, 3)) > 0
+    pod_port: int | None = None
     if declared and aimed:
         port = draw(st.sampled_from(declared))
         target: int | str = port.get("name") or port["containerPort"]
+        pod_port = port["containerPort"]
     else:
         target = draw(st.one_of(port_names, port_numbers))
-    service_port: Obj = {"name": "svc-web", "port": 80, "targetPort": target}
+    service_port: Obj = {"name": "svc-web", "port": SERVICE_PORT, "targetPort": target}
     service = {
         "apiVersion": "v1",
         "kind": "Service",
@@ -289,7 +290,7 @@ def ingress_objects(draw: st.DrawFn, workloads: list[Obj]) -> list[Obj]:
         "spec": {"selector": selector, "ports": [service_port]},
     }
     if draw(st.booleans()):
-        ref_port: Obj = draw(st.sampled_from([{"number": 80}, {"name": "svc-web"}]))
+        ref_port: Obj = draw(st.sampled_from([{"number": SERVICE_PORT}, {"name": "svc-web"}]))
         obj: Obj = {
             "apiVersion": "networking.k8s.io/v1",
             "kind": "Ingress",
@@ -297,9 +298,9 @@ def ingress_objects(draw: st.DrawFn, workloads: list[Obj]) -> list[Obj]:
             "spec": {"defaultBackend": {"service": {"name": "web", "port": ref_port}}},
         }
     else:
-        # a number names the port on the pods; with a named Service target that is the engine's
-        # known gap (see test_ingress_objects.py), so numbers are only used with numeric targets
-        route_port = "svc-web" if isinstance(target, str) or draw(st.booleans()) else target
+        # a name is the Service port's, a number the port on the pods (also behind a named target)
+        numbers = [n for n in (pod_port, target) if isinstance(n, int)]
+        route_port = draw(st.sampled_from(["svc-web", *numbers]))
         obj = {
             "apiVersion": "route.openshift.io/v1",
             "kind": "Route",

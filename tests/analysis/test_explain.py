@@ -9,10 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from test_engine_vs_reference import clusters  # next to this file: conftest.py puts it on sys.path
 
 from kubefence import ConnectionSet, KubefenceError, MapOptions, load_cluster, map_connectivity
 from kubefence.analysis.effects import Layer
@@ -20,11 +21,6 @@ from kubefence.analysis.explain import Explanation, PairExplanation
 from kubefence.api import explain_connectivity
 from kubefence.errors import UsageError
 from kubefence.report import render
-
-if TYPE_CHECKING:  # mypy knows the module by its path; at run time conftest.py puts it on sys.path
-    from tests.analysis.test_engine_vs_reference import clusters
-else:
-    from test_engine_vs_reference import clusters
 
 Obj = dict[str, Any]
 
