@@ -250,6 +250,39 @@ def test_validate(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "kind: NetworkPolicy" in out
 
 
+def test_validate_without_the_package(
+    app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "kubernetes_validate", None)  # import fails
+    code, out, err = run(capsys, "generate", "-q", "--validate", app, "-o", tmp_path / "p")
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and "pip install 'kubefence[validate]'" in err
+    assert not (tmp_path / "p").exists()
+
+
+def test_validate_failure_writes_nothing(
+    app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("kubernetes_validate")
+    from kubefence.io.policy_yaml import policy_dict
+
+    def broken(policy: Any, labels: dict[str, str] | None = None) -> dict[str, Any]:
+        obj = policy_dict(policy, labels)
+        obj["spec"]["podSelectr"] = {}
+        return obj
+
+    monkeypatch.setattr("kubefence.analysis.validate.policy_dict", broken)
+    code, out, err = run(capsys, "generate", "-q", "--validate", app, "-o", tmp_path / "p")
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith(
+        "kubefence: error: generated objects fail schema validation: data/kubefence-default-deny: "
+    )
+    assert not (tmp_path / "p").exists()
+
+
 def test_deterministic(app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     first = run(capsys, "generate", app)
     second = run(capsys, "generate", app)
