@@ -71,12 +71,23 @@ def selector_matches(selector: LabelSelector, labels: Mapping[str, str]) -> bool
 
 @dataclass(frozen=True)
 class Pod:
-    """One workload: where it runs, its labels, its container ports as (name, protocol, number)."""
+    """One end of a connection: a workload — where it runs, its labels, its container ports as
+    (name, protocol, number) — or, with ``address``, one IP address outside the cluster."""
 
-    name: str  # the peer name, ns/name[Kind]
+    name: str  # the peer name, ns/name[Kind], or the address
     namespace: str
     labels: Mapping[str, str]
     ports: tuple[tuple[str, str, int], ...]
+    address: str = ""
+
+
+def external(address: str) -> Pod:
+    """An address outside the cluster: no namespace, no labels, no named ports."""
+    return Pod(address, "", {}, (), address)
+
+
+def _contains(cidr: str, address: str) -> bool:
+    return ipaddress.ip_address(address) in ipaddress.ip_network(cidr.strip(), strict=False)
 
 
 def _pod(w: Workload) -> Pod:
@@ -134,6 +145,8 @@ def np_port_matches(port: PortMatch, dst: Pod, probe: Probe) -> bool:
 
 
 def pods_selector_matches(cluster: Cluster, sel: PodsSelector, pod: Pod) -> bool:
+    if pod.address:
+        return False
     if not selector_matches(sel.namespace_selector, namespace_labels(cluster, pod.namespace)):
         return False
     return sel.pod_selector is None or selector_matches(sel.pod_selector, pod.labels)
@@ -146,7 +159,10 @@ def admin_peer_matches(cluster: Cluster, peer: AdminPeer, pod: Pod) -> bool:
     if peer.pods is not None:
         return pods_selector_matches(cluster, peer.pods, pod)
     if peer.networks is not None:
-        return covers_an_address_family(peer.networks_text.split(", "))
+        cidrs = peer.networks_text.split(", ")
+        if pod.address:
+            return any(_contains(c, pod.address) for c in cidrs)
+        return covers_an_address_family(cidrs)
     return False
 
 
@@ -161,8 +177,14 @@ def covers_an_address_family(cidrs: list[str]) -> bool:
 
 
 def np_peer_matches(cluster: Cluster, policy: NetworkPolicy, peer: PolicyPeer, pod: Pod) -> bool:
-    if peer.ip_block is not None:
-        return False  # ipBlock is for addresses outside the cluster
+    if peer.ip_block is not None:  # addresses outside the cluster: "cidr[ except a, b]"
+        if not pod.address:
+            return False
+        cidr, _, excepts = peer.ip_text.partition(" except ")
+        inside = _contains(cidr, pod.address)
+        return inside and not any(_contains(e, pod.address) for e in excepts.split(", ") if e)
+    if pod.address:
+        return False
     if peer.namespace_selector is None:
         if pod.namespace != policy.namespace:
             return False
@@ -348,9 +370,11 @@ def evaluate(
     probes: Iterable[Probe] | None = None,
     *,
     ingress_controller_namespace: str = "ingress-controller-ns",
+    addresses: Iterable[str] = (),
 ) -> Reference:
-    """Decide every probe between every ordered pair of distinct workloads, and from the ingress
-    controller to the workloads behind Ingress and Route backends."""
+    """Decide every probe between every ordered pair of distinct workloads, from the ingress
+    controller to the workloads behind Ingress and Route backends, and between every workload and
+    each of ``addresses`` (IPs outside the cluster, which have no policies of their own)."""
     probe_list = tuple(probe_set(cluster) if probes is None else probes)
     pods = [_pod(w) for w in cluster.workloads]
     allowed: dict[Pair, set[Probe]] = {}
@@ -372,6 +396,14 @@ def evaluate(
                 if probe in wanted:
                     outcomes = probe_outcomes(cluster, controller, dst, probe)
                     _record(outcomes, (INGRESS_CONTROLLER, dst.name), probe, allowed, uncertain)
+    for address in addresses:
+        outside = external(address)
+        for pod in pods:
+            for probe in probe_list:
+                egress = direction_outcomes(cluster, False, pod, outside, outside, probe)
+                _record(egress, (pod.name, address), probe, allowed, uncertain)
+                ingress = direction_outcomes(cluster, True, pod, outside, pod, probe)
+                _record(ingress, (address, pod.name), probe, allowed, uncertain)
     return Reference(allowed, uncertain, probe_list)
 
 

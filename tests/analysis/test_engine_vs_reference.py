@@ -17,7 +17,15 @@ import reference_evaluator as ref  # next to this file: conftest.py puts it on s
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kubefence import MapOptions, load_cluster, map_connectivity
+from kubefence import (
+    ConnectionSet,
+    ConnectivityMap,
+    IPRangeSet,
+    MapOptions,
+    PeerKind,
+    load_cluster,
+    map_connectivity,
+)
 
 Obj = dict[str, Any]
 
@@ -30,6 +38,12 @@ PROTOCOLS = ("TCP", "UDP", "SCTP")
 NETWORK = "192.0.2.0/24"  # TEST-NET-1: whether it holds pod addresses is unknown, taken as no
 # networks that hold every pod's address, whatever it is: all of IPv4 or all of IPv6
 EVERY_ADDRESS = (["0.0.0.0/0"], ["::/0"], ["0.0.0.0/1", "128.0.0.0/1"], ["192.0.2.0/24", "0.0.0.0/0"])
+IP_BLOCKS: tuple[Obj, ...] = (
+    {"cidr": NETWORK},
+    {"cidr": NETWORK, "except": ["192.0.2.0/28"]},
+    {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]},
+)
+ADDRESSES = ("192.0.2.7", "192.0.2.200", "10.1.2.3", "203.0.113.9")  # probed outside the cluster
 SERVICE_PORT = 7777  # no container port has this number: an Ingress number names the Service port
 CONTROLLER_NAMESPACES = ("ingress-controller-ns", "ns-a")
 
@@ -128,7 +142,7 @@ def np_peers(draw: st.DrawFn) -> list[Obj]:
     for _ in range(draw(st.integers(1, 2))):
         form = draw(st.sampled_from(["pods", "namespaces", "both", "ipBlock"]))
         if form == "ipBlock":
-            out.append({"ipBlock": {"cidr": NETWORK}})
+            out.append({"ipBlock": draw(st.sampled_from(IP_BLOCKS))})
         elif form == "pods":
             out.append({"podSelector": draw(pod_selectors)})
         elif form == "namespaces":
@@ -176,7 +190,7 @@ def admin_peers(draw: st.DrawFn, egress: bool) -> list[Obj]:
     for _ in range(draw(st.integers(1, 2))):
         form = draw(st.sampled_from(["namespaces", "pods", "networks"] if egress else ["namespaces", "pods"]))
         if form == "networks":
-            out.append({"networks": draw(st.sampled_from([[NETWORK], *EVERY_ADDRESS]))})
+            out.append({"networks": draw(st.sampled_from([[NETWORK], ["10.0.0.0/8"], *EVERY_ADDRESS]))})
         elif form == "namespaces":
             out.append({"namespaces": draw(ns_selectors)})
         else:
@@ -334,17 +348,33 @@ def clusters(draw: st.DrawFn) -> tuple[list[Obj], str]:
 # -- the property -----------------------------------------------------------------------------------
 
 
+def address_conn(cmap: ConnectivityMap, src: str, dst: str) -> ConnectionSet:
+    """What the map allows between a workload and one address (of the range peer holding it)."""
+    found = ConnectionSet.none()
+    for c in cmap.connections:
+        if c.src.kind is PeerKind.IP and c.dst.name == dst and _holds(c.src.name, src):
+            found = found | c.conn
+        if c.dst.kind is PeerKind.IP and c.src.name == src and _holds(c.dst.name, dst):
+            found = found | c.conn
+    return found
+
+
+def _holds(peer_name: str, address: str) -> bool:
+    return bool(IPRangeSet.parse(peer_name) & IPRangeSet.from_cidr(f"{address}/32"))
+
+
 def disagreements(objs: list[Obj], controller_ns: str) -> list[str]:
     cluster = load_cluster(objs)
     cmap = map_connectivity(cluster, options=MapOptions(ingress_controller_namespace=controller_ns))
-    reference = ref.evaluate(cluster, ingress_controller_namespace=controller_ns)
+    reference = ref.evaluate(cluster, ingress_controller_namespace=controller_ns, addresses=ADDRESSES)
     names = [w.peer_name for w in cluster.workloads]
     pairs = [(s, d) for s in names for d in names if s != d]
     if cluster.ingresses:
         pairs += [(ref.INGRESS_CONTROLLER, d) for d in names]
+    with_addresses = [(n, a) for n in names for a in ADDRESSES] + [(a, n) for n in names for a in ADDRESSES]
     out: list[str] = []
-    for pair in pairs:
-        conn = cmap.conn(*pair)
+    for pair in pairs + with_addresses:
+        conn = address_conn(cmap, *pair) if pair in with_addresses else cmap.conn(*pair)
         expected = reference.allowed.get(pair, set())
         uncertain = reference.uncertain.get(pair, set())
         for probe in reference.probes:
