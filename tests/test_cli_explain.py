@@ -313,3 +313,34 @@ def test_help_documents_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> No
     assert "--src" in out
     assert "--dst" in out
     assert "Exit codes: 0" in out
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: map --explain ignores --focus-workload and explains every pair",
+)
+def test_map_explain_keeps_to_the_focus_workload(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--focus-workload: "Only connections from or to this workload" — explained ones included."""
+    cache = textwrap.dedent(
+        """
+        ---
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: cache, namespace: shop}
+        spec:
+          template:
+            metadata: {labels: {app: cache}}
+            spec: {containers: [{name: cache}]}
+        """
+    )
+    path = tmp_path / "shop.yaml"
+    path.write_text(MANIFESTS.lstrip() + cache, encoding="utf-8")
+    code, out, _ = run(capsys, "map", "--explain", "--focus-workload", "shop/db", str(path))
+    assert code == 0
+    heads = [line.split(" : ")[0] for line in out.splitlines() if line and not line.startswith(" ")]
+    assert heads == [
+        f"shop/cache[Deployment] => {DB}",
+        f"{DB} => shop/cache[Deployment]",
+        f"{DB} => {WEB}",
+        f"{WEB} => {DB}",
+    ]
