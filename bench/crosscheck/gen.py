@@ -1,8 +1,9 @@
 """Random small clusters that exercise every NetworkPolicy form, for differential testing.
 
 A cluster has 2-4 namespaces, 3-15 workloads of every kind (bare Pods, Pods sharing an owner, all
-template-bearing kinds) and 1-6 NetworkPolicies. Selectors, peers, ports and rule shapes are drawn
-from small pools so that they match something often, and so that every form appears:
+template-bearing kinds) and 1-12 NetworkPolicies (0-3 per namespace). Selectors, peers, ports and
+rule shapes are drawn from small pools so that they match something often, and so that every form
+appears:
 
 * selectors: empty, ``matchLabels``, ``matchExpressions`` with ``In``/``NotIn``/``Exists``/
   ``DoesNotExist``, both; pod-only, namespace-only and combined peers; ``ipBlock`` with ``except``
