@@ -315,10 +315,6 @@ def test_help_documents_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> No
     assert "Exit codes: 0" in out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: map --explain ignores --focus-workload and explains every pair",
-)
 def test_map_explain_keeps_to_the_focus_workload(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--focus-workload: "Only connections from or to this workload" — explained ones included."""
     cache = textwrap.dedent(

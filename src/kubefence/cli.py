@@ -127,6 +127,42 @@ def cli() -> None:
     """
 
 
+def dns_options(fn: F) -> F:
+    """Where the cluster DNS runs: workloads that resolve names need it (discover, generate)."""
+    fn = click.option("--no-dns", is_flag=True, help="Do not record the DNS connections.")(fn)
+    fn = click.option(
+        "--dns-port",
+        type=click.IntRange(1, 65535),
+        default=DEFAULT_DNS_PORT,
+        show_default=True,
+        help="DNS port, needed on UDP and TCP.",
+    )(fn)
+    fn = click.option(
+        "--dns-selector",
+        metavar="KEY=VALUE[,...]",
+        default=str(DEFAULT_DNS_SELECTOR),
+        show_default=True,
+        help="Labels of the cluster DNS server's pods.",
+    )(fn)
+    return click.option(
+        "--dns-namespace",
+        metavar="NS",
+        default=DEFAULT_DNS_NAMESPACE,
+        show_default=True,
+        help="Namespace of the cluster DNS server.",
+    )(fn)
+
+
+def _discover_options(dns_namespace: str, dns_selector: str, dns_port: int, no_dns: bool) -> DiscoverOptions:
+    try:
+        selector = parse_selector_text(dns_selector)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--dns-selector") from None
+    return DiscoverOptions(
+        dns=not no_dns, dns_namespace=dns_namespace, dns_selector=selector, dns_port=dns_port
+    )
+
+
 def analysis_options(fn: F) -> F:
     """Options shared by the commands that evaluate policies."""
     fn = click.option(
@@ -232,28 +268,7 @@ def map_cmd(
 @cli.command("discover", epilog=EXIT_CODES_HELP)
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @output_options()
-@click.option(
-    "--dns-namespace",
-    metavar="NS",
-    default=DEFAULT_DNS_NAMESPACE,
-    show_default=True,
-    help="Namespace of the cluster DNS server.",
-)
-@click.option(
-    "--dns-selector",
-    metavar="KEY=VALUE[,...]",
-    default=str(DEFAULT_DNS_SELECTOR),
-    show_default=True,
-    help="Labels of the cluster DNS server's pods.",
-)
-@click.option(
-    "--dns-port",
-    type=click.IntRange(1, 65535),
-    default=DEFAULT_DNS_PORT,
-    show_default=True,
-    help="DNS port, needed on UDP and TCP.",
-)
-@click.option("--no-dns", is_flag=True, help="Do not record the DNS connections.")
+@dns_options
 def discover_cmd(
     paths: tuple[str, ...],
     fmt: str,
@@ -278,13 +293,7 @@ def discover_cmd(
           frontend/web.yaml:31 Deployment frontend/web container web env API_URL: http://api.backend:8080
       {ingress-controller} => frontend/web[Deployment] : TCP 8080
     """
-    try:
-        selector = parse_selector_text(dns_selector)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--dns-selector") from None
-    options = DiscoverOptions(
-        dns=not no_dns, dns_namespace=dns_namespace, dns_selector=selector, dns_port=dns_port
-    )
+    options = _discover_options(dns_namespace, dns_selector, dns_port, no_dns)
     result = discover_connections(list(paths), options=options)
     show_warnings(result.warnings, quiet)
     emit(result, fmt, out_file)
@@ -372,6 +381,7 @@ def explain_cmd(
     help="Generate within these guardrails (repeatable): needed connections a deny rule forbids are left "
     "out and reported, connections allow rules require are added.",
 )
+@dns_options
 @click.option("--quiet", "-q", is_flag=True, help="Do not print warnings.")
 def generate_cmd(
     paths: tuple[str, ...],
@@ -382,6 +392,10 @@ def generate_cmd(
     numeric_ports: bool,
     validate: bool,
     guardrail_files: tuple[str, ...],
+    dns_namespace: str,
+    dns_selector: str,
+    dns_port: int,
+    no_dns: bool,
     quiet: bool,
 ) -> None:
     """Least-privilege NetworkPolicies for exactly the connectivity the application needs.
@@ -401,7 +415,11 @@ def generate_cmd(
         ingress_controller_namespace=ingress_controller_namespace, named_ports=not numeric_ports
     )
     generated = generate_policies(
-        list(paths), connections=connections, options=options, guardrails=list(guardrail_files)
+        list(paths),
+        connections=connections,
+        options=options,
+        guardrails=list(guardrail_files),
+        discover_options=_discover_options(dns_namespace, dns_selector, dns_port, no_dns),
     )
     show_warnings(generated.warnings, quiet)
     for note in generated.guardrail_notes:  # what guardrails changed is a result, shown even with --quiet
@@ -414,10 +432,13 @@ def generate_cmd(
     if out_dir == "-":
         if check:
             raise UsageError("--check needs an output directory (-o DIR)")
-        for name, text in files.items():
-            click.echo(f"# {name}")
-            click.echo(text, nl=False)
+        # one YAML stream: `kubefence generate app | kubectl apply -f -`
+        click.echo("---\n".join(f"# {name}\n{text}" for name, text in files.items()), nl=False)
         return
+    if Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise UsageError(
+            f"-o {out_dir}: not a directory (give a directory for the policy files, or - for stdout)"
+        )
     changes = plan_directory(Path(out_dir), files)
     stale = [c for c in changes if c.changed]
     if check:
@@ -429,7 +450,9 @@ def generate_cmd(
         return
     apply_changes(changes)
     if not quiet:
-        click.echo(f"wrote {len(stale)} of {len(files)} file(s) in {out_dir}", err=True)
+        removed = sum(1 for c in stale if c.new == "")
+        gone = f", removed {removed} no longer needed" if removed else ""
+        click.echo(f"wrote {len(stale) - removed} of {len(files)} file(s) in {out_dir}{gone}", err=True)
 
 
 FAIL_ON = ("added", "removed", "changed", "any")

@@ -316,11 +316,6 @@ def test_the_ingress_controller_can_be_explained() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a CIDR endpoint only meets rules whose networks/ipBlock hold all of it; a rule covering "
-    "part of it is left out, and the whole range gets the verdict the map gives the rest",
-)
 @pytest.mark.parametrize(
     ("policy", "rule_source", "map_line"),
     [

@@ -433,11 +433,6 @@ def _web_behind_ingress(container_ports: list[Obj], service_ports: list[Obj], ba
     return [web, svc, ingress]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: for an Ingress backend discover needs UDP ports and ports the pod does not declare, "
-    "but map's ingress controller reaches declared TCP ports only: the round trip breaks",
-)
 @pytest.mark.parametrize(
     ("container_ports", "service_ports"),
     [
@@ -463,11 +458,6 @@ def test_ingress_backend_ports_roundtrip(container_ports: list[Obj], service_por
     assert got == want, f"missing: {sorted(want - got)}\nextra: {sorted(got - want)}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a workload named default-deny gets the policy name kubefence-default-deny, the name of "
-    "its namespace's default deny: applied, one replaces the other",
-)
 def test_policy_names_are_unique_in_a_namespace() -> None:
     objects = [
         _workload_obj(

@@ -503,7 +503,7 @@ def test_port_range_ending_before_it_starts(tmp_path: Path) -> None:
             end: 8000  {MARK}
     """,
     )
-    check(load_error(path), path, line, "port range 9000-8000 ends before it starts")
+    check(load_error(path), path, line, "port range 9000-8000: start must be below end")
 
 
 def test_port_number_out_of_range(tmp_path: Path) -> None:

@@ -256,13 +256,14 @@ def test_file_change_diff(tmp_path: Path) -> None:
     path = tmp_path / "shop.yaml"
     new = FileChange(path, None, "a\n")
     assert new.changed
-    assert new.unified_diff() == f"--- /dev/null\n+++ b/{path}\n@@ -0,0 +1 @@\n+a\n"
+    rel = str(path).lstrip("/")  # diff headers: a/<path>, never a//<absolute path>
+    assert new.unified_diff() == f"--- /dev/null\n+++ b/{rel}\n@@ -0,0 +1 @@\n+a\n"
     same = FileChange(path, "a\n", "a\n")
     assert not same.changed and same.unified_diff() == ""
     edit = FileChange(path, "a\nb\n", "a\nc\n")
-    assert edit.unified_diff() == f"--- a/{path}\n+++ b/{path}\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n"
+    assert edit.unified_diff() == f"--- a/{rel}\n+++ b/{rel}\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n"
     gone = FileChange(path, "a\n", "")
-    assert gone.changed and gone.unified_diff() == f"--- a/{path}\n+++ b/{path}\n@@ -1 +0,0 @@\n-a\n"
+    assert gone.changed and gone.unified_diff() == f"--- a/{rel}\n+++ /dev/null\n@@ -1 +0,0 @@\n-a\n"
 
 
 def test_plan_and_apply(tmp_path: Path) -> None:

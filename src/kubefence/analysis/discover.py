@@ -524,8 +524,16 @@ class _Discovery:
                 at = b.origin if b.origin.file else obj.origin
                 evidence = Evidence(at.file, at.line, obj.ref, "", b.via, shown)
                 for target, conn in self.backend_conns(services, b, obj.origin, who):
-                    self.note_peer(target)
-                    self.add(controller, self.peer(target), conn, evidence, Reason.EXPOSURE)
+                    proxied = _proxied(conn, target)
+                    if proxied != conn:
+                        self.warn(
+                            obj.origin,
+                            f"{who}: an ingress controller proxies TCP to ports {target.peer_name} declares; "
+                            f"{conn - proxied} left out (declare the port in the pod's containerPorts)",
+                        )
+                    if proxied:
+                        self.note_peer(target)
+                        self.add(controller, self.peer(target), proxied, evidence, Reason.EXPOSURE)
 
     def backend_conns(
         self, services: list[Service], b: Backend, where: Origin, who: str
@@ -617,6 +625,13 @@ def _target_conn(sp: ServicePort, target: Workload) -> tuple[ConnectionSet, str]
             f"{target.peer_name}; that port is left out"
         )
     return ConnectionSet.of(sp.protocol, PortSet.of(number)), ""
+
+
+def _proxied(conn: ConnectionSet, target: Workload) -> ConnectionSet:
+    """What an ingress controller can carry of ``conn``: TCP, to ports the pod declares (the map's
+    model of ingress traffic, so that generated policies round-trip)."""
+    declared = PortSet([(cp.port, cp.port) for cp in target.ports])
+    return ConnectionSet.of("TCP", conn.ports("TCP") & declared)
 
 
 def _has_port(w: Workload, port: int) -> bool:

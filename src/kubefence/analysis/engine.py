@@ -517,13 +517,13 @@ def _ingress_connections(prep: Prepared, warnings: list[Diagnostic]) -> list[Con
     ctl_ns = prep.workloads[ctl].namespace
     for obj in prep.cluster.ingresses:
         for backend in obj.backends:
-            svc = services.get((obj.namespace, backend.service))
+            svc = services.get((backend.namespace or obj.namespace, backend.service))
             if svc is None:
                 warnings.append(
                     Diagnostic(
                         obj.origin,
                         f"{obj.label} sends traffic to Service {backend.service!r}, "
-                        f"which is not in namespace {obj.namespace} of the input",
+                        f"which is not in namespace {backend.namespace or obj.namespace} of the input",
                     )
                 )
                 continue

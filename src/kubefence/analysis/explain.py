@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kubefence.analysis.effects import Decision, Direction, decide
+from kubefence.analysis.effects import Decision, Direction, decide, refine
 from kubefence.analysis.engine import (
     MapOptions,
     Prepared,
@@ -131,18 +131,43 @@ def explain(
         raise UsageError(
             "explain needs a workload on at least one side: no policy governs address to address"
         )
-    pairs = [explain_pair(prep, s, d, query) for s in sources for d in destinations if s != d]
+    pairs = [
+        explain_pair(prep, a, b, query)
+        for s in sources
+        for d in destinations
+        if s != d
+        for a, b in _split_addresses(prep, s, d)
+    ]
     if not pairs:
         raise UsageError(f"{src!r} and {dst!r} are the same workload: nothing to explain")
     return Explanation(tuple(pairs), tuple(cluster.warnings) + tuple(prep.warnings))
 
 
+def _split_addresses(prep: Prepared, src: Endpoint, dst: Endpoint) -> list[tuple[Endpoint, Endpoint]]:
+    """An address range that rules cover only in part is explained part by part, as the map shows it."""
+    if src.ips is not None and dst.index is not None:
+        atoms = refine(src.ips, prep.ingress[dst.index].ip_sets())
+        return [(Endpoint(f"{a}[External]", ips=a), dst) for a in atoms]
+    if dst.ips is not None and src.index is not None:
+        atoms = refine(dst.ips, prep.egress[src.index].ip_sets())
+        return [(src, Endpoint(f"{a}[External]", ips=a)) for a in atoms]
+    return [(src, dst)]
+
+
 def explain_all(cluster: Cluster, options: MapOptions | None = None) -> Explanation:
-    """Explain every ordered pair of distinct workloads (``map --explain``)."""
+    """Explain every ordered pair of distinct workloads (``map --explain``), or with
+    ``options.focus_workload`` the pairs from or to that workload."""
     prep = prepare(cluster, options)
     query = ConnectionSet.all()
     endpoints = [Endpoint(prep.workloads[i].peer_name, i) for i in range(prep.real)]
-    pairs = [explain_pair(prep, s, d, query) for s in endpoints for d in endpoints if s.name != d.name]
+    focus = options.focus_workload if options else None
+    focused = {e.name for e in resolve_endpoint(prep, focus)} if focus else None
+    pairs = [
+        explain_pair(prep, s, d, query)
+        for s in endpoints
+        for d in endpoints
+        if s.name != d.name and (focused is None or s.name in focused or d.name in focused)
+    ]
     pairs.sort(key=lambda p: (p.src, p.dst))
     return Explanation(tuple(pairs), tuple(cluster.warnings) + tuple(prep.warnings))
 

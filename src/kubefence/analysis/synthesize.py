@@ -172,8 +172,9 @@ def _ip_peers(ips: IPRangeSet) -> tuple[PolicyPeer, ...]:
     return tuple(PolicyPeer(ip_block=IPRangeSet.from_cidr(c), ip_text=c) for c in cidrs(ips))
 
 
-def _everywhere() -> IPRangeSet:
-    return IPRangeSet.ipv4() | IPRangeSet.ipv6()
+def _outside(ips: IPRangeSet) -> IPRangeSet:
+    """Addresses as written, except that all of IPv4 (discovery's "anywhere") means both families."""
+    return IPRangeSet.ipv4() | IPRangeSet.ipv6() if ips == IPRangeSet.ipv4() else ips
 
 
 def synthesize(
@@ -215,7 +216,7 @@ def synthesize(
         if src_w is not None:
             ports = _ports(nc.conn, dst_w, options.named_ports)
             if nc.dst.kind is PeerKind.IP:
-                to: tuple[PolicyPeer, ...] | None = _ip_peers(IPRangeSet.parse(nc.dst.name))
+                to: tuple[PolicyPeer, ...] | None = _ip_peers(_outside(IPRangeSet.parse(nc.dst.name)))
             else:
                 sel = peer_selector(nc.dst, src_w.namespace)
                 to = None if sel is None else (sel,)
@@ -232,6 +233,7 @@ def synthesize(
                 ("Deny all ingress and egress in this namespace; the policies below allow what is needed.",),
             )
         )
+    taken: set[tuple[str, str]] = {(ns, DEFAULT_DENY_NAME) for ns in app_namespaces}
     names: dict[tuple[str, str], int] = defaultdict(int)
     for w in cluster.workloads:
         names[(w.namespace, w.name)] += 1
@@ -244,11 +246,7 @@ def synthesize(
         outs = egress.get(w.peer_name, [])
         if not ins and not outs:
             continue
-        name = (
-            f"kubefence-{w.name}"
-            if names[(w.namespace, w.name)] == 1
-            else f"kubefence-{w.name}-{w.kind.lower()}"
-        )
+        name = _unique_name(w, names, taken)
         comments = [f"Least privilege for {w.peer_name}:"]
         comments += [f"  ingress: {nc.src} : {nc.conn}" for nc, _ in ins]
         comments += [f"  egress:  {nc.dst} : {nc.conn}" for nc, _ in outs]
@@ -256,7 +254,7 @@ def synthesize(
             GeneratedPolicy(
                 NetworkPolicy(
                     w.namespace,
-                    name[:253],
+                    name,
                     selectors.for_workload(w),
                     tuple(_merge_rules(r for _, r in ins)),
                     tuple(_merge_rules(r for _, r in outs)),
@@ -267,6 +265,19 @@ def synthesize(
             )
         )
     return GeneratedPolicies(tuple(generated), tuple(needed.warnings) + tuple(warnings))
+
+
+def _unique_name(w: Workload, names: dict[tuple[str, str], int], taken: set[tuple[str, str]]) -> str:
+    """``kubefence-<name>``, with the kind (and then a number) added when another policy has it."""
+    base = f"kubefence-{w.name}"
+    if names[(w.namespace, w.name)] > 1 or (w.namespace, base) in taken:
+        base = f"{base}-{w.kind.lower()}"
+    name, n = base[:253], 2
+    while (w.namespace, name) in taken:
+        name = f"{base[:248]}-{n}"
+        n += 1
+    taken.add((w.namespace, name))
+    return name
 
 
 def _source_peers(
@@ -284,10 +295,7 @@ def _source_peers(
             ),
         )
     if src.kind is PeerKind.IP:
-        ips = IPRangeSet.parse(src.name)
-        if ips == IPRangeSet.ipv4():  # "from anywhere": both families
-            ips = _everywhere()
-        return _ip_peers(ips)
+        return _ip_peers(_outside(IPRangeSet.parse(src.name)))
     assert callable(peer_selector)
     sel = peer_selector(src, dst_namespace)
     return None if sel is None else (sel,)

@@ -73,6 +73,10 @@ def parse_admin_policy(doc: Document, warnings: list[Diagnostic]) -> AdminPolicy
 
 
 def _priority(value: Any, label: str, doc: Document) -> int:
+    if value is None:
+        raise InputError(
+            f"{label}: priority is missing", doc.locate("spec"), f"add spec.priority (0 to {MAX_PRIORITY})"
+        )
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_PRIORITY:
         raise InputError(
             f"{label}: priority {value!r} is out of range",
@@ -198,8 +202,12 @@ def _anp_ports(value: Any, doc: Document) -> tuple[AdminPort, ...] | None:
 def _range(protocol: str, pr: dict[str, Any], doc: Document) -> AdminPort:
     start = parse_port_number(pr.get("start"), doc, "start")
     end = parse_port_number(pr.get("end"), doc, "end")
-    if end < start:
-        raise InputError(f"port range {start}-{end} ends before it starts", doc.locate(f"end: {end}"))
+    if end <= start:
+        raise InputError(
+            f"port range {start}-{end}: start must be below end",
+            doc.locate(f"end: {end}"),
+            "the CRD requires start < end; use a port number for a single port",
+        )
     return AdminPort(protocol, start, end)
 
 

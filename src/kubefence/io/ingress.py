@@ -64,3 +64,29 @@ def parse_route(doc: Document) -> IngressObject:
     return IngressObject(
         "Route", object_namespace(doc), object_name(doc), tuple(sorted(backends)), doc.origin
     )
+
+
+GATEWAY_ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "UDPRoute")
+
+
+def parse_gateway_route(doc: Document) -> IngressObject:
+    """A Gateway API route: its ``rules[].backendRefs`` that name Services (with a port number)."""
+    spec = as_mapping(doc.obj.get("spec"), "spec", doc)
+    ns = object_namespace(doc)
+    backends = set()
+    for rule in as_list(spec.get("rules"), "spec.rules", doc):
+        for ref in as_list(as_mapping(rule, "rules[]", doc).get("backendRefs"), "backendRefs", doc):
+            ref = as_mapping(ref, "backendRefs[]", doc)
+            if str(ref.get("kind") or "Service") != "Service" or str(ref.get("group") or "") not in (
+                "",
+                "core",
+            ):
+                continue
+            if ref.get("name"):
+                other = str(ref.get("namespace") or "")
+                backends.add(
+                    Backend(
+                        str(ref["name"]), _port_ref(ref.get("port")), namespace="" if other == ns else other
+                    )
+                )
+    return IngressObject(doc.kind, ns, object_name(doc), tuple(sorted(backends)), doc.origin)

@@ -25,7 +25,7 @@ from kubefence.io.fields import (
     parse_selector,
     who,
 )
-from kubefence.io.ingress import parse_ingress, parse_route
+from kubefence.io.ingress import GATEWAY_ROUTE_KINDS, parse_gateway_route, parse_ingress, parse_route
 from kubefence.model.admin import AdminPolicy
 from kubefence.model.cluster import Cluster
 from kubefence.model.ingress import IngressObject
@@ -378,7 +378,12 @@ def _add_admin_policy(b: ClusterBuilder, doc: Document) -> None:
 
 
 def _add_ingress(b: ClusterBuilder, doc: Document) -> None:
-    b.ingresses.append(parse_ingress(doc) if doc.kind == "Ingress" else parse_route(doc))
+    if doc.kind == "Ingress":
+        b.ingresses.append(parse_ingress(doc))
+    elif doc.kind == "Route":
+        b.ingresses.append(parse_route(doc))
+    else:
+        b.ingresses.append(parse_gateway_route(doc))
 
 
 _HANDLERS: dict[str, Callable[[ClusterBuilder, Document], None]] = {
@@ -387,6 +392,7 @@ _HANDLERS: dict[str, Callable[[ClusterBuilder, Document], None]] = {
     "ClusterNetworkPolicy": _add_admin_policy,
     "Ingress": _add_ingress,
     "Route": _add_ingress,
+    **{kind: _add_ingress for kind in GATEWAY_ROUTE_KINDS},
     "Namespace": _add_namespace,
     "Pod": _add_pod,
     "CronJob": _add_template_workload,

@@ -131,8 +131,8 @@ class FileChange:
             difflib.unified_diff(
                 (self.old or "").splitlines(keepends=True),
                 self.new.splitlines(keepends=True),
-                fromfile=f"a/{self.path}" if self.old is not None else "/dev/null",
-                tofile=f"b/{self.path}",
+                fromfile=f"a/{self.path.as_posix().lstrip('/')}" if self.old is not None else "/dev/null",
+                tofile=f"b/{self.path.as_posix().lstrip('/')}" if self.new else "/dev/null",
             )
         )
 

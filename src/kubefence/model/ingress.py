@@ -18,11 +18,12 @@ class Backend:
     service: str
     port: int | str | None = None
     target_port: bool = False
+    namespace: str = ""  # the Service's, when not the object's own (Gateway API backendRefs)
 
 
 @dataclass(frozen=True)
 class IngressObject:
-    kind: str  # "Ingress" or "Route"
+    kind: str  # "Ingress", "Route", or a Gateway API route kind
     namespace: str
     name: str
     backends: tuple[Backend, ...] = ()
