@@ -10,10 +10,14 @@ from kubefence.report import render
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_shop_example_matches_its_hand_computed_map() -> None:
+def test_shop_example_matches_its_hand_computed_map(update_goldens: bool) -> None:
+    """A golden file: worked out by hand once; `pytest --update-goldens` rewrites it."""
     options = kubefence.MapOptions(ingress_controller_namespace="ingress-nginx")
     cmap = kubefence.map_connectivity([ROOT / "examples" / "shop"], options=options)
-    expected = (ROOT / "examples" / "shop.expected.txt").read_text(encoding="utf-8")
+    golden = ROOT / "examples" / "shop.expected.txt"
+    if update_goldens:
+        golden.write_text(render(cmap, "txt"), encoding="utf-8")
+    expected = golden.read_text(encoding="utf-8")
     assert render(cmap, "txt").splitlines() == sorted(line for line in expected.splitlines() if line)
 
 

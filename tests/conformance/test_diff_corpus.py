@@ -43,8 +43,9 @@ def _sides(text: str) -> tuple[str, str, set[tuple[str, str, str]]]:
 
 def test_diff_line_parser_handles_commas_inside_fields() -> None:
     text = (
-        "diff-type: changed, source: a/x[Deployment], destination: 0.0.0.0-9.255.255.255,11.0.0.0-11.0.0.1"
-        "[External], ref1: TCP 80,UDP 53, ref2: All Connections, workloads-diff-info: workload a/x[Deployment] added"
+        "diff-type: changed, source: a/x[Deployment], destination: 0.0.0.0-9.255.255.255,"
+        "11.0.0.0-11.0.0.1[External], ref1: TCP 80,UDP 53, ref2: All Connections, "
+        "workloads-diff-info: workload a/x[Deployment] added"
     )
     old, new, _ = _sides(text)
     assert old == "a/x[Deployment] => 0.0.0.0-9.255.255.255,11.0.0.0-11.0.0.1[External] : TCP 80,UDP 53"

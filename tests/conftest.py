@@ -1,0 +1,32 @@
+"""Shared test setup.
+
+- The helper modules next to the tests (``connlist_compare``, ``reference_evaluator``) are imported
+  by name: ``tests`` is not a package, so their folders go on ``sys.path`` whatever pytest's import
+  mode.
+- ``pytest --update-goldens`` rewrites golden files (expected outputs kept in the repository) from
+  the current output instead of comparing with them; review the diff before committing.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+_HERE = Path(__file__).resolve().parent
+for _folder in ("conformance", "analysis"):
+    _path = str(_HERE / _folder)
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens", action="store_true", help="rewrite golden files from the current output"
+    )
+
+
+@pytest.fixture
+def update_goldens(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-goldens"))
