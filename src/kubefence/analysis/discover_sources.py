@@ -14,10 +14,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubefence.errors import Diagnostic, InputError, Origin
+from kubefence.errors import Diagnostic, Origin
 from kubefence.io.documents import Document
-
-DEFAULT_NAMESPACE = "default"
+from kubefence.io.fields import (
+    as_list,
+    as_mapping,
+    label_text,
+    object_name,
+    object_namespace,
+    who,
+)
 
 #: Gateway API route kinds whose ``rules[].backendRefs`` point at Services.
 GATEWAY_ROUTE_KINDS: tuple[str, ...] = ("HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "UDPRoute")
@@ -142,73 +148,15 @@ def read_app_objects(docs: Iterable[Document]) -> AppObjects:
         elif kind == "Service":
             spec = doc.obj.get("spec")
             if isinstance(spec, dict) and str(spec.get("clusterIP")) == "None":
-                app.headless.add((_namespace(doc), _name(doc)))
+                app.headless.add((object_namespace(doc), object_name(doc)))
     return app
-
-
-# -- fields ----------------------------------------------------------------------------------------
-
-
-def _who(doc: Document) -> str:
-    meta = doc.obj.get("metadata")
-    name = meta.get("name") if isinstance(meta, dict) else None
-    ns = meta.get("namespace") if isinstance(meta, dict) else None
-    return f"{doc.kind} {ns}/{name}" if ns and name else f"{doc.kind} {name or ''}".strip()
-
-
-def _meta(doc: Document) -> dict[str, Any]:
-    meta = doc.obj.get("metadata")
-    if meta is None:
-        return {}
-    if not isinstance(meta, dict):
-        raise InputError(f"{doc.kind}: metadata must be a mapping", doc.origin)
-    return meta
-
-
-def _name(doc: Document) -> str:
-    name = _meta(doc).get("name")
-    if not name:
-        raise InputError(f"{doc.kind} without a name", doc.origin, "every object needs metadata.name")
-    return str(name)
-
-
-def _namespace(doc: Document) -> str:
-    return str(_meta(doc).get("namespace") or DEFAULT_NAMESPACE)
-
-
-def _mapping(value: Any, what: str, doc: Document) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise InputError(
-            f"{_who(doc)}: {what} must be a mapping, got {type(value).__name__}",
-            locate(doc, what.rsplit(".", 1)[-1]),
-        )
-    return value
-
-
-def _list(value: Any, what: str, doc: Document) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise InputError(
-            f"{_who(doc)}: {what} must be a list, got {type(value).__name__}",
-            locate(doc, what.rsplit(".", 1)[-1]),
-        )
-    return value
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)
 
 
 # -- ConfigMaps and Secrets ------------------------------------------------------------------------
 
 
 def _config(doc: Document, warnings: list[Diagnostic]) -> ConfigData:
-    data: dict[str, str] = {k: _text(v) for k, v in _mapping(doc.obj.get("data"), "data", doc).items()}
+    data: dict[str, str] = {k: label_text(v) for k, v in as_mapping(doc.obj.get("data"), "data", doc).items()}
     if doc.kind == "Secret":
         decoded: dict[str, str] = {}
         for key, raw in data.items():
@@ -218,7 +166,7 @@ def _config(doc: Document, warnings: list[Diagnostic]) -> ConfigData:
                 warnings.append(
                     Diagnostic(
                         locate(doc, f"{key}:", key),
-                        f"{_who(doc)}: data key {key!r} is not valid base64; it is not searched",
+                        f"{who(doc)}: data key {key!r} is not valid base64; it is not searched",
                     )
                 )
                 continue
@@ -227,9 +175,9 @@ def _config(doc: Document, warnings: list[Diagnostic]) -> ConfigData:
             except UnicodeDecodeError:
                 continue  # binary content (a key store, an image): no addresses in it
         data = decoded
-        string_data = _mapping(doc.obj.get("stringData"), "stringData", doc)
-        data.update({k: _text(v) for k, v in string_data.items()})  # stringData wins, as in the API
-    return ConfigData(doc.kind, _namespace(doc), _name(doc), tuple(sorted(data.items())), doc)
+        string_data = as_mapping(doc.obj.get("stringData"), "stringData", doc)
+        data.update({k: label_text(v) for k, v in string_data.items()})  # stringData wins, as in the API
+    return ConfigData(doc.kind, object_namespace(doc), object_name(doc), tuple(sorted(data.items())), doc)
 
 
 # -- exposing objects ------------------------------------------------------------------------------
@@ -269,52 +217,53 @@ def _backend_origin(doc: Document, service: str, near: str = "") -> Origin:
 
 
 def _ingress(doc: Document) -> ExposingObject:
-    ns = _namespace(doc)
-    spec = _mapping(doc.obj.get("spec"), "spec", doc)
+    ns = object_namespace(doc)
+    spec = as_mapping(doc.obj.get("spec"), "spec", doc)
     backends: list[Backend] = []
     default = spec.get("defaultBackend") or spec.get("backend")
     if default is not None:
-        b = _ingress_backend(_mapping(default, "spec.defaultBackend", doc), ns, "defaultBackend", doc)
+        b = _ingress_backend(as_mapping(default, "spec.defaultBackend", doc), ns, "defaultBackend", doc)
         if b is not None:
             backends.append(b)
-    for rule in _list(spec.get("rules"), "spec.rules", doc):
-        rule = _mapping(rule, "spec.rules[]", doc)
+    for rule in as_list(spec.get("rules"), "spec.rules", doc):
+        rule = as_mapping(rule, "spec.rules[]", doc)
         host = str(rule.get("host") or "*")
-        http = _mapping(rule.get("http"), "rules[].http", doc)
-        for path in _list(http.get("paths"), "http.paths", doc):
-            path = _mapping(path, "http.paths[]", doc)
-            backend = _mapping(path.get("backend"), "paths[].backend", doc)
+        http = as_mapping(rule.get("http"), "rules[].http", doc)
+        for path in as_list(http.get("paths"), "http.paths", doc):
+            path = as_mapping(path, "http.paths[]", doc)
+            backend = as_mapping(path.get("backend"), "paths[].backend", doc)
             where = str(path.get("path") or "")
             b = _ingress_backend(backend, ns, f"rule {host}{where or '/'}", doc, where)
             if b is not None:
                 backends.append(b)
-    return ExposingObject("Ingress", ns, _name(doc), tuple(backends), doc.origin)
+    return ExposingObject("Ingress", ns, object_name(doc), tuple(backends), doc.origin)
 
 
 def _route(doc: Document) -> ExposingObject:
-    ns = _namespace(doc)
-    spec = _mapping(doc.obj.get("spec"), "spec", doc)
-    target = _port_ref(_mapping(spec.get("port"), "spec.port", doc).get("targetPort"))
+    ns = object_namespace(doc)
+    spec = as_mapping(doc.obj.get("spec"), "spec", doc)
+    target = _port_ref(as_mapping(spec.get("port"), "spec.port", doc).get("targetPort"))
     backends = []
     tos = [("to", spec.get("to"))] + [
-        ("alternateBackends", b) for b in _list(spec.get("alternateBackends"), "spec.alternateBackends", doc)
+        ("alternateBackends", b)
+        for b in as_list(spec.get("alternateBackends"), "spec.alternateBackends", doc)
     ]
     for via, to in tos:
-        to = _mapping(to, f"spec.{via}", doc)
+        to = as_mapping(to, f"spec.{via}", doc)
         if to.get("name") and str(to.get("kind") or "Service") == "Service":
             name = str(to["name"])
             backends.append(Backend(ns, name, target, True, f"spec.{via}", _backend_origin(doc, name)))
-    return ExposingObject("Route", ns, _name(doc), tuple(backends), doc.origin)
+    return ExposingObject("Route", ns, object_name(doc), tuple(backends), doc.origin)
 
 
 def _gateway_route(doc: Document) -> ExposingObject:
-    ns = _namespace(doc)
-    spec = _mapping(doc.obj.get("spec"), "spec", doc)
+    ns = object_namespace(doc)
+    spec = as_mapping(doc.obj.get("spec"), "spec", doc)
     backends = []
-    for i, rule in enumerate(_list(spec.get("rules"), "spec.rules", doc)):
-        rule = _mapping(rule, "spec.rules[]", doc)
-        for ref in _list(rule.get("backendRefs"), "rules[].backendRefs", doc):
-            ref = _mapping(ref, "rules[].backendRefs[]", doc)
+    for i, rule in enumerate(as_list(spec.get("rules"), "spec.rules", doc)):
+        rule = as_mapping(rule, "spec.rules[]", doc)
+        for ref in as_list(rule.get("backendRefs"), "rules[].backendRefs", doc):
+            ref = as_mapping(ref, "rules[].backendRefs[]", doc)
             if str(ref.get("kind") or "Service") != "Service" or str(ref.get("group") or "") not in (
                 "",
                 "core",
@@ -332,4 +281,4 @@ def _gateway_route(doc: Document) -> ExposingObject:
                     _backend_origin(doc, str(ref["name"])),
                 )
             )
-    return ExposingObject(doc.kind, ns, _name(doc), tuple(backends), doc.origin)
+    return ExposingObject(doc.kind, ns, object_name(doc), tuple(backends), doc.origin)

@@ -73,17 +73,17 @@ class Document:
         return self.origin
 
 
-def iter_manifest_files(paths: Iterable[str | Path]) -> Iterator[str | Path]:
-    """Expand directories recursively (sorted, manifest suffixes only); keep files and ``-`` as given."""
+def iter_manifest_files(
+    paths: Iterable[str | Path], suffixes: tuple[str, ...] = MANIFEST_SUFFIXES
+) -> Iterator[str | Path]:
+    """Expand directories recursively (sorted, files with ``suffixes`` only); keep files and ``-``."""
     for raw in paths:
         if str(raw) == STDIN:
             yield STDIN
             continue
         path = Path(raw)
         if path.is_dir():
-            yield from sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in MANIFEST_SUFFIXES
-            )
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
         elif path.is_file():
             yield path
         else:

@@ -39,7 +39,8 @@ def as_mapping(value: Any, what: str, doc: Document) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise InputError(
-            f"{what} must be a mapping, got {type(value).__name__}", doc.locate(what.split(".")[-1])
+            f"{who(doc)}: {what} must be a mapping, got {type(value).__name__}",
+            doc.locate(what.split(".")[-1]),
         )
     return value
 
@@ -49,7 +50,8 @@ def as_list(value: Any, what: str, doc: Document) -> list[Any]:
         return []
     if not isinstance(value, list):
         raise InputError(
-            f"{what} must be a list, got {type(value).__name__}", doc.locate(what.split(".")[-1])
+            f"{who(doc)}: {what} must be a list, got {type(value).__name__}",
+            doc.locate(what.split(".")[-1]),
         )
     return value
 

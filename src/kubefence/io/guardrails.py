@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 from kubefence.errors import InputError, Origin
+from kubefence.io.documents import iter_manifest_files
 from kubefence.model.guardrails import GuardAction, GuardPeer, Guardrail, Keyword, PeerSet, selector_of
 from kubefence.model.ports import MAX_PORT, MIN_PORT, PROTOCOLS, ConnectionSet, PortSet
 from kubefence.model.selectors import LabelSelector, Operator, Requirement
@@ -147,7 +148,7 @@ def load_guardrails(paths: Sequence[str | Path], stdin_text: str | None = None) 
     Rule names must be unique over all the files.
     """
     rules: list[Guardrail] = []
-    for path in _iter_files(paths):
+    for path in iter_manifest_files(paths, GUARDRAIL_SUFFIXES):
         if path == STDIN:
             text = sys.stdin.read() if stdin_text is None else stdin_text
             rules.extend(parse_guardrails_text(text, "<stdin>"))
@@ -203,22 +204,6 @@ def check_unique_names(rules: Sequence[Guardrail]) -> None:
                 rule.origin,
                 "give every rule its own name",
             )
-
-
-def _iter_files(paths: Sequence[str | Path]) -> Iterator[str | Path]:
-    for raw in paths:
-        if str(raw) == STDIN:
-            yield STDIN
-            continue
-        path = Path(raw)
-        if path.is_dir():
-            yield from sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in GUARDRAIL_SUFFIXES
-            )
-        elif path.is_file():
-            yield path
-        else:
-            raise InputError(f"no such file or directory: {raw}", hint="check the path")
 
 
 def _looks_like_csv(text: str) -> bool:
