@@ -12,6 +12,7 @@ from enum import Enum
 
 from kubefence.errors import Origin
 from kubefence.model.ipranges import IPRangeSet
+from kubefence.model.policies import ports_connections
 from kubefence.model.ports import ConnectionSet, PortSet
 from kubefence.model.selectors import LabelSelector
 from kubefence.model.workloads import Workload
@@ -104,9 +105,7 @@ class AdminRule:
     ports: tuple[AdminPort, ...] | None = None  # None: every port
 
     def connections(self, dst: Workload | None) -> ConnectionSet:
-        if self.ports is None:
-            return ConnectionSet.all()
-        return ConnectionSet.union_all(p.connections(dst) for p in self.ports)
+        return ports_connections(self.ports, dst)
 
     @property
     def has_named_ports(self) -> bool:

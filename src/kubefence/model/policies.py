@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from kubefence.errors import Origin
 from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.ports import ConnectionSet, PortSet
 from kubefence.model.selectors import LabelSelector
 from kubefence.model.workloads import Workload
+
+
+class PortLike(Protocol):
+    def connections(self, dst: Workload | None) -> ConnectionSet: ...
+
+
+def ports_connections(ports: Iterable[PortLike] | None, dst: Workload | None) -> ConnectionSet:
+    """What a rule's port list allows towards ``dst``: every port when the rule has no list."""
+    if ports is None:
+        return ConnectionSet.all()
+    return ConnectionSet.union_all(p.connections(dst) for p in ports)
 
 
 @dataclass(frozen=True, order=True)
@@ -80,9 +93,7 @@ class PolicyRule:
     ports: tuple[PortMatch, ...] | None = None
 
     def connections(self, dst: Workload | None) -> ConnectionSet:
-        if self.ports is None:
-            return ConnectionSet.all()
-        return ConnectionSet.union_all(p.connections(dst) for p in self.ports)
+        return ports_connections(self.ports, dst)
 
     @property
     def has_named_ports(self) -> bool:
