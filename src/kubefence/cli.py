@@ -114,7 +114,18 @@ def show_warnings(warnings: Sequence[Diagnostic], quiet: bool) -> None:
         click.echo(str(w), err=True)
 
 
+class _WorkflowOrder(click.Group):
+    """Lists commands in the order of the workflow, not alphabetically."""
+
+    ORDER = ("map", "explain", "discover", "generate", "verify", "guardrails", "diff", "review")
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda n: self.ORDER.index(n) if n in self.ORDER else len(self.ORDER))
+
+
 @click.group(
+    cls=_WorkflowOrder,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=EXIT_CODES_HELP,
 )
