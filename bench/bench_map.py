@@ -2,25 +2,30 @@
 
 For each size W:P (workloads:policies) the cluster from ``gen_cluster.py`` is generated once and
 cached under ``bench/.cache/<W>_<P>_<seed>/``; it is regenerated only when the generator changes.
-Then two programs run, each in a fresh interpreter so that its peak RSS is its own:
+Then these programs run, each in a fresh process so that its peak RSS is its own:
 
 * parse-only: read every YAML file with ``yaml.load_all(..., Loader=yaml.CSafeLoader)``, the
   floor that any tool reading these manifests with PyYAML pays;
-* ``python -m kubefence map DIR -o txt -f OUT --quiet``, the command under test.
+* ``python -m kubefence map DIR -o txt -f OUT --quiet``, the command under test;
+* with ``--nca``, once per size, network-config-analyzer's connectivity map of the same directory
+  (``crosscheck.tools.Nca``, from its own venv made by ``ensure_nca``), stopped after 600 s; once
+  it has been stopped, larger sizes skip it.
 
 Figures go to stdout as a Markdown table, progress to stderr, so ``> results.md`` keeps only the
 table. Times are wall-clock seconds of the whole child process, interpreter start-up included,
-so the two columns compare like with like.
+so the columns compare like with like.
 
 Example::
 
     python bench/bench_map.py --sizes 200:100,1000:500
+    python bench/bench_map.py --nca --include-huge --check
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import hashlib
 import os
 import platform
@@ -34,6 +39,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import yaml
 
@@ -48,7 +54,7 @@ MB = 1_000_000
 
 @dataclass(frozen=True)
 class Target:
-    """A goal from the issue: ``map`` on W:P within ``seconds`` and, if set, ``rss_bytes``."""
+    """A goal for one size: ``map`` on W:P within ``seconds`` and, if set, ``rss_bytes``."""
 
     workloads: int
     policies: int
@@ -62,7 +68,15 @@ class Target:
         return f"W={self.workloads:,}/P={self.policies:,} {limit}"
 
 
-TARGETS = (Target(1000, 500, 2.0), Target(10000, 5000, 30.0, 2_000_000_000))
+TARGETS = (
+    Target(1000, 500, 2.0),
+    Target(10000, 5000, 30.0, 2_000_000_000),
+    Target(50000, 20000, 300.0, 4_000_000_000),
+)
+# At every size: kubefence's own work, (map - parse) / parse, at most this multiple of the parse.
+MAX_OWN_WORK = 1.0
+# At every size where NCA finishes: NCA's time / map's time at least this.
+MIN_SPEEDUP = 100.0
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,20 @@ class Run:
 
 
 @dataclass(frozen=True)
+class NcaRun:
+    """network-config-analyzer on one cluster: its wall time when it finished."""
+
+    status: Literal["ok", "timeout", "failed", "skipped"]
+    seconds: float = 0.0
+    limit: float = 0.0  # the timeout it ran under
+    output_lines: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass(frozen=True)
 class Row:
     workloads: int
     policies: int
@@ -88,6 +116,25 @@ class Row:
     parse: Run
     map: Run
     output_lines: int
+    nca: NcaRun | None = None  # None without --nca
+
+    @property
+    def own_work(self) -> float | None:
+        """(map - parse) / parse: kubefence's work beyond parsing, as a multiple of the parse."""
+        if not (self.map.ok and self.parse.ok and self.parse.seconds > 0):
+            return None
+        return (self.map.seconds - self.parse.seconds) / self.parse.seconds
+
+    @property
+    def speedup(self) -> float | None:
+        """NCA's time / map's time when both finished; with NCA stopped, the lower bound."""
+        if self.nca is None or not self.map.ok or self.map.seconds <= 0:
+            return None
+        if self.nca.ok:
+            return self.nca.seconds / self.map.seconds
+        if self.nca.status == "timeout":
+            return self.nca.limit / self.map.seconds
+        return None
 
 
 # -- child processes -----------------------------------------------------------------------------
@@ -229,6 +276,63 @@ def measure(cluster: Path, workloads: int, policies: int, repeat: int, timeout: 
     return Row(workloads, policies, yaml_size(cluster), best_of(parse_runs), best_of(map_runs), lines)
 
 
+class NcaRunner:
+    """network-config-analyzer, run once per size by ``crosscheck.tools.Nca``.
+
+    After one timeout it skips every size at least as large in both workloads and policies: NCA's
+    time grows faster than the cluster, so those would only burn the timeout again.
+    """
+
+    def __init__(self, timeout: float | None) -> None:
+        # Imported here, not at the top: this module is also the parse-only child, whose time
+        # must not include importing kubefence (which crosscheck.tools does).
+        from crosscheck.tools import Nca, ensure_nca
+
+        self.nca = Nca(ensure_nca())
+        if timeout is not None:
+            self.nca.timeout = timeout
+        self.stopped_at: tuple[int, int] | None = None
+        self.skipped: list[tuple[int, int]] = []
+
+    @property
+    def timeout(self) -> float:
+        return self.nca.timeout
+
+    def measure(self, cluster: Path, workloads: int, policies: int) -> NcaRun:
+        from crosscheck.tools import AnalyzerError
+
+        tag = f"[{workloads}:{policies}]"
+        if self.stopped_at is not None and workloads >= self.stopped_at[0] and policies >= self.stopped_at[1]:
+            w, p = self.stopped_at
+            progress(f"{tag} nca skipped: it did not finish {w}:{p} within {self.timeout:g} s")
+            self.skipped.append((workloads, policies))
+            return NcaRun("skipped", limit=self.timeout)
+        progress(f"{tag} nca (once, timeout {self.timeout:g} s)")
+        try:
+            text = self.nca.run(cluster)
+        except subprocess.TimeoutExpired:
+            progress(f"{tag}   nca stopped after {self.timeout:g} s")
+            self.stopped_at = (workloads, policies)
+            return NcaRun("timeout", limit=self.timeout)
+        except AnalyzerError as exc:
+            progress(f"{tag}   nca failed: {exc}")
+            return NcaRun("failed", self.nca.last_seconds, self.timeout)
+        lines = text.count("\n")
+        progress(f"{tag}   nca {self.nca.last_seconds:.2f} s, {lines:,} output lines")
+        return NcaRun("ok", self.nca.last_seconds, self.timeout, lines)
+
+    def footnote(self) -> str:
+        """Which sizes were skipped and why; empty if none was."""
+        if self.stopped_at is None or not self.skipped:
+            return ""
+        skipped = ", ".join(f"{w:,}/{p:,}" for w, p in self.skipped)
+        w, p = self.stopped_at
+        return (
+            f"NCA not run on {skipped}: it did not finish {w:,}/{p:,} within {self.timeout:g} s,"
+            " and takes longer on larger clusters."
+        )
+
+
 def describe(run: Run) -> str:
     if run.timed_out:
         return f"timed out after {run.seconds:.1f} s"
@@ -251,21 +355,40 @@ COLUMNS = (
     ("map RSS MB", 10),
     ("lines", 9),
     ("(map-parse)/parse", 17),
-    ("target", 16),
 )
+NCA_COLUMNS = (("NCA s", 8), ("speedup", 8))
+TARGET_COLUMN = ("target", 16)
 
 
-def header(seed: int, repeat: int) -> str:
+def columns(with_nca: bool) -> tuple[tuple[str, int], ...]:
+    return (*COLUMNS, *(NCA_COLUMNS if with_nca else ()), TARGET_COLUMN)
+
+
+def targets_text(nca_timeout: float | None) -> str:
+    """The targets, one per line, as the header prints them."""
+    lines = [f"  map on {t.describe()}" for t in TARGETS]
+    own = f"(map-parse)/parse <= {MAX_OWN_WORK:g}"
+    lines.append(f"  at every size, our work beyond parsing no larger than the parse: {own}")
+    speedup = f"  at every size where both finish, at least {MIN_SPEEDUP:g}x faster than NCA"
+    if nca_timeout is None:
+        lines.append(speedup + " (with --nca)")
+    else:
+        lines.append(speedup + f" (NCA stopped after {nca_timeout:g} s)")
+    return "\n".join(lines)
+
+
+def header(seed: int, repeat: int, nca_timeout: float | None) -> str:
     libyaml = "libyaml" if yaml.__with_libyaml__ else "no libyaml"
     versions = f"Python {platform.python_version()}, PyYAML {yaml.__version__} ({libyaml})"
-    goals = "; ".join(t.describe() for t in TARGETS)
-    head = "| " + " | ".join(name.rjust(width) for name, width in COLUMNS) + " |"
-    rule = "|" + "|".join("-" * (width + 1) + ":" for _, width in COLUMNS) + "|"
+    cols = columns(nca_timeout is not None)
+    head = "| " + " | ".join(name.rjust(width) for name, width in cols) + " |"
+    rule = "|" + "|".join("-" * (width + 1) + ":" for _, width in cols) + "|"
+    runs = f"best of {repeat} run(s)" + (", NCA once per size" if nca_timeout is not None else "")
     return "\n".join(
         [
-            f"kubefence map benchmark: seed {seed}, best of {repeat} run(s),"
-            f" {versions}, {os.cpu_count()} CPUs",
-            f"issue targets: {goals} (map wall time, peak RSS)",
+            f"kubefence map benchmark: seed {seed}, {runs}, {versions}, {os.cpu_count()} CPUs",
+            "targets (wall time, peak RSS):",
+            targets_text(nca_timeout),
             "",
             head,
             rule,
@@ -273,17 +396,47 @@ def header(seed: int, repeat: int) -> str:
     )
 
 
-def verdict(row: Row) -> str:
-    """Whether the row meets its issue target; empty for sizes without one."""
+def misses(row: Row) -> list[str]:
+    """The targets this row misses: ``time``, ``memory``, ``parse`` (own work beyond parsing),
+    ``speedup`` or ``failed`` (map did not finish)."""
+    if not row.map.ok:
+        return ["failed"]
+    out = []
     for t in TARGETS:
-        if (t.workloads, t.policies) != (row.workloads, row.policies):
-            continue
-        if not row.map.ok:
-            return "MISS (failed)"
-        fast = row.map.seconds < t.seconds
-        small = t.rss_bytes is None or row.map.max_rss_bytes < t.rss_bytes
-        return "ok" if fast and small else "MISS (" + ("memory" if fast else "time") + ")"
-    return ""
+        if (t.workloads, t.policies) == (row.workloads, row.policies):
+            if row.map.seconds >= t.seconds:
+                out.append("time")
+            if t.rss_bytes is not None and row.map.max_rss_bytes >= t.rss_bytes:
+                out.append("memory")
+    own = row.own_work
+    if own is not None and own > MAX_OWN_WORK:
+        out.append("parse")
+    speedup = row.speedup
+    if row.nca is not None and row.nca.ok and speedup is not None and speedup < MIN_SPEEDUP:
+        out.append("speedup")
+    return out
+
+
+def verdict(row: Row) -> str:
+    """``ok``, or ``MISS (...)`` naming the targets missed."""
+    missed = misses(row)
+    return f"MISS ({', '.join(missed)})" if missed else "ok"
+
+
+def nca_cells(row: Row) -> tuple[str, ...]:
+    """The NCA and speedup cells; none without --nca."""
+    if row.nca is None:
+        return ()
+    nca, speedup = row.nca, row.speedup
+    if nca.status == "ok":
+        text = f"{nca.seconds:.2f}"
+    elif nca.status == "timeout":
+        text = f"> {nca.limit:g} s"
+    else:
+        text = nca.status
+    if speedup is None:
+        return text, ""
+    return text, (f"{speedup:,.0f}x" if nca.ok else f"> {speedup:,.0f}x")
 
 
 def format_row(row: Row) -> str:
@@ -292,22 +445,22 @@ def format_row(row: Row) -> str:
             return "timeout"
         return f"{run.seconds:.2f}" if run.ok else f"exit {run.exit_code}"
 
-    ratio = ""
-    if row.map.ok and row.parse.ok and row.parse.seconds > 0:
-        ratio = f"{(row.map.seconds - row.parse.seconds) / row.parse.seconds:.2f}"
+    own = row.own_work
     cells = (
         f"{row.workloads:,}",
         f"{row.policies:,}",
         f"{row.yaml_bytes / MB:.1f}",
         secs(row.parse),
-        f"{row.parse.max_rss_bytes / MB:.0f}" if row.parse.ok else "",
+        f"{row.parse.max_rss_bytes / MB:,.0f}" if row.parse.ok else "",
         secs(row.map),
-        f"{row.map.max_rss_bytes / MB:.0f}" if row.map.ok else "",
+        f"{row.map.max_rss_bytes / MB:,.0f}" if row.map.ok else "",
         f"{row.output_lines:,}" if row.map.ok else "",
-        ratio,
+        "" if own is None else f"{own:.2f}",
+        *nca_cells(row),
         verdict(row),
     )
-    return "| " + " | ".join(c.rjust(width) for c, (_, width) in zip(cells, COLUMNS, strict=True)) + " |"
+    cols = columns(row.nca is not None)
+    return "| " + " | ".join(c.rjust(width) for c, (_, width) in zip(cells, cols, strict=True)) + " |"
 
 
 # -- command line --------------------------------------------------------------------------------
@@ -344,22 +497,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per run (default: 900)")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="default: bench/.cache")
-    parser.add_argument("--check", action="store_true", help="exit 1 when an issue target is missed")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--nca",
+        action="store_true",
+        help="also time network-config-analyzer once per size (its venv is made on first use)",
+    )
+    parser.add_argument(
+        "--nca-timeout",
+        type=float,
+        metavar="SEC",
+        help="stop NCA after SEC seconds and skip it on larger sizes (default: 600)",
+    )
     parser.add_argument("--parse-only", type=Path, metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.parse_only is not None:
         return parse_only(args.parse_only)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.nca_timeout is not None and (args.nca_timeout <= 0 or not args.nca):
+        parser.error("--nca-timeout needs --nca and a positive number of seconds")
     sizes: list[tuple[int, int]] = args.sizes + ([HUGE_SIZE] if args.include_huge else [])
-    print(header(args.seed, args.repeat), flush=True)
+    nca = NcaRunner(args.nca_timeout) if args.nca else None
+    print(header(args.seed, args.repeat, nca.timeout if nca else None), flush=True)
     failed = missed = False
     for workloads, policies in sizes:
         cluster = ensure_cluster(args.cache_dir, workloads, policies, args.seed)
         row = measure(cluster, workloads, policies, args.repeat, args.timeout)
+        if nca is not None:
+            row = dataclasses.replace(row, nca=nca.measure(cluster, workloads, policies))
         print(format_row(row), flush=True)
         failed |= not (row.map.ok and row.parse.ok)
-        missed |= verdict(row).startswith("MISS")
+        missed |= bool(misses(row))
+    if nca is not None and nca.footnote():
+        print("\n" + nca.footnote(), flush=True)
     return 1 if failed or (args.check and missed) else 0
 
 
