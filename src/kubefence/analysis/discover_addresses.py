@@ -22,7 +22,6 @@ from kubefence.model.ports import MAX_PORT, MIN_PORT
 
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _HOST = rf"{_LABEL}(?:\.{_LABEL})*"
-_HOST_RE = re.compile(rf"^{_HOST}$", re.IGNORECASE)
 _HOSTPORT_RE = re.compile(rf"^(?:[^@\s]*@)?({_HOST})(?::(\d{{1,5}}))?$", re.IGNORECASE)
 _URL_RE = re.compile(r"\b[a-z][a-z0-9+.-]*://([^\s/?#\"'<>`;]+)", re.IGNORECASE)
 _KEYWORD_HOST_RE = re.compile(
@@ -294,7 +293,3 @@ def flag_values(args: Sequence[str]) -> tuple[dict[str, str], dict[int, str]]:
             flags.setdefault(name, args[i + 1])
             flag_of[i + 1] = name
     return flags, flag_of
-
-
-def is_host(text: str) -> bool:
-    return bool(_HOST_RE.match(text))

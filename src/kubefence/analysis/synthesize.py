@@ -76,12 +76,6 @@ class GeneratedPolicies:
     # what guardrails changed: needed connections left out, connections added (always reported)
     guardrail_notes: tuple[Diagnostic, ...] = field(default=())
 
-    def namespaces(self) -> list[str]:
-        return sorted({p.policy.namespace for p in self.policies})
-
-    def in_namespace(self, namespace: str) -> list[GeneratedPolicy]:
-        return [p for p in self.policies if p.policy.namespace == namespace]
-
 
 class _Selectors:
     """Chooses, per workload, the smallest stable label set that selects it alone in its namespace."""
