@@ -52,7 +52,7 @@ metadata: {name: web, namespace: shop}
 
 EXPECTED_TXT = """\
 0.0.0.0-255.255.255.255 => shop/web[Deployment] : TCP 8080
-    {f}:15 Service shop/web type: NodePort
+    {f}:16 Service shop/web type: NodePort
 shop/web[Deployment] => kube-system/kube-dns[Deployment] : TCP 53,UDP 53
     {f}:1 Deployment shop/web resolves Service names: api
 shop/web[Deployment] => shop/api[Deployment] : TCP 9000
@@ -71,7 +71,7 @@ def test_txt(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["discover", str(app)]) == 0
     out, err = capsys.readouterr()
     assert out == EXPECTED_TXT.format(f=app)
-    assert err == f"warning: {app}:33: skipped 1 ServiceAccount object: this kind is not used here\n"
+    assert err == f"warning: {app}:34: skipped 1 ServiceAccount object: this kind is not used here\n"
 
 
 def test_quiet(app: Path, capsys: pytest.CaptureFixture[str]) -> None:

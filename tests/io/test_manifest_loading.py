@@ -175,7 +175,7 @@ def test_stdin() -> None:
     docs = load_documents(["-"], stdin_text=text)
     assert [(d.kind, d.origin.file, d.origin.line) for d in docs] == [
         ("Pod", "<stdin>", 1),
-        ("Deployment", "<stdin>", 4),
+        ("Deployment", "<stdin>", 5),
     ]
     assert names(load_cluster(["-"], stdin_text=text)) == ["default/d[Deployment]", "default/p[Pod]"]
 
@@ -375,4 +375,4 @@ def test_crlf_file(tmp_path: Path) -> None:
     path = tmp_path / "crlf.yaml"
     path.write_bytes(b"kind: Pod\r\nmetadata: {name: a}\r\n---\r\nkind: Pod\r\nmetadata: {name: b}\r\n")
     docs = load_documents([path])
-    assert [(d.obj["metadata"]["name"], d.origin.line) for d in docs] == [("a", 1), ("b", 3)]
+    assert [(d.obj["metadata"]["name"], d.origin.line) for d in docs] == [("a", 1), ("b", 4)]

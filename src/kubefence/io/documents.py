@@ -6,7 +6,6 @@ validation can point at a file and line. ``List`` and ``*List`` kinds are flatte
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 import sys
@@ -18,16 +17,10 @@ from typing import Any
 import yaml
 
 from kubefence.errors import InputError, Origin
+from kubefence.io.yaml_load import load_yaml_documents
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
-
-try:
-    _Loader: Any = yaml.CSafeLoader  # libyaml: several times faster
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
-
-_DOC_START = re.compile(r"^---(?:[ \t].*)?$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -122,32 +115,20 @@ def parse_text(text: str, name: str, is_json: bool = False) -> list[Document]:
             raise InputError(f"malformed JSON: {exc.msg}", Origin(name, exc.lineno)) from None
         return list(_flatten(data, Origin(name, 1), text, 0, len(text)))
     docs: list[Document] = []
-    for start_line, offset, chunk in _split_documents(text):
-        try:
-            data = yaml.load(chunk, Loader=_Loader)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = start_line + (mark.line if mark else 0)
-            problem = exc.problem or exc.context or "syntax error"
-            raise InputError(
-                f"malformed YAML: {problem}", Origin(name, line), "fix the YAML syntax"
-            ) from None
-        except yaml.YAMLError as exc:
-            raise InputError(f"malformed YAML: {exc}", Origin(name, start_line)) from None
-        docs.extend(_flatten(data, Origin(name, start_line), text, offset, offset + len(chunk)))
+    try:
+        for line, start, end, data in load_yaml_documents(text):
+            docs.extend(_flatten(data, Origin(name, line), text, start, end))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "syntax error"
+        raise InputError(
+            f"malformed YAML: {problem}", Origin(name, mark.line + 1 if mark else 0), "fix the YAML syntax"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"malformed YAML: {exc}", Origin(name, 0)) from None
+    except RecursionError:
+        raise InputError("YAML nested too deeply", Origin(name, 0), "flatten the document") from None
     return docs
-
-
-def _split_documents(text: str) -> Iterator[tuple[int, int, str]]:
-    """(first line, character offset, text) of each ``---``-separated YAML document."""
-    starts = [0] + [m.start() for m in _DOC_START.finditer(text)]
-    starts.append(len(text))
-    line = 1
-    for a, b in itertools.pairwise(starts):
-        chunk = text[a:b]
-        if chunk.strip():
-            yield line, a, chunk
-        line += chunk.count("\n")
 
 
 def _flatten(data: Any, origin: Origin, text: str, offset: int, end: int) -> Iterator[Document]:

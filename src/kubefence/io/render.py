@@ -140,12 +140,13 @@ def _with_sources(docs: list[Document], chart: Path) -> list[Document]:
     """
     out = []
     origin = Origin(docs[0].origin.file, 0) if docs else Origin()
+    head_start = 0  # the comments before a document's content follow the previous document's end
     for doc in docs:
-        head = doc._text[doc._offset : doc._offset + 400]
-        m = _SOURCE_RE.search(head)
-        if m is not None:
-            rel = m.group(1).split("/", 1)[1] if "/" in m.group(1) else m.group(1)
+        sources = _SOURCE_RE.findall(doc._text, head_start, doc._offset)
+        if sources:
+            rel = sources[-1].split("/", 1)[1] if "/" in sources[-1] else sources[-1]
             origin = Origin(f"{chart / rel} (helm template)", 0)
+        head_start = max(head_start, doc._end)
         out.append(dataclasses.replace(doc, origin=origin))
     return out
 
