@@ -1,31 +1,41 @@
-"""kubefence: discover, generate, govern and analyze Kubernetes network policies."""
+"""kubefence: discover, generate, govern and analyze Kubernetes network policies.
 
-from kubefence import report
-from kubefence.analysis.discover import DiscoverOptions
-from kubefence.analysis.discover_file import load_connections_file
-from kubefence.analysis.discover_model import DiscoveryResult
-from kubefence.analysis.engine import MapOptions
-from kubefence.analysis.explain import Explanation
-from kubefence.analysis.guardrails import ConnectionCheck, VerifyResult, check_connections
-from kubefence.analysis.guardrails_export import ExportResult
-from kubefence.api import (
-    diff_connectivity,
-    diff_revisions,
-    discover_connections,
-    explain_connectivity,
-    export_guardrails,
-    load_cluster,
-    map_connectivity,
-    verify_guardrails,
-)
-from kubefence.errors import Diagnostic, InputError, KubefenceError, Origin
-from kubefence.io.guardrails import load_guardrails
-from kubefence.model.cluster import Cluster
-from kubefence.model.connectivity import Connection, ConnectivityMap, Peer, PeerKind
-from kubefence.model.guardrails import Guardrail
-from kubefence.model.ipranges import IPRangeSet
-from kubefence.model.ports import ConnectionSet, PortSet
-from kubefence.model.selectors import LabelSelector
+The public API is loaded on first use (PEP 562), so that a command line run imports only the
+modules its command needs: ``kubefence map`` does not pay for diff, review or the renderers.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kubefence import report
+    from kubefence.analysis.discover import DiscoverOptions
+    from kubefence.analysis.discover_file import load_connections_file
+    from kubefence.analysis.discover_model import DiscoveryResult
+    from kubefence.analysis.engine import MapOptions
+    from kubefence.analysis.explain import Explanation
+    from kubefence.analysis.guardrails import ConnectionCheck, VerifyResult, check_connections
+    from kubefence.analysis.guardrails_export import ExportResult
+    from kubefence.api import (
+        diff_connectivity,
+        diff_revisions,
+        discover_connections,
+        explain_connectivity,
+        export_guardrails,
+        load_cluster,
+        map_connectivity,
+        verify_guardrails,
+    )
+    from kubefence.errors import Diagnostic, InputError, KubefenceError, Origin
+    from kubefence.io.guardrails import load_guardrails
+    from kubefence.model.cluster import Cluster
+    from kubefence.model.connectivity import Connection, ConnectivityMap, Peer, PeerKind
+    from kubefence.model.guardrails import Guardrail
+    from kubefence.model.ipranges import IPRangeSet
+    from kubefence.model.ports import ConnectionSet, PortSet
+    from kubefence.model.selectors import LabelSelector
 
 __all__ = [
     "Cluster",
@@ -63,3 +73,54 @@ __all__ = [
     "verify_guardrails",
 ]
 __version__ = "0.1.0"
+
+_LAZY = {
+    "Cluster": "kubefence.model.cluster",
+    "Connection": "kubefence.model.connectivity",
+    "ConnectionCheck": "kubefence.analysis.guardrails",
+    "ConnectionSet": "kubefence.model.ports",
+    "ConnectivityMap": "kubefence.model.connectivity",
+    "Diagnostic": "kubefence.errors",
+    "DiscoverOptions": "kubefence.analysis.discover",
+    "DiscoveryResult": "kubefence.analysis.discover_model",
+    "Explanation": "kubefence.analysis.explain",
+    "ExportResult": "kubefence.analysis.guardrails_export",
+    "Guardrail": "kubefence.model.guardrails",
+    "IPRangeSet": "kubefence.model.ipranges",
+    "InputError": "kubefence.errors",
+    "KubefenceError": "kubefence.errors",
+    "LabelSelector": "kubefence.model.selectors",
+    "MapOptions": "kubefence.analysis.engine",
+    "Origin": "kubefence.errors",
+    "Peer": "kubefence.model.connectivity",
+    "PeerKind": "kubefence.model.connectivity",
+    "PortSet": "kubefence.model.ports",
+    "VerifyResult": "kubefence.analysis.guardrails",
+    "check_connections": "kubefence.analysis.guardrails",
+    "diff_connectivity": "kubefence.api",
+    "diff_revisions": "kubefence.api",
+    "discover_connections": "kubefence.api",
+    "explain_connectivity": "kubefence.api",
+    "export_guardrails": "kubefence.api",
+    "load_cluster": "kubefence.api",
+    "load_connections_file": "kubefence.analysis.discover_file",
+    "load_guardrails": "kubefence.io.guardrails",
+    "map_connectivity": "kubefence.api",
+    "verify_guardrails": "kubefence.api",
+    "report": "kubefence.report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kubefence' has no attribute {name!r}")
+    value = importlib.import_module(module)
+    if name != "report":
+        value = getattr(value, name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

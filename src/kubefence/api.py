@@ -5,30 +5,31 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubefence.analysis.diff import ConnectivityDiff, diff_maps
-from kubefence.analysis.discover import DiscoverOptions, discover_documents
-from kubefence.analysis.discover_file import load_connections_file
-from kubefence.analysis.discover_model import DiscoveryResult
+from kubefence import defaults
 from kubefence.analysis.engine import MapOptions, compute_connectivity
-from kubefence.analysis.explain import Explanation, explain, explain_all
-from kubefence.analysis.guarded import apply_guardrails
-from kubefence.analysis.guardrails import DEFAULT_WITNESSES, VerifyResult, verify
-from kubefence.analysis.guardrails_export import ExportOptions, ExportResult
-from kubefence.analysis.guardrails_export import export_guardrails as _export_guardrails
-from kubefence.analysis.review import POLICY_KINDS, ReviewOptions, ReviewResult, review
-from kubefence.analysis.synthesize import GeneratedPolicies, GenerateOptions, synthesize
 from kubefence.errors import Origin, UsageError
 from kubefence.io.documents import Document
-from kubefence.io.gitsource import GitTreeReader, TreeReader, load_revision
-from kubefence.io.guardrails import load_guardrails
 from kubefence.io.kube import build_cluster
-from kubefence.io.policy_yaml import namespace_files
 from kubefence.io.render import ToolRunner, load_inputs
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import ConnectivityMap
 from kubefence.model.guardrails import Guardrail
+
+if TYPE_CHECKING:
+    from kubefence.analysis.diff import ConnectivityDiff
+    from kubefence.analysis.discover import DiscoverOptions
+    from kubefence.analysis.discover_model import DiscoveryResult
+    from kubefence.analysis.explain import Explanation
+    from kubefence.analysis.guardrails import VerifyResult
+    from kubefence.analysis.guardrails_export import ExportResult
+    from kubefence.analysis.review import ReviewOptions, ReviewResult
+    from kubefence.analysis.synthesize import GeneratedPolicies, GenerateOptions
+    from kubefence.io.gitsource import TreeReader
+
+# Only what mapping needs is imported above; each other entry point imports its analysis when
+# called, so that one command line run loads only the modules its command uses.
 
 Inputs = Sequence[str | Path] | Iterable[dict[str, Any]]
 
@@ -77,6 +78,8 @@ def explain_connectivity(
 
     >>> explain_connectivity(["examples/shop"], "shop-frontend/web", "shop-data/redis")  # doctest: +SKIP
     """
+    from kubefence.analysis.explain import explain, explain_all
+
     cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
     if src is None and dst is None:
         return explain_all(cluster, options)
@@ -101,6 +104,8 @@ def discover_connections(
     >>> print(result.connections[0])                           # doctest: +SKIP
     shop-backend/cart[Deployment] => shop-data/redis[StatefulSet] : TCP 6379
     """
+    from kubefence.analysis.discover import discover_documents
+
     return discover_documents(load_input_documents(inputs, runner=runner, stdin_text=stdin_text), options)
 
 
@@ -108,6 +113,8 @@ def diff_connectivity(
     old: Inputs | Cluster, new: Inputs | Cluster, *, options: MapOptions | None = None
 ) -> ConnectivityDiff:
     """How connectivity changes from ``old`` to ``new`` (paths, parsed objects or clusters)."""
+    from kubefence.analysis.diff import diff_maps
+
     return diff_maps(map_connectivity(old, options=options), map_connectivity(new, options=options))
 
 
@@ -121,6 +128,8 @@ def diff_revisions(
     options: MapOptions | None = None,
 ) -> ConnectivityDiff:
     """The connectivity diff between two git revisions of ``repo`` (read from git, no checkout)."""
+    from kubefence.io.gitsource import GitTreeReader, load_revision
+
     reader = reader or GitTreeReader(repo)
     old = build_cluster(load_revision(reader, base, paths))
     new = build_cluster(load_revision(reader, head, paths))
@@ -147,6 +156,13 @@ def generate_policies(
     >>> generated = generate_policies(["examples/shop"])          # doctest: +SKIP
     >>> files = policy_files(generated)                           # {"shop-backend.yaml": "...", ...}
     """
+    from kubefence.analysis.discover import discover_documents
+    from kubefence.analysis.discover_file import load_connections_file
+    from kubefence.analysis.discover_model import DiscoveryResult
+    from kubefence.analysis.guarded import apply_guardrails
+    from kubefence.analysis.review import POLICY_KINDS
+    from kubefence.analysis.synthesize import GenerateOptions, synthesize
+
     docs = load_input_documents(inputs, runner=runner, stdin_text=stdin_text)
     if connections is None:
         needed = discover_documents(docs, discover_options)
@@ -169,6 +185,8 @@ def generate_policies(
 
 def policy_files(generated: GeneratedPolicies) -> dict[str, str]:
     """One YAML text per namespace, ``<namespace>.yaml``, ready to commit."""
+    from kubefence.io.policy_yaml import namespace_files
+
     return namespace_files((g.policy, g.comments) for g in generated.policies)
 
 
@@ -190,6 +208,9 @@ def review_revisions(
     verified on ``head``, and the policy files committed in ``policies_dir`` at ``head`` compared
     with the regenerated ones.
     """
+    from kubefence.analysis.review import ReviewOptions, review
+    from kubefence.io.gitsource import GitTreeReader, load_revision
+
     options = options or ReviewOptions()
     reader = reader or GitTreeReader(repo)
     base_docs = load_revision(reader, base, paths)
@@ -221,6 +242,8 @@ Guardrails = Sequence[Guardrail] | Sequence[str | Path]
 
 
 def _rules(guardrails: Guardrails) -> tuple[Guardrail, ...]:
+    from kubefence.io.guardrails import load_guardrails
+
     items = list(guardrails)
     if all(isinstance(g, Guardrail) for g in items):
         return tuple(g for g in items if isinstance(g, Guardrail))
@@ -232,7 +255,7 @@ def verify_guardrails(
     guardrails: Guardrails,
     *,
     options: MapOptions | None = None,
-    witnesses: int = DEFAULT_WITNESSES,
+    witnesses: int = defaults.WITNESSES,
     stdin_text: str | None = None,
 ) -> VerifyResult:
     """Check a policy set (every tier) against guardrails: each rule satisfied or violated, with up
@@ -243,6 +266,8 @@ def verify_guardrails(
     >>> [r.rule.name for r in result.violated]                                    # doctest: +SKIP
     ['storefront-never-reaches-data']
     """
+    from kubefence.analysis.guardrails import verify
+
     rules = _rules(guardrails)
     cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
     return verify(cluster, rules, options=options, witnesses=witnesses)
@@ -253,4 +278,7 @@ def export_guardrails(
 ) -> ExportResult:
     """Guardrails as ClusterNetworkPolicy (v1alpha2, Admin tier) or AdminNetworkPolicy (v1alpha1)
     objects; ``result.objects`` are dicts, ``kubefence.report.render(result, "txt")`` is YAML."""
+    from kubefence.analysis.guardrails_export import ExportOptions
+    from kubefence.analysis.guardrails_export import export_guardrails as _export_guardrails
+
     return _export_guardrails(_rules(guardrails), ExportOptions(kind=kind, priority=priority))

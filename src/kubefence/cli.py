@@ -10,26 +10,12 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
-from kubefence import __version__
-from kubefence.analysis.diff import ChangeType
-from kubefence.analysis.discover import (
-    DEFAULT_DNS_NAMESPACE,
-    DEFAULT_DNS_PORT,
-    DEFAULT_DNS_SELECTOR,
-    DiscoverOptions,
-    parse_selector_text,
-)
-from kubefence.analysis.engine import DEFAULT_INGRESS_CONTROLLER_NAMESPACE, MapOptions, stream_connectivity
-from kubefence.analysis.guardrails import DEFAULT_WITNESSES
-from kubefence.analysis.guardrails_export import EXPORT_KINDS
-from kubefence.analysis.review import ReviewOptions
-from kubefence.analysis.summary import summarize
-from kubefence.analysis.synthesize import DEFAULT_CONTROLLER_NAMESPACE, GenerateOptions
-from kubefence.analysis.validate import validate_policies
+from kubefence import __version__, defaults
+from kubefence.analysis.engine import MapOptions, stream_connectivity
 from kubefence.api import (
     diff_connectivity,
     diff_revisions,
@@ -45,9 +31,13 @@ from kubefence.api import (
 )
 from kubefence.errors import Diagnostic, KubefenceError, UsageError
 from kubefence.io.atomic import atomic_writer
-from kubefence.io.guardrails import load_guardrails
-from kubefence.io.policy_yaml import apply_changes, plan_directory
 from kubefence.report import FORMATS, render_chunks
+
+if TYPE_CHECKING:
+    from kubefence.analysis.discover import DiscoverOptions
+
+# Start-up time matters (a pre-commit hook runs kubefence on every commit): the modules only some
+# commands need (discover, generate, diff, review, guardrails) are imported in those commands.
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -144,27 +134,29 @@ def dns_options(fn: F) -> F:
     fn = click.option(
         "--dns-port",
         type=click.IntRange(1, 65535),
-        default=DEFAULT_DNS_PORT,
+        default=defaults.DNS_PORT,
         show_default=True,
         help="DNS port, needed on UDP and TCP.",
     )(fn)
     fn = click.option(
         "--dns-selector",
         metavar="KEY=VALUE[,...]",
-        default=str(DEFAULT_DNS_SELECTOR),
+        default=",".join(f"{k}={v}" for k, v in defaults.DNS_LABELS),
         show_default=True,
         help="Labels of the cluster DNS server's pods.",
     )(fn)
     return click.option(
         "--dns-namespace",
         metavar="NS",
-        default=DEFAULT_DNS_NAMESPACE,
+        default=defaults.DNS_NAMESPACE,
         show_default=True,
         help="Namespace of the cluster DNS server.",
     )(fn)
 
 
 def _discover_options(dns_namespace: str, dns_selector: str, dns_port: int, no_dns: bool) -> DiscoverOptions:
+    from kubefence.analysis.discover import DiscoverOptions, parse_selector_text
+
     try:
         selector = parse_selector_text(dns_selector)
     except ValueError as exc:
@@ -179,7 +171,7 @@ def analysis_options(fn: F) -> F:
     fn = click.option(
         "--ingress-controller-namespace",
         metavar="NS",
-        default=DEFAULT_INGRESS_CONTROLLER_NAMESPACE,
+        default=defaults.INGRESS_CONTROLLER_NAMESPACE,
         show_default=True,
         help="Namespace the ingress controller runs in (it is modelled as a pod without labels there).",
     )(fn)
@@ -271,6 +263,8 @@ def map_cmd(
             for c in stream.connections:
                 out.write(f"{c}\n")
         return
+    from kubefence.analysis.summary import summarize
+
     cmap = map_connectivity(list(paths), options=options)
     show_warnings(cmap.warnings, quiet)
     emit(summarize(cmap) if summary else cmap, fmt, out_file)
@@ -373,7 +367,7 @@ def explain_cmd(
 @click.option(
     "--ingress-controller-namespace",
     metavar="NS",
-    default=DEFAULT_CONTROLLER_NAMESPACE,
+    default=defaults.GENERATE_CONTROLLER_NAMESPACE,
     show_default=True,
     help="Namespace of the ingress controller, allowed in to workloads behind an Ingress or Route.",
 )
@@ -422,6 +416,10 @@ def generate_cmd(
       kubefence generate deploy/ -o policies/
       kubefence generate deploy/ -o policies/ --check     # CI: fail when policies/ is stale
     """
+    from kubefence.analysis.synthesize import GenerateOptions
+    from kubefence.analysis.validate import validate_policies
+    from kubefence.io.policy_yaml import apply_changes, plan_directory
+
     options = GenerateOptions(
         ingress_controller_namespace=ingress_controller_namespace, named_ports=not numeric_ports
     )
@@ -509,6 +507,8 @@ def diff_cmd(
       kubefence diff old/ new/
       kubefence diff --git --base origin/main --head HEAD deploy/
     """
+    from kubefence.analysis.diff import ChangeType
+
     options = _map_options(ip_family, ingress_controller_namespace)
     if git_repo is not None:
         if not base or not head:
@@ -570,7 +570,7 @@ REVIEW_FAIL_ON = ("added", "removed", "changed", "any", "drift")
 @click.option(
     "--ingress-controller-namespace",
     metavar="NS",
-    default=DEFAULT_CONTROLLER_NAMESPACE,
+    default=defaults.GENERATE_CONTROLLER_NAMESPACE,
     show_default=True,
     help="Namespace of the ingress controller.",
 )
@@ -603,6 +603,11 @@ def review_cmd(
       kubefence review --base origin/main --head HEAD deploy/ --guardrails security/guardrails.yaml \\
           --policies deploy/policies --markdown comment.md --html report.html
     """
+    from kubefence.analysis.review import ReviewOptions
+    from kubefence.analysis.synthesize import GenerateOptions
+    from kubefence.io.guardrails import load_guardrails
+    from kubefence.io.policy_yaml import apply_changes, plan_directory
+
     rules = load_guardrails(list(guardrail_files)) if guardrail_files else ()
     options = ReviewOptions(
         generate=GenerateOptions(ingress_controller_namespace=ingress_controller_namespace)
@@ -645,7 +650,7 @@ def review_cmd(
 @click.option(
     "--witnesses",
     type=click.IntRange(0, 100),
-    default=DEFAULT_WITNESSES,
+    default=defaults.WITNESSES,
     show_default=True,
     help="Violations explained per violated rule (source, destination, port, and the policy decisions).",
 )
@@ -689,7 +694,7 @@ def guardrails_group() -> None:
 @click.option(
     "--as",
     "as_kind",
-    type=click.Choice(sorted(EXPORT_KINDS), case_sensitive=False),
+    type=click.Choice(sorted(defaults.EXPORT_KINDS), case_sensitive=False),
     default="clusternetworkpolicy",
     show_default=True,
     help="ClusterNetworkPolicy v1alpha2 (Admin tier) or AdminNetworkPolicy v1alpha1 objects.",
@@ -715,7 +720,7 @@ def guardrails_export_cmd(
     \b
       kubefence guardrails export --as adminnetworkpolicy guardrails.yaml -f guardrails-anp.yaml
     """
-    result = export_guardrails(list(files), kind=EXPORT_KINDS[as_kind.lower()], priority=priority)
+    result = export_guardrails(list(files), kind=defaults.EXPORT_KINDS[as_kind.lower()], priority=priority)
     show_warnings(result.warnings, quiet)
     emit(result, "txt" if fmt == "yaml" else fmt, out_file)
 

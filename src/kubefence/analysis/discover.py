@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubefence import defaults
 from kubefence.analysis.discover_addresses import (
     Address,
     config_lines,
@@ -52,9 +53,9 @@ from kubefence.model.ports import ConnectionSet, PortSet
 from kubefence.model.selectors import LabelSelector
 from kubefence.model.workloads import Service, ServicePort, Workload
 
-DEFAULT_DNS_NAMESPACE = "kube-system"
-DEFAULT_DNS_SELECTOR = LabelSelector.of({"k8s-app": "kube-dns"})
-DEFAULT_DNS_PORT = 53
+DEFAULT_DNS_NAMESPACE = defaults.DNS_NAMESPACE
+DEFAULT_DNS_SELECTOR = LabelSelector.of(dict(defaults.DNS_LABELS))
+DEFAULT_DNS_PORT = defaults.DNS_PORT
 EXPOSED_SERVICE_TYPES = ("LoadBalancer", "NodePort")
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+from kubefence import defaults
 from kubefence.analysis.bitsets import LabelIndex, members
 from kubefence.analysis.effects import Direction, Effect, Layer, decide, refine
 from kubefence.errors import Diagnostic, Origin
@@ -28,7 +29,7 @@ from kubefence.model.ports import ConnectionSet, PortSet
 from kubefence.model.workloads import Namespace, Service, ServicePort, Workload
 
 IPFamily = Literal["auto", "ipv4", "ipv6", "dual"]
-DEFAULT_INGRESS_CONTROLLER_NAMESPACE = "ingress-controller-ns"
+DEFAULT_INGRESS_CONTROLLER_NAMESPACE = defaults.INGRESS_CONTROLLER_NAMESPACE
 
 
 @dataclass(frozen=True)

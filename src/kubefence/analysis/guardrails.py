@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from kubefence import defaults
 from kubefence.analysis.effects import Decision, decide
 from kubefence.analysis.engine import (
     MapOptions,
@@ -38,7 +39,7 @@ from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.ports import PROTOCOLS, ConnectionSet, PortSet
 from kubefence.model.workloads import Workload
 
-DEFAULT_WITNESSES = 3
+DEFAULT_WITNESSES = defaults.WITNESSES
 
 
 # -- results ---------------------------------------------------------------------------------------

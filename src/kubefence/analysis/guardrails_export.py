@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubefence import defaults
 from kubefence.errors import Diagnostic, InputError
 from kubefence.model.admin import PodsSelector
 from kubefence.model.guardrails import (
@@ -42,7 +43,7 @@ from kubefence.model.selectors import LabelSelector, Operator, Requirement
 
 CNP = "ClusterNetworkPolicy"
 ANP = "AdminNetworkPolicy"
-EXPORT_KINDS = {"clusternetworkpolicy": CNP, "adminnetworkpolicy": ANP}
+EXPORT_KINDS = defaults.EXPORT_KINDS
 MAX_PRIORITY = 1000
 
 _API = {CNP: "policy.networking.k8s.io/v1alpha2", ANP: "policy.networking.k8s.io/v1alpha1"}

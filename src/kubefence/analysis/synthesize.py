@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 
+from kubefence import defaults
 from kubefence.analysis.discover_model import DiscoveryResult, NeededConnection
 from kubefence.errors import Diagnostic, Origin
 from kubefence.model.cluster import Cluster
@@ -26,7 +27,7 @@ from kubefence.model.workloads import NAMESPACE_NAME_LABEL, Workload
 
 MANAGED_BY = ("app.kubernetes.io/managed-by", "kubefence")
 DEFAULT_DENY_NAME = "kubefence-default-deny"
-DEFAULT_CONTROLLER_NAMESPACE = "ingress-nginx"
+DEFAULT_CONTROLLER_NAMESPACE = defaults.GENERATE_CONTROLLER_NAMESPACE
 
 # Labels that change with every rollout or name a single pod: never select on them.
 UNSTABLE_LABELS = frozenset(

@@ -5,11 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TextIO
 
-from kubefence.report import diff_view as _diff_view  # noqa: F401 - registers its view
-from kubefence.report import discover_view as _discover_view  # noqa: F401 - registers its view
-from kubefence.report import explain_view as _explain_view  # noqa: F401 - registers its view
-from kubefence.report import guardrails_view as _guardrails_view  # noqa: F401 - registers its view
-from kubefence.report import review_view as _review_view  # noqa: F401 - registers its view
 from kubefence.report.formats import RENDERERS
 from kubefence.report.view import View, view_of
 

@@ -6,6 +6,7 @@ connectivity map and a diff do not each re-implement csv, markdown or dot.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -57,11 +58,25 @@ def adapter(cls: type[T]) -> Callable[[Callable[[T], View]], Callable[[T], View]
     return register
 
 
+# The modules that register adapters, imported on the first lookup rather than with the package,
+# so that rendering a connectivity map does not load diff, review or guardrails.
+_ADAPTER_MODULES = (
+    "kubefence.report.diff_view",
+    "kubefence.report.discover_view",
+    "kubefence.report.explain_view",
+    "kubefence.report.guardrails_view",
+    "kubefence.report.review_view",
+)
+
+
 def view_of(result: object) -> View:
-    for cls in type(result).__mro__:
-        fn = _ADAPTERS.get(cls)
-        if fn is not None:
-            return fn(result)
+    for _ in range(2):
+        for cls in type(result).__mro__:
+            fn = _ADAPTERS.get(cls)
+            if fn is not None:
+                return fn(result)
+        for module in _ADAPTER_MODULES:
+            importlib.import_module(module)
     raise TypeError(f"no report view for {type(result).__name__}")
 
 
