@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Protocol
 
 from kubefence.errors import InputError, Origin, ToolMissingError
-from kubefence.io.documents import MANIFEST_SUFFIXES, STDIN, Document, parse_file, parse_text
+from kubefence.io.documents import MANIFEST_SUFFIXES, STDIN, Document, parse_text
+from kubefence.io.parallel import parse_files
 
 CHART_FILE = "Chart.yaml"
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -160,16 +161,16 @@ def render_path(path: Path, runner: ToolRunner) -> list[Document] | None:
     return None
 
 
-def _walk(path: Path, runner: ToolRunner) -> Iterator[Document]:
-    """A plain directory's manifests, sorted, with charts found below it rendered."""
+def _walk(path: Path, runner: ToolRunner) -> Iterator[Path | list[Document]]:
+    """A plain directory's manifest files, sorted, and the documents of the charts found below it."""
     for child in sorted(path.iterdir()):
         if child.is_dir():
             if is_chart(child):
-                yield from render_helm(child, runner)
+                yield render_helm(child, runner)
             else:
                 yield from _walk(child, runner)
         elif child.is_file() and child.suffix.lower() in MANIFEST_SUFFIXES:
-            yield from parse_file(child)
+            yield child
 
 
 def load_inputs(
@@ -186,18 +187,22 @@ def load_inputs(
     not installed.
     """
     tools = runner or SubprocessRunner()
-    docs: list[Document] = []
+    parts: list[Path | list[Document]] = []  # files to parse, and documents already read
     for raw in paths:
         if str(raw) == STDIN:
             text = stdin_text if stdin_text is not None else (read_stdin or sys.stdin.read)()
-            docs.extend(parse_text(text, "<stdin>"))
+            parts.append(parse_text(text, "<stdin>"))
             continue
         path = Path(raw)
         if path.is_dir():
             rendered = render_path(path, tools)
-            docs.extend(rendered if rendered is not None else _walk(path, tools))
+            parts.extend([rendered] if rendered is not None else _walk(path, tools))
         elif path.is_file():
-            docs.extend(parse_file(path))
+            parts.append(path)
         else:
             raise InputError(f"no such file or directory: {raw}", hint="check the path")
+    parsed = iter(parse_files([p for p in parts if isinstance(p, Path)]))
+    docs: list[Document] = []
+    for part in parts:
+        docs.extend(next(parsed) if isinstance(part, Path) else part)
     return docs

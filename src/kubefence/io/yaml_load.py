@@ -4,10 +4,11 @@ PyYAML's ``CSafeLoader`` parses and composes nodes in C, but builds the Python o
 one generic ``construct_object`` call per node, and resolves every plain scalar's type with a
 chain of regular expressions. That construction is more than half of the time ``kubefence map``
 spends reading a large cluster. Manifests are nearly all string-keyed mappings, sequences and
-strings, so :func:`load_yaml_documents` builds those directly and hands every other node (ints, bools,
-timestamps, merge keys, explicit tags, non-string keys) to PyYAML's constructor: the result is
-exactly what ``yaml.load(text, Loader=yaml.CSafeLoader)`` returns, YAML 1.1 types included, and
-the errors are PyYAML's own. ``tests/io/test_yaml_load.py`` checks the equality on generated YAML.
+strings, so :func:`load_yaml_documents` builds those directly and hands every other node (ints,
+bools, timestamps, merge keys, explicit tags, non-string keys) to PyYAML's constructor: the result
+is exactly what ``yaml.load_all(text, Loader=yaml.CSafeLoader)`` returns, YAML 1.1 types included,
+and the errors are PyYAML's own (in a document with several bad nodes, it may name another one
+first). ``tests/io/test_yaml_load.py`` checks the equality on generated YAML.
 """
 
 from __future__ import annotations
@@ -35,14 +36,19 @@ _TAG_CACHE_LIMIT = 1 << 16
 
 class _Loader(_Base):  # type: ignore[misc]
     def resolve(self, kind: type[Node], value: str, implicit: tuple[bool, bool]) -> str:
-        if kind is not ScalarNode or not implicit[0]:
+        # PyYAML's resolve with a cache, shortened when no path resolvers are registered (the default)
+        if self.yaml_path_resolvers:
             return str(super().resolve(kind, value, implicit))
-        tag = _TAG_CACHE.get(value)
-        if tag is None:
-            if len(_TAG_CACHE) >= _TAG_CACHE_LIMIT:
-                _TAG_CACHE.clear()
-            tag = _TAG_CACHE[value] = str(super().resolve(kind, value, implicit))
-        return tag
+        if kind is ScalarNode:
+            if not implicit[0]:
+                return _STR  # quoted or block scalars are strings
+            tag = _TAG_CACHE.get(value)
+            if tag is None:
+                if len(_TAG_CACHE) >= _TAG_CACHE_LIMIT:
+                    _TAG_CACHE.clear()
+                tag = _TAG_CACHE[value] = str(super().resolve(kind, value, implicit))
+            return tag
+        return _MAP if kind is MappingNode else _SEQ
 
     def construct_document(self, node: Node) -> Any:
         built: dict[int, Any] = {}  # id(container node) -> object: aliases share it, cycles end
@@ -59,8 +65,9 @@ class _Loader(_Base):  # type: ignore[misc]
                 return done
             if kind is MappingNode and node.tag == _MAP:
                 pairs = node.value
-                if not all(type(k) is ScalarNode and k.tag == _STR for k, _ in pairs):
-                    return construct_object(node, deep=True)  # merge keys, non-string keys
+                for key, _ in pairs:
+                    if key.tag != _STR or type(key) is not ScalarNode:
+                        return construct_object(node, deep=True)  # merge keys, non-string keys
                 mapping: dict[str, Any] = {}
                 built[id(node)] = mapping
                 for key, value in pairs:
