@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import subprocess
@@ -67,3 +68,11 @@ def test_every_module_with_a_view_adapter_is_known_to_view_of() -> None:
         if re.search(r"^@adapter\(", path.read_text(), re.MULTILINE)
     }
     assert registering - {"kubefence.report.view"} == set(view._ADAPTER_MODULES)
+
+
+def test_the_command_line_restores_the_collector_thresholds() -> None:
+    from kubefence.cli import main
+
+    before = gc.get_threshold()
+    assert main(["map", str(SHOP), "-q", "-f", "/dev/null"]) == 0
+    assert gc.get_threshold() == before

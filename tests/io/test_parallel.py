@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from pathlib import Path
@@ -106,3 +107,22 @@ def test_shares_are_balanced_by_size() -> None:
     shares = _balance([100, 1, 1, 50, 50, 2], 2)
     assert sorted(i for share in shares for i in share) == list(range(6))
     assert [sum([100, 1, 1, 50, 50, 2][i] for i in share) for share in shares] == [102, 102]
+
+
+def test_the_collector_is_paused_while_parsing_and_restored(tmp_path: Path) -> None:
+    seen: list[bool] = []
+
+    def spy(path: Path) -> list[Document]:
+        seen.append(gc.isenabled())
+        return parse_file(path)
+
+    paths = manifests(tmp_path, 3)
+    assert gc.isenabled()
+    parse_files(paths, workers=1, parse=spy)
+    assert seen == [False, False, False] and gc.isenabled()
+    gc.disable()
+    try:
+        parse_files(paths, workers=1)
+        assert not gc.isenabled()  # a caller's choice is kept
+    finally:
+        gc.enable()

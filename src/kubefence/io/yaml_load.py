@@ -82,7 +82,11 @@ class _Loader(_Base):  # type: ignore[misc]
 
         try:
             return build(node)
-        finally:  # as PyYAML's own construct_document: the next document starts afresh
+        finally:
+            # build refers to itself: break that cycle, or every document's objects would wait for
+            # the cycle collector
+            del build
+            # as PyYAML's own construct_document: the next document starts afresh
             self.constructed_objects: dict[Node, Any] = {}
             self.recursive_objects: dict[Node, None] = {}
 
