@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 from typing import Any
@@ -139,3 +140,16 @@ def test_corpus_manifests_load_as_with_pyyaml() -> None:
         text = path.read_text(encoding="utf-8-sig")
         pyyaml = outcome(lambda t: list(yaml.load_all(t, Loader=yaml.CSafeLoader)), text)
         assert outcome(fast, text) == pyyaml, path
+
+
+def test_loading_leaves_no_garbage_for_the_cycle_collector() -> None:
+    """Documents are freed by reference counting alone, so parsing can run with the collector off."""
+    text = "a: {b: [1, {c: d}]}\n---\nkind: Pod\nmetadata: {labels: {app: x}}\n"
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(20):
+            list(load_yaml_documents(text))
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

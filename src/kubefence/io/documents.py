@@ -25,7 +25,7 @@ STDIN = "-"
 
 @dataclass(frozen=True)
 class Document:
-    """One Kubernetes object and where it is: file, first line of its document, its text span."""
+    """One Kubernetes object and where it is: file, the line its content starts on, its text span."""
 
     obj: dict[str, Any]
     origin: Origin

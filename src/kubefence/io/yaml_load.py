@@ -51,44 +51,39 @@ class _Loader(_Base):  # type: ignore[misc]
         return _MAP if kind is MappingNode else _SEQ
 
     def construct_document(self, node: Node) -> Any:
-        built: dict[int, Any] = {}  # id(container node) -> object: aliases share it, cycles end
-        construct_object = self.construct_object
-
-        def build(node: Node) -> Any:
-            kind = type(node)
-            if kind is ScalarNode:
-                if node.tag == _STR:
-                    return node.value
-                return construct_object(node, deep=True)
-            done = built.get(id(node))
-            if done is not None:
-                return done
-            if kind is MappingNode and node.tag == _MAP:
-                pairs = node.value
-                for key, _ in pairs:
-                    if key.tag != _STR or type(key) is not ScalarNode:
-                        return construct_object(node, deep=True)  # merge keys, non-string keys
-                mapping: dict[str, Any] = {}
-                built[id(node)] = mapping
-                for key, value in pairs:
-                    mapping[key.value] = build(value)
-                return mapping
-            if kind is SequenceNode and node.tag == _SEQ:
-                items: list[Any] = []
-                built[id(node)] = items
-                items.extend(build(item) for item in node.value)
-                return items
-            return construct_object(node, deep=True)  # explicit tags: !!set, !!omap, !!binary, ...
-
+        # id(container node) -> object: aliases share one object, and cycles end
+        built: dict[int, Any] = {}
         try:
-            return build(node)
-        finally:
-            # build refers to itself: break that cycle, or every document's objects would wait for
-            # the cycle collector
-            del build
-            # as PyYAML's own construct_document: the next document starts afresh
+            return self._build(node, built)
+        finally:  # as PyYAML's own construct_document: the next document starts afresh
             self.constructed_objects: dict[Node, Any] = {}
             self.recursive_objects: dict[Node, None] = {}
+
+    def _build(self, node: Node, built: dict[int, Any]) -> Any:
+        kind = type(node)
+        if kind is ScalarNode:
+            if node.tag == _STR:
+                return node.value
+            return self.construct_object(node, deep=True)
+        done = built.get(id(node))
+        if done is not None:
+            return done
+        if kind is MappingNode and node.tag == _MAP:
+            pairs = node.value
+            for key, _ in pairs:
+                if key.tag != _STR or type(key) is not ScalarNode:
+                    return self.construct_object(node, deep=True)  # merge keys, non-string keys
+            mapping: dict[str, Any] = {}
+            built[id(node)] = mapping
+            for key, value in pairs:
+                mapping[key.value] = self._build(value, built)
+            return mapping
+        if kind is SequenceNode and node.tag == _SEQ:
+            items: list[Any] = []
+            built[id(node)] = items
+            items.extend(self._build(item, built) for item in node.value)
+            return items
+        return self.construct_object(node, deep=True)  # explicit tags: !!set, !!omap, !!binary, ...
 
 
 def load_yaml_documents(text: str) -> Iterator[tuple[int, int, int, Any]]:
