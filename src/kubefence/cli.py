@@ -310,7 +310,13 @@ def discover_cmd(
 @click.option(
     "--src", required=True, metavar="PEER", help="Source: ns/name, ns/name[Kind], an IP address or CIDR."
 )
-@click.option("--dst", required=True, metavar="PEER", help="Destination, in the same forms.")
+@click.option(
+    "--dst",
+    required=True,
+    metavar="PEER",
+    help="Destination, in the same forms, or a domain name as admin policies' domainNames match it "
+    "(api.example.com, *.example.com).",
+)
 @click.option("--port", type=click.IntRange(1, 65535), help="Only this destination port.")
 @click.option(
     "--protocol", type=click.Choice(["TCP", "UDP", "SCTP"], case_sensitive=False), help="Only this protocol."

@@ -288,6 +288,50 @@ def test_an_address_has_no_policies_of_its_own() -> None:
     ]
 
 
+DOMAINS = admin(
+    "ClusterNetworkPolicy",
+    "x-out",
+    pods("x"),
+    tier="Admin",
+    priority=5,
+    egress=[
+        {
+            "name": "apis",
+            "action": "Accept",
+            "to": [{"domainNames": ["api.example.com", "*.example.org"]}],
+            "protocols": [{"tcp": {"destinationPort": {"number": 443}}}],
+        },
+        {"name": "no-internet", "action": "Deny", "to": [{"networks": ["0.0.0.0/0"]}]},
+    ],
+)
+
+
+@pytest.mark.parametrize(
+    ("dst", "allowed", "rule"),
+    [
+        ("api.example.com", "TCP 443", "apis"),
+        ("API.example.com.", "TCP 443", "apis"),  # case and a final dot do not matter
+        ("eu.api.example.org", "TCP 443", "apis"),  # *. matches one or more labels
+        ("*.eu.example.org[Domain]", "TCP 443", "apis"),  # a narrower wildcard is covered
+        ("example.org", "No Connections", "no-internet"),  # *. needs at least one label
+        ("www.example.com", "No Connections", "no-internet"),  # denied with every address
+    ],
+)
+def test_a_domain_destination_is_explained_by_egress_only(dst: str, allowed: str, rule: str) -> None:
+    p = pair(explain_connectivity([*BASE, DOMAINS], "a/x", dst, port=443, protocol="TCP"))
+    assert p.dst.endswith("[Domain]") and str(p.allowed) == allowed
+    assert [d.direction for d in p.directions] == ["egress"]
+    ((_, layer, _, source),) = decisions(p, "egress")
+    assert layer is Layer.ADMIN and f"rule '{rule}'" in source
+
+
+def test_a_domain_agrees_with_the_map() -> None:
+    cmap = map_connectivity([*BASE, DOMAINS])
+    for dst in ("api.example.com", "*.example.org"):
+        explained = pair(explain_connectivity([*BASE, DOMAINS], "a/x", dst))
+        assert explained.allowed == cmap.conn(X, f"{dst}[Domain]")
+
+
 def test_the_ingress_controller_can_be_explained() -> None:
     objs = [
         *BASE,
@@ -352,7 +396,12 @@ def test_a_cidr_partly_covered_by_a_rule(policy: Obj, rule_source: str, map_line
 @pytest.mark.parametrize(
     ("src", "dst", "phrase"),
     [
-        ("a/nope", "a/y", "'a/nope' is neither a workload of the input nor an IP address; workloads are: "),
+        (
+            "a/nope",
+            "a/y",
+            "'a/nope' is neither a workload of the input, an IP address nor a domain name; workloads are: ",
+        ),
+        ("api.example.com", "a/y", "a domain name can only be a destination"),
         ("a/x", "a/x", "are the same workload"),
         ("10.0.0.1", "10.0.0.2", "explain needs a workload on at least one side"),
     ],

@@ -19,7 +19,7 @@ from kubefence import defaults
 from kubefence.analysis.bitsets import LabelIndex, members
 from kubefence.analysis.effects import Direction, Effect, Layer, decide, refine
 from kubefence.errors import Diagnostic, Origin
-from kubefence.model.admin import Action, AdminPeer, AdminPolicy, AdminRule, PodsSelector, Tier
+from kubefence.model.admin import Action, AdminPeer, AdminPolicy, AdminRule, PodsSelector, Tier, domain_covers
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import INGRESS_CONTROLLER, Connection, ConnectivityMap, Peer, PeerKind
 from kubefence.model.ingress import Backend
@@ -356,8 +356,9 @@ def atom_member(atom: IPRangeSet) -> Callable[[Effect], bool]:
 
 
 def domain_member(domain: str, space: IPRangeSet) -> Callable[[Effect], bool]:
-    """A domain's address is unknown: only rules covering every address (or naming it) match it."""
-    return lambda e: domain in e.domains or (bool(e.ips) and space <= e.ips)
+    """A domain's address is unknown: only rules covering every address, or naming the domain
+    (wildcards included), match it."""
+    return lambda e: (bool(e.ips) and space <= e.ips) or any(domain_covers(p, domain) for p in e.domains)
 
 
 def pair_connections(prep: Prepared, src: int, dst: int) -> ConnectionSet:

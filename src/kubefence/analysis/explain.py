@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from kubefence.analysis.effects import Decision, Direction, decide, refine
@@ -10,6 +11,7 @@ from kubefence.analysis.engine import (
     Prepared,
     atom_member,
     bit_member,
+    domain_member,
     prepare,
 )
 from kubefence.errors import Diagnostic, UsageError
@@ -21,11 +23,12 @@ from kubefence.model.ports import PROTOCOLS, ConnectionSet, PortSet
 
 @dataclass(frozen=True)
 class Endpoint:
-    """A workload (by index in the prepared cluster) or external addresses."""
+    """A workload (by index in the prepared cluster), external addresses, or a domain name."""
 
     name: str
     index: int | None = None
     ips: IPRangeSet | None = None
+    domain: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,8 @@ def query_connections(port: int | None = None, protocol: str | None = None) -> C
 
 
 def resolve_endpoint(prep: Prepared, text: str) -> list[Endpoint]:
-    """Workloads named ``ns/name``, ``ns/name[Kind]`` or ``name``; an IP address or CIDR; or the
+    """Workloads named ``ns/name``, ``ns/name[Kind]`` or ``name``; an IP address or CIDR; a domain
+    name (``api.example.com``, ``*.example.com``, as admin policies' domainNames write it); or the
     ingress controller."""
     text = text.strip()
     if text in (INGRESS_CONTROLLER, "ingress-controller") and prep.controller is not None:
@@ -81,17 +85,33 @@ def resolve_endpoint(prep: Prepared, text: str) -> list[Endpoint]:
     try:
         ips = IPRangeSet.from_cidr(text if "/" in text else f"{text}/{128 if ':' in text else 32}")
     except ValueError:
+        domain = text.removesuffix("[Domain]")
+        if _DOMAIN.fullmatch(domain):
+            return [Endpoint(f"{domain}[Domain]", domain=domain)]
         names = sorted({prep.workloads[i].peer_name for i in range(prep.real)})
         hint = f"; workloads are: {', '.join(names[:8])}{' ...' if len(names) > 8 else ''}" if names else ""
-        raise UsageError(f"{text!r} is neither a workload of the input nor an IP address{hint}") from None
+        raise UsageError(
+            f"{text!r} is neither a workload of the input, an IP address nor a domain name{hint}"
+        ) from None
     return [Endpoint(f"{ips}[External]", ips=ips & prep.space or ips)]
+
+
+# A DNS name with at least two labels, optionally behind one leading wildcard label ("*.").
+_DOMAIN = re.compile(
+    r"(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?\.?", re.I
+)
 
 
 def _explain_direction(
     prep: Prepared, d: Direction, direction: str, subject: str, peer: Endpoint, query: ConnectionSet
 ) -> DirectionExplanation:
     trace: list[Decision] = []
-    member = bit_member(peer.index) if peer.index is not None else atom_member(peer.ips or IPRangeSet.empty())
+    if peer.index is not None:
+        member = bit_member(peer.index)
+    elif peer.domain is not None:
+        member = domain_member(peer.domain, prep.space)
+    else:
+        member = atom_member(peer.ips or IPRangeSet.empty())
     allowed = decide(d, member, trace) & query
     decisions = tuple(
         Decision(dec.conn & query, dec.layer, dec.allowed, dec.source) for dec in trace if dec.conn & query
@@ -127,6 +147,8 @@ def explain(
     query = query_connections(port, protocol)
     sources = resolve_endpoint(prep, src)
     destinations = resolve_endpoint(prep, dst)
+    if any(e.domain is not None for e in sources):
+        raise UsageError(f"{src!r}: a domain name can only be a destination (of egress from a workload)")
     if all(e.index is None for e in sources + destinations):
         raise UsageError(
             "explain needs a workload on at least one side: no policy governs address to address"

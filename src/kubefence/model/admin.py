@@ -67,6 +67,19 @@ class AdminPeer:
         return f"domainNames {', '.join(self.domains)}"
 
 
+def domain_covers(pattern: str, name: str) -> bool:
+    """Whether the domainNames entry ``pattern`` matches every host ``name`` stands for.
+
+    ``*.`` matches one or more whole labels, so ``*.example.com`` covers ``api.example.com``,
+    ``a.b.example.com`` and ``*.eu.example.com``, but not ``example.com``. Case and a final dot do
+    not matter.
+    """
+    pattern, name = pattern.lower().rstrip("."), name.lower().rstrip(".")
+    if pattern == name:
+        return True
+    return pattern.startswith("*.") and name.endswith(pattern[1:]) and len(name) > len(pattern) - 1
+
+
 @dataclass(frozen=True, order=True)
 class AdminPort:
     """A port number or range (``start``-``end``) on a protocol, or a named port."""
