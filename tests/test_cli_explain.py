@@ -159,12 +159,12 @@ def test_explain_to_an_address(manifests: Path, capsys: pytest.CaptureFixture[st
         (
             "shop/nope",
             "shop/db",
-            "kubefence: error: 'shop/nope' is neither a workload of the input nor an IP address",
+            "kubefence: error: 'shop/nope' is neither a workload of the input, an IP address nor a domain name",
         ),
         (
             "shop/web",
             "other/db",
-            "kubefence: error: 'other/db' is neither a workload of the input nor an IP address",
+            "kubefence: error: 'other/db' is neither a workload of the input, an IP address nor a domain name",
         ),
         ("shop/web", "shop/web", "kubefence: error: 'shop/web' and 'shop/web' are the same workload"),
     ],
@@ -274,6 +274,23 @@ def test_explain_the_ingress_controller_and_its_namespace(
     code, out, _ = run(capsys, *argv, "--ingress-controller-namespace", "ingress-nginx")
     assert code == 0
     assert out.splitlines()[0] == f"{{ingress-controller}} => {WEB} : allowed (TCP 8080)"
+
+
+def test_map_explain_includes_the_ingress_controller_on_its_routed_ports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_text(MANIFESTS.lstrip() + textwrap.dedent(WITH_INGRESS), encoding="utf-8")
+    argv = ["map", "--explain", str(path), "--ingress-controller-namespace", "ingress-nginx"]
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    heads = [line for line in out.splitlines() if line and not line.startswith(" ")]
+    assert heads[-1] == f"{{ingress-controller}} => {WEB} : allowed (TCP 8080)"
+    code, out, _ = run(capsys, *argv[:-2])  # the controller is elsewhere: the route is blocked
+    heads = [line for line in out.splitlines() if line and not line.startswith(" ")]
+    assert heads[-1] == f"{{ingress-controller}} => {WEB} : denied"
+    code, out, _ = run(capsys, "map", "--explain", str(path), "--focus-workload", "shop/db")
+    assert "{ingress-controller}" not in out
 
 
 def test_warnings_go_to_stderr_unless_quiet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -22,7 +22,7 @@ from kubefence.errors import Diagnostic, Origin
 from kubefence.model.admin import Action, AdminPeer, AdminPolicy, AdminRule, PodsSelector, Tier, domain_covers
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import INGRESS_CONTROLLER, Connection, ConnectivityMap, Peer, PeerKind
-from kubefence.model.ingress import Backend
+from kubefence.model.ingress import Backend, IngressObject
 from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.policies import NetworkPolicy, PolicyPeer, PolicyRule
 from kubefence.model.ports import ConnectionSet, PortSet
@@ -514,20 +514,43 @@ def _ingress_connections(prep: Prepared, warnings: list[Diagnostic]) -> list[Con
     ctl = prep.controller
     if ctl is None:
         return []
-    services = {(s.namespace, s.name): s for s in prep.cluster.services}
     controller = Peer(INGRESS_CONTROLLER, PeerKind.INGRESS_CONTROLLER)
     ctl_ns = prep.workloads[ctl].namespace
+    for obj, i, wanted in ingress_routes(prep, warnings):
+        w = prep.workloads[i]
+        conn = wanted & pair_connections(prep, ctl, i)
+        if conn:
+            _add(out, (controller, _workload_peer(w)), conn)
+        elif wanted:
+            warnings.append(
+                Diagnostic(
+                    obj.origin,
+                    f"{obj.label}: policies block the ingress controller's traffic to "
+                    f"{w.peer_name} on {wanted} (the controller is a pod without labels in "
+                    f"namespace {ctl_ns}; see --ingress-controller-namespace)",
+                )
+            )
+    return [Connection(src, dst, conn) for (src, dst), conn in out.items()]
+
+
+def ingress_routes(
+    prep: Prepared, warnings: list[Diagnostic] | None = None
+) -> Iterator[tuple[IngressObject, int, ConnectionSet]]:
+    """Each Ingress/Route backend's target workloads (by index) and the TCP ports the controller
+    would send them, before policies; backends that reach nothing are reported in ``warnings``."""
+    services = {(s.namespace, s.name): s for s in prep.cluster.services}
     for obj in prep.cluster.ingresses:
         for backend in obj.backends:
             svc = services.get((backend.namespace or obj.namespace, backend.service))
             if svc is None:
-                warnings.append(
-                    Diagnostic(
-                        obj.origin,
-                        f"{obj.label} sends traffic to Service {backend.service!r}, "
-                        f"which is not in namespace {backend.namespace or obj.namespace} of the input",
+                if warnings is not None:
+                    warnings.append(
+                        Diagnostic(
+                            obj.origin,
+                            f"{obj.label} sends traffic to Service {backend.service!r}, "
+                            f"which is not in namespace {backend.namespace or obj.namespace} of the input",
+                        )
                     )
-                )
                 continue
             if svc.selector is None:
                 continue
@@ -538,29 +561,16 @@ def _ingress_connections(prep: Prepared, warnings: list[Diagnostic]) -> list[Con
                 and svc.selector.matches(prep.workloads[i].label_map)
             ]
             if targets and not any(_backend_ports(svc, backend, prep.workloads[i]) for i in targets):
-                warnings.append(
-                    Diagnostic(
-                        obj.origin, f"{obj.label}: Service {svc.full_name} has no port {backend.port!r}"
+                if warnings is not None:
+                    warnings.append(
+                        Diagnostic(
+                            obj.origin, f"{obj.label}: Service {svc.full_name} has no port {backend.port!r}"
+                        )
                     )
-                )
                 continue
             for i in targets:
                 w = prep.workloads[i]
-                ports = _backend_ports(svc, backend, w)
-                wanted = _ingress_ports(w, ports)
-                conn = wanted & pair_connections(prep, ctl, i)
-                if conn:
-                    _add(out, (controller, _workload_peer(w)), conn)
-                elif wanted:
-                    warnings.append(
-                        Diagnostic(
-                            obj.origin,
-                            f"{obj.label}: policies block the ingress controller's traffic to "
-                            f"{w.peer_name} on {wanted} (the controller is a pod without labels in "
-                            f"namespace {ctl_ns}; see --ingress-controller-namespace)",
-                        )
-                    )
-    return [Connection(src, dst, conn) for (src, dst), conn in out.items()]
+                yield obj, i, _ingress_ports(w, _backend_ports(svc, backend, w))
 
 
 def _pod_port(sp: ServicePort, w: Workload) -> int | None:

@@ -12,6 +12,7 @@ from kubefence.analysis.engine import (
     atom_member,
     bit_member,
     domain_member,
+    ingress_routes,
     prepare,
 )
 from kubefence.errors import Diagnostic, UsageError
@@ -184,12 +185,26 @@ def explain_all(cluster: Cluster, options: MapOptions | None = None) -> Explanat
     endpoints = [Endpoint(prep.workloads[i].peer_name, i) for i in range(prep.real)]
     focus = options.focus_workload if options else None
     focused = {e.name for e in resolve_endpoint(prep, focus)} if focus else None
+
+    def wanted(*names: str) -> bool:
+        return focused is None or any(n in focused for n in names)
+
     pairs = [
         explain_pair(prep, s, d, query)
         for s in endpoints
         for d in endpoints
-        if s.name != d.name and (focused is None or s.name in focused or d.name in focused)
+        if s.name != d.name and wanted(s.name, d.name)
     ]
+    if prep.controller is not None:  # the controller, on the ports routes send to (as the map)
+        routed: dict[int, ConnectionSet] = {}
+        for _, i, ports in ingress_routes(prep):
+            routed[i] = routed.get(i, ConnectionSet.none()) | ports
+        controller = Endpoint(INGRESS_CONTROLLER, prep.controller)
+        pairs += [
+            explain_pair(prep, controller, endpoints[i], ports)
+            for i, ports in routed.items()
+            if ports and wanted(INGRESS_CONTROLLER, endpoints[i].name)
+        ]
     pairs.sort(key=lambda p: (p.src, p.dst))
     return Explanation(tuple(pairs), tuple(cluster.warnings) + tuple(prep.warnings))
 
