@@ -159,12 +159,14 @@ def test_explain_to_an_address(manifests: Path, capsys: pytest.CaptureFixture[st
         (
             "shop/nope",
             "shop/db",
-            "kubefence: error: 'shop/nope' is neither a workload of the input, an IP address nor a domain name",
+            "kubefence: error: 'shop/nope' is neither a workload of the input, an IP address nor a domain "
+            "name",
         ),
         (
             "shop/web",
             "other/db",
-            "kubefence: error: 'other/db' is neither a workload of the input, an IP address nor a domain name",
+            "kubefence: error: 'other/db' is neither a workload of the input, an IP address nor a domain "
+            "name",
         ),
         ("shop/web", "shop/web", "kubefence: error: 'shop/web' and 'shop/web' are the same workload"),
     ],
