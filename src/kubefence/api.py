@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,19 +35,27 @@ Inputs = Sequence[str | Path] | Iterable[dict[str, Any]]
 
 
 def load_input_documents(
-    inputs: Inputs, *, runner: ToolRunner | None = None, stdin_text: str | None = None
+    inputs: Inputs,
+    *,
+    runner: ToolRunner | None = None,
+    stdin_text: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Document]:
     """Documents from paths (files, directories, Helm charts, Kustomize directories, ``-`` for
-    stdin) or from parsed objects (dicts)."""
+    stdin) or from parsed objects (dicts). ``progress(done, total)``: bytes of files parsed."""
     items = list(inputs)
     if items and all(isinstance(i, dict) for i in items):
         return [Document(obj, Origin("<objects>", n + 1)) for n, obj in enumerate(items)]  # type: ignore[arg-type]
-    return load_inputs([i for i in items if isinstance(i, str | Path)], runner=runner, stdin_text=stdin_text)
+    paths = [i for i in items if isinstance(i, str | Path)]
+    return load_inputs(paths, runner=runner, stdin_text=stdin_text, progress=progress)
 
 
-def load_cluster(inputs: Inputs, *, stdin_text: str | None = None) -> Cluster:
-    """A cluster from paths (files, directories, ``-`` for stdin) or from parsed objects (dicts)."""
-    return build_cluster(load_input_documents(inputs, stdin_text=stdin_text))
+def load_cluster(
+    inputs: Inputs, *, stdin_text: str | None = None, progress: Callable[[int, int], None] | None = None
+) -> Cluster:
+    """A cluster from paths (files, directories, ``-`` for stdin) or from parsed objects (dicts).
+    ``progress(done, total)``: bytes of files parsed."""
+    return build_cluster(load_input_documents(inputs, stdin_text=stdin_text, progress=progress))
 
 
 def map_connectivity(

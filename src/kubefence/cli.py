@@ -196,16 +196,23 @@ def _map_options(
     )
 
 
-def progress_bar(label: str) -> Callable[[int, int], None] | None:
-    """A progress bar on stderr when it is a terminal (nothing otherwise, e.g. in CI logs)."""
+def progress_bar(label: str, in_bytes: bool = False) -> Callable[[int, int], None] | None:
+    """A progress bar on stderr when it is a terminal (nothing otherwise, e.g. in CI logs);
+    ``in_bytes``: the counts are bytes, shown in kB or MB."""
     if not sys.stderr.isatty():
         return None
+
+    def counts(done: int, total: int) -> str:
+        if not in_bytes:
+            return f"{done}/{total}"
+        scale, unit = (1e6, "MB") if total >= 1e6 else (1e3, "kB")
+        return f"{done / scale:.1f}/{total / scale:.1f} {unit}"
 
     def show(done: int, total: int) -> None:
         width = 30
         filled = width * done // max(total, 1)
         end = "\n" if done >= total else ""
-        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}{end}")
+        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {counts(done, total)}{end}")
         sys.stderr.flush()
 
     return show
@@ -252,13 +259,14 @@ def map_cmd(
     options = _map_options(ip_family, ingress_controller_namespace, focus_workload, quiet)
     if explain and summary:
         raise UsageError("--explain and --summary do not go together")
+    cluster = load_cluster(list(paths), progress=None if quiet else progress_bar("reading", in_bytes=True))
     if explain:
-        expl = explain_connectivity(list(paths), options=options)
+        expl = explain_connectivity(cluster, options=options)
         show_warnings(expl.warnings, quiet)
         emit(expl, fmt, out_file)
         return
     if fmt == "txt" and not summary:  # stream: a huge map is written as it is computed
-        stream = stream_connectivity(load_cluster(list(paths)), options)
+        stream = stream_connectivity(cluster, options)
         show_warnings(stream.warnings, quiet)
         with _output_stream(out_file) as out:
             for c in stream.connections:
@@ -266,7 +274,7 @@ def map_cmd(
         return
     from kubefence.analysis.summary import summarize
 
-    cmap = map_connectivity(list(paths), options=options)
+    cmap = map_connectivity(cluster, options=options)
     show_warnings(cmap.warnings, quiet)
     emit(summarize(cmap) if summary else cmap, fmt, out_file)
 

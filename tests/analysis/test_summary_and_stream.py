@@ -65,3 +65,24 @@ def test_summary_groups_the_example(capsys: pytest.CaptureFixture[str]) -> None:
 def test_summary_and_explain_do_not_combine(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["map", str(ROOT / "examples" / "shop"), "--summary", "--explain"]) == 2
     assert "do not go together" in capsys.readouterr().err
+
+
+def test_progress_bars_on_a_terminal_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = str(tmp_path / "map.txt")
+    shop = str(ROOT / "examples" / "shop")
+    assert main(["map", shop, "-f", out]) == 0
+    assert "[#" not in capsys.readouterr().err  # not a terminal (CI logs): no bars
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["map", shop, "-f", out]) == 0
+    err = capsys.readouterr().err
+    bars = [part.split("\n")[0] for part in err.split("\r")]
+    reading = [bar for bar in bars if bar.startswith("reading [")]
+    mapping = [bar for bar in bars if bar.startswith("mapping [")]
+    assert reading[-1].startswith("reading [" + "#" * 30 + "] ") and reading[-1].endswith(" kB")
+    size = sum(p.stat().st_size for p in (ROOT / "examples" / "shop").rglob("*.yaml")) / 1e3
+    assert reading[-1].endswith(f"{size:.1f}/{size:.1f} kB")
+    assert mapping[-1].startswith("mapping [" + "#" * 30 + "]")
+    assert main(["map", shop, "-f", out, "--quiet"]) == 0
+    assert capsys.readouterr().err == ""

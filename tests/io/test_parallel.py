@@ -11,7 +11,7 @@ import pytest
 
 from kubefence.errors import InputError, Origin
 from kubefence.io.documents import Document, parse_file
-from kubefence.io.parallel import WORKERS_ENV, _balance, parse_files
+from kubefence.io.parallel import MIN_PARALLEL_BYTES, WORKERS_ENV, _balance, parse_files
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="helpers are forked (Linux)")
 
@@ -84,8 +84,9 @@ def test_one_process_when_small_configured_or_threaded(
 ) -> None:
     paths = manifests(tmp_path, 6)
 
-    def pids(**kwargs: int) -> set[int]:
-        return {d.obj["pid"] for docs in parse_files(paths, parse=by_pid, **kwargs) for d in docs}
+    def pids(workers: int | None = None, min_bytes: int = MIN_PARALLEL_BYTES) -> set[int]:
+        parsed = parse_files(paths, parse=by_pid, workers=workers, min_bytes=min_bytes)
+        return {d.obj["pid"] for docs in parsed for d in docs}
 
     assert pids(workers=4) == {os.getpid()}  # under MIN_PARALLEL_BYTES
     assert pids(workers=1, min_bytes=0) == {os.getpid()}
@@ -126,3 +127,15 @@ def test_the_collector_is_paused_while_parsing_and_restored(tmp_path: Path) -> N
         assert not gc.isenabled()  # a caller's choice is kept
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_progress_counts_bytes_up_to_the_total(tmp_path: Path, workers: int) -> None:
+    paths = manifests(tmp_path, 7)
+    total = sum(p.stat().st_size for p in paths)
+    calls: list[tuple[int, int]] = []
+    parse_files(paths, workers=workers, min_bytes=0, progress=lambda done, of: calls.append((done, of)))
+    assert calls[-1] == (total, total)
+    assert all(of == total for _, of in calls)
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and 0 < done[0] < total

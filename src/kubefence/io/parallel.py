@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import os
 import pickle
 import signal
@@ -29,6 +30,11 @@ MAX_WORKERS = 4
 WORKERS_ENV = "KUBEFENCE_WORKERS"  # a number of processes; 1 turns the helpers off
 
 Parse = Callable[[Path], list[Document]]
+Progress = Callable[[int, int], None]
+
+
+def _no_progress(done: int, total: int) -> None:
+    pass
 
 
 def parse_files(
@@ -37,15 +43,18 @@ def parse_files(
     workers: int | None = None,
     min_bytes: int = MIN_PARALLEL_BYTES,
     parse: Parse = parse_file,
+    progress: Progress | None = None,
 ) -> list[list[Document]]:
     """The documents of each file in ``paths``, in order, parsed on up to ``workers`` processes.
 
     ``workers`` defaults to ``$KUBEFENCE_WORKERS``, else the usable cores (at most 4). Files are
     parsed here one by one when there are fewer than ``min_bytes`` in all, when fork is unsafe
-    (not Linux, or other threads running), or when ``workers`` is 1.
+    (not Linux, or other threads running), or when ``workers`` is 1. ``progress(done, total)`` is
+    called in bytes as files are parsed (with helpers, as this process's share goes: the shares
+    are of equal size).
     """
     with _collector_paused():
-        return _parse_files(paths, workers, min_bytes, parse)
+        return _parse_files(paths, workers, min_bytes, parse, progress or _no_progress)
 
 
 @contextlib.contextmanager
@@ -62,23 +71,32 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _parse_files(
-    paths: Sequence[Path], workers: int | None, min_bytes: int, parse: Parse
+    paths: Sequence[Path], workers: int | None, min_bytes: int, parse: Parse, progress: Progress
 ) -> list[list[Document]]:
     sizes = [_size(p) for p in paths]
+    total = sum(sizes)
     count = min(_worker_count(workers), len(paths))
-    if count < 2 or sum(sizes) < min_bytes or not _can_fork():
-        return [parse(p) for p in paths]
+    if count < 2 or total < min_bytes or not _can_fork():
+        out = []
+        for path, done in zip(paths, itertools.accumulate(sizes), strict=True):
+            out.append(parse(path))
+            progress(done, total)
+        return out
     own, *shares = _balance(sizes, count)
     helpers = [_Helper.start(share, paths, parse) for share in shares]
     results: dict[int, list[Document] | KubefenceError] = {}
+    own_total, own_done = sum(sizes[i] for i in own) or 1, 0
     try:
         for i in own:
             try:
                 results[i] = parse(paths[i])
             except KubefenceError as exc:  # raised below, in file order
                 results[i] = exc
+            own_done += sizes[i]
+            progress(min(total * own_done // own_total, total - 1), total)
         for helper in helpers:
             results.update(helper.collect())
+        progress(total, total)
     finally:
         for helper in helpers:  # interrupted: stop the helpers rather than leave them behind
             helper.stop()

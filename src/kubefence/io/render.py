@@ -179,12 +179,13 @@ def load_inputs(
     runner: ToolRunner | None = None,
     stdin_text: str | None = None,
     read_stdin: Callable[[], str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Document]:
     """Every Kubernetes object in ``paths``: files, directories, charts, Kustomize directories, ``-``.
 
     Raises :class:`~kubefence.errors.InputError` for a missing path or bad manifest, and
     :class:`~kubefence.errors.ToolMissingError` when a chart or kustomization needs a program that is
-    not installed.
+    not installed. ``progress(done, total)`` follows the parsing of the files, in bytes.
     """
     tools = runner or SubprocessRunner()
     parts: list[Path | list[Document]] = []  # files to parse, and documents already read
@@ -201,7 +202,7 @@ def load_inputs(
             parts.append(path)
         else:
             raise InputError(f"no such file or directory: {raw}", hint="check the path")
-    parsed = iter(parse_files([p for p in parts if isinstance(p, Path)]))
+    parsed = iter(parse_files([p for p in parts if isinstance(p, Path)], progress=progress))
     docs: list[Document] = []
     for part in parts:
         docs.extend(next(parsed) if isinstance(part, Path) else part)
