@@ -376,3 +376,19 @@ def test_crlf_file(tmp_path: Path) -> None:
     path.write_bytes(b"kind: Pod\r\nmetadata: {name: a}\r\n---\r\nkind: Pod\r\nmetadata: {name: b}\r\n")
     docs = load_documents([path])
     assert [(d.obj["metadata"]["name"], d.origin.line) for d in docs] == [("a", 1), ("b", 4)]
+
+
+def test_host_network_pods_are_mapped_with_one_warning() -> None:
+    def host(name: str) -> dict[str, Any]:
+        d = deployment(name, "ops", kind="DaemonSet")
+        d["spec"]["template"]["spec"]["hostNetwork"] = True
+        return d
+
+    one = load_cluster([host("agent"), deployment("web", "ops")])
+    assert {w.name for w in one.workloads} == {"agent", "web"}
+    (warning,) = [w.message for w in one.warnings if "host network" in w.message]
+    assert warning.startswith("ops/agent[DaemonSet] uses the host network (hostNetwork: true)")
+    many = load_cluster([host(f"a{i}") for i in range(5)])
+    (warning,) = [w.message for w in many.warnings if "host network" in w.message]
+    assert warning.startswith("ops/a0[DaemonSet], ops/a1[DaemonSet], ops/a2[DaemonSet] and 2 more use ")
+    assert not [w for w in load_cluster([deployment("web", "ops")]).warnings if "host network" in w.message]

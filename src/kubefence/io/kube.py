@@ -87,6 +87,22 @@ class ClusterBuilder:
     def warn(self, message: str, origin: Origin) -> None:
         self.warnings.append(Diagnostic(origin, message))
 
+    def _warn_host_network(self, workloads: Iterable[Workload]) -> None:
+        """Pods on the node's network escape policies in most clusters: say so once, naming a few."""
+        host = [w for w in workloads if w.pod_spec.get("hostNetwork") is True]
+        if not host:
+            return
+        names = ", ".join(w.peer_name for w in host[:3])
+        if len(host) > 3:
+            names += f" and {len(host) - 3} more"
+        verb = "uses" if len(host) == 1 else "use"
+        self.warn(
+            f"{names} {verb} the host network (hostNetwork: true): most network plugins apply no policy "
+            "to such pods, and their traffic carries the node's address; the map treats them as "
+            "ordinary pods",
+            host[0].origin,
+        )
+
     def build(self) -> Cluster:
         for kind, (count, first) in sorted(self.skipped.items()):
             if kind:
@@ -105,6 +121,7 @@ class ClusterBuilder:
             if ns not in self.namespaces:
                 self.namespaces[ns] = Namespace(ns, declared=False)
         workloads = _dedupe_workloads(self.workloads, self)
+        self._warn_host_network(workloads)
         return Cluster(
             namespaces=tuple(sorted(self.namespaces.values())),
             workloads=workloads,
