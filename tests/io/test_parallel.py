@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kubefence.errors import InputError, Origin
+from kubefence.errors import InputError, Origin, UsageError
 from kubefence.io.documents import Document, parse_file
 from kubefence.io.parallel import MIN_PARALLEL_BYTES, WORKERS_ENV, _balance, parse_files
 
@@ -139,3 +139,9 @@ def test_progress_counts_bytes_up_to_the_total(tmp_path: Path, workers: int) -> 
     assert all(of == total for _, of in calls)
     done = [d for d, _ in calls]
     assert done == sorted(done) and 0 < done[0] < total
+
+
+def test_a_bad_workers_setting_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(WORKERS_ENV, "many")
+    with pytest.raises(UsageError, match="KUBEFENCE_WORKERS='many': give a number of processes"):
+        parse_files(manifests(tmp_path, 2), min_bytes=0)

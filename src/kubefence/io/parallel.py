@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kubefence.errors import KubefenceError
+from kubefence.errors import KubefenceError, UsageError
 from kubefence.io.documents import Document, parse_file
 
 MIN_PARALLEL_BYTES = 1 << 20  # below about 1 MB, forking costs more than it saves
@@ -162,7 +162,9 @@ def _worker_count(workers: int | None) -> int:
     if workers is not None:
         return workers
     configured = os.environ.get(WORKERS_ENV, "").strip()
-    if configured.isdigit():
+    if configured:
+        if not configured.isdigit():
+            raise UsageError(f"{WORKERS_ENV}={configured!r}: give a number of processes (1 to parse in one)")
         return int(configured)
     try:
         cores = len(os.sched_getaffinity(0))
