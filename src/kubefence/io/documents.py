@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from kubefence.errors import InputError, Origin
-from kubefence.io.yaml_load import load_yaml_documents
+from kubefence.io.yaml_load import load_yaml_documents, yaml_error
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
@@ -118,14 +118,8 @@ def parse_text(text: str, name: str, is_json: bool = False) -> list[Document]:
     try:
         for line, start, end, data in load_yaml_documents(text):
             docs.extend(_flatten(data, Origin(name, line), text, start, end))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "syntax error"
-        raise InputError(
-            f"malformed YAML: {problem}", Origin(name, mark.line + 1 if mark else 0), "fix the YAML syntax"
-        ) from None
     except yaml.YAMLError as exc:
-        raise InputError(f"malformed YAML: {exc}", Origin(name, 0)) from None
+        raise yaml_error(exc, name) from None
     except RecursionError:
         raise InputError("YAML nested too deeply", Origin(name, 0), "flatten the document") from None
     return docs

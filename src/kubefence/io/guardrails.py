@@ -29,6 +29,7 @@ import yaml
 
 from kubefence.errors import InputError, Origin
 from kubefence.io.documents import iter_manifest_files
+from kubefence.io.yaml_load import yaml_error
 from kubefence.model.guardrails import GuardAction, GuardPeer, Guardrail, Keyword, PeerSet, selector_of
 from kubefence.model.ports import MAX_PORT, MIN_PORT, PROTOCOLS, ConnectionSet, PortSet
 from kubefence.model.selectors import LabelSelector, Operator, Requirement
@@ -127,14 +128,8 @@ def _load_yaml(text: str, name: str) -> Any:
     loader.name = name
     try:
         return loader.get_single_data()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "syntax error"
-        raise InputError(
-            f"malformed YAML: {problem}", Origin(name, mark.line + 1 if mark else 0), "fix the YAML syntax"
-        ) from None
     except yaml.YAMLError as exc:
-        raise InputError(f"malformed YAML: {exc}", Origin(name, 0)) from None
+        raise yaml_error(exc, name) from None
     finally:
         loader.dispose()
 

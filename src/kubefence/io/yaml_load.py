@@ -19,6 +19,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from kubefence.errors import InputError, Origin
+
 try:
     _Base: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
@@ -101,3 +103,13 @@ def load_yaml_documents(text: str) -> Iterator[tuple[int, int, int, Any]]:
             yield start.line + 1, start.index, end.index, loader.construct_document(node)
     finally:
         loader.dispose()
+
+
+def yaml_error(exc: yaml.YAMLError, name: str) -> InputError:
+    """A PyYAML error as one line for the user: the file, the line it names, the problem."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "syntax error"
+        line = mark.line + 1 if mark else 0
+        return InputError(f"malformed YAML: {problem}", Origin(name, line), "fix the YAML syntax")
+    return InputError(f"malformed YAML: {exc}", Origin(name, 0))
