@@ -523,6 +523,38 @@ def test_domain_names_are_named_external_peers_with_a_warning() -> None:
     assert "named external peers" in warning
 
 
+def test_a_wildcard_domain_rule_covers_the_names_below_it() -> None:
+    cmap = map_connectivity(
+        [
+            *XYZ,
+            cnp(
+                "x-out",
+                "Admin",
+                5,
+                pods("x"),
+                egress=[
+                    rule(
+                        "all-api",
+                        "Accept",
+                        {"domainNames": ["*.example.org"]},
+                        protocols=[{"tcp": {"destinationPort": {"number": 443}}}],
+                    ),
+                    rule(
+                        "one-host",
+                        "Accept",
+                        {"domainNames": ["api.example.org"]},
+                        protocols=[{"tcp": {"destinationPort": {"number": 80}}}],
+                    ),
+                    rule("no-internet", "Deny", {"networks": ["0.0.0.0/0"]}),
+                ],
+            ),
+        ]
+    )
+    # the one host is also below *.example.org; the wildcard is not covered by one host
+    assert str(cmap.conn(w("x"), "api.example.org[Domain]")) == "TCP 80,443"
+    assert str(cmap.conn(w("x"), "*.example.org[Domain]")) == "TCP 443"
+
+
 def test_a_domain_is_denied_by_an_earlier_rule_covering_every_address() -> None:
     cmap = map_connectivity(
         [
