@@ -1,6 +1,7 @@
 """Shared test setup.
 
-- The helper modules next to the tests (``connlist_compare``, ``reference_evaluator``) are imported
+- The helper modules next to the tests (``connlist_compare``, ``reference_evaluator``,
+  ``marked_input``) are imported
   by name: ``tests`` is not a package, so their folders go on ``sys.path`` whatever pytest's import
   mode.
 - ``pytest --update-goldens`` rewrites golden files (expected outputs kept in the repository) from
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 _HERE = Path(__file__).resolve().parent
-for _folder in ("conformance", "analysis"):
+for _folder in ("conformance", "analysis", "io"):
     _path = str(_HERE / _folder)
     if _path not in sys.path:
         sys.path.insert(0, _path)

@@ -13,37 +13,16 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from marked_input import MARK, check, load_error, write_marked  # next to this file
 
-from kubefence import InputError, IPRangeSet, LabelSelector, load_cluster
+from kubefence import IPRangeSet, LabelSelector, load_cluster
 from kubefence.model.admin import Action, AdminPeer, AdminPolicy, AdminPort, PodsSelector, Tier
-
-MARK = "# <-- here"
 
 
 def write(tmp_path: Path, body: str, name: str = "admin.yaml") -> tuple[Path, int]:
     """Write ``body``; return the path and the marked line (0 when nothing is marked)."""
-    text = textwrap.dedent(body).lstrip("\n")
     path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    marked = [n for n, line in enumerate(text.splitlines(), 1) if MARK in line]
-    assert len(marked) <= 1, "mark at most one line"
-    return path, marked[0] if marked else 0
-
-
-def load_error(path: Path) -> InputError:
-    with pytest.raises(InputError) as info:
-        load_cluster([path])
-    return info.value
-
-
-def check(err: InputError, path: Path, line: int, *phrases: str) -> None:
-    assert err.origin.file == str(path)
-    assert err.origin.line == line, str(err)
-    text = str(err)
-    assert text.startswith(f"{path}:{line}: "), text
-    assert "\n" not in text
-    for phrase in phrases:
-        assert phrase in text, text
+    return path, write_marked(path, textwrap.dedent(body).lstrip("\n"))
 
 
 def only_policy(path: Path) -> AdminPolicy:

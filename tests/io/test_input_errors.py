@@ -10,11 +10,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from marked_input import MARK, check, load_error, write_marked  # next to this file
 
-from kubefence import InputError, KubefenceError, load_cluster
+from kubefence import InputError, KubefenceError
 from kubefence.io.documents import load_documents
-
-MARK = "# <-- here"
 
 NAMESPACE_DOC = """\
 apiVersion: v1
@@ -37,28 +36,10 @@ spec:
 
 def manifest(tmp_path: Path, body: str, name: str = "bad.yaml") -> tuple[Path, int]:
     """Write the namespace document, then ``body``; return the path and the marked line."""
-    text = NAMESPACE_DOC + textwrap.dedent(body).lstrip("\n")
     path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    marked = [n for n, line in enumerate(text.splitlines(), 1) if MARK in line]
-    assert len(marked) == 1, "mark exactly one line"
-    return path, marked[0]
-
-
-def load_error(path: Path) -> InputError:
-    with pytest.raises(InputError) as info:
-        load_cluster([path])
-    return info.value
-
-
-def check(err: InputError, path: Path, line: int, *phrases: str) -> None:
-    assert err.origin.file == str(path)
-    assert err.origin.line == line, str(err)
-    text = str(err)
-    assert text.startswith(f"{path}:{line}: "), text
-    assert "\n" not in text
-    for phrase in phrases:
-        assert phrase in text
+    line = write_marked(path, NAMESPACE_DOC + textwrap.dedent(body).lstrip("\n"))
+    assert line, "mark exactly one line"
+    return path, line
 
 
 def test_input_error_is_a_kubefence_value_error() -> None:
