@@ -45,8 +45,17 @@ def test_importing_the_package_loads_nothing_else() -> None:
 
 def test_the_command_line_does_not_load_other_commands_analysis() -> None:
     loaded = modules_after("import kubefence.cli")
-    for heavy in ("analysis.diff", "analysis.review", "analysis.discover", "analysis.synthesize",
-                  "analysis.guardrails", "analysis.explain", "report.html", "io.gitsource"):  # fmt: skip
+    heavy_modules = (
+        "analysis.connectivity.diff",
+        "analysis.review",
+        "analysis.discover.pipeline",
+        "analysis.generate.synthesize",
+        "analysis.guardrails.verify",
+        "analysis.connectivity.explain",
+        "report.html",
+        "io.gitsource",
+    )
+    for heavy in heavy_modules:
         assert f"kubefence.{heavy}" not in loaded, heavy
 
 
@@ -57,7 +66,7 @@ def test_a_map_run_renders_without_other_views(tmp_path: Path) -> None:
     )
     loaded = modules_after(code)
     assert json.loads((tmp_path / "m.json").read_text())["connections"]
-    assert "kubefence.analysis.diff" not in loaded
+    assert "kubefence.analysis.connectivity.diff" not in loaded
     assert "kubefence.report.review_view" not in loaded
 
 

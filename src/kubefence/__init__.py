@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kubefence import report
-    from kubefence.analysis.discover import DiscoverOptions
-    from kubefence.analysis.discover_file import load_connections_file
-    from kubefence.analysis.discover_model import DiscoveryResult
-    from kubefence.analysis.engine import MapOptions
-    from kubefence.analysis.explain import Explanation
-    from kubefence.analysis.guardrails import ConnectionCheck, VerifyResult, check_connections
-    from kubefence.analysis.guardrails_export import ExportResult
+    from kubefence.analysis.connectivity.engine import MapOptions
+    from kubefence.analysis.connectivity.explain import Explanation
+    from kubefence.analysis.discover.connections_file import load_connections_file
+    from kubefence.analysis.discover.pipeline import DiscoverOptions
+    from kubefence.analysis.discover.results import DiscoveryResult
+    from kubefence.analysis.guardrails.export import ExportResult
+    from kubefence.analysis.guardrails.verify import ConnectionCheck, VerifyResult, check_connections
     from kubefence.api import (
         diff_connectivity,
         diff_revisions,
@@ -77,33 +77,33 @@ __version__ = "0.1.0"
 _LAZY = {
     "Cluster": "kubefence.model.cluster",
     "Connection": "kubefence.model.connectivity",
-    "ConnectionCheck": "kubefence.analysis.guardrails",
+    "ConnectionCheck": "kubefence.analysis.guardrails.verify",
     "ConnectionSet": "kubefence.model.ports",
     "ConnectivityMap": "kubefence.model.connectivity",
     "Diagnostic": "kubefence.errors",
-    "DiscoverOptions": "kubefence.analysis.discover",
-    "DiscoveryResult": "kubefence.analysis.discover_model",
-    "Explanation": "kubefence.analysis.explain",
-    "ExportResult": "kubefence.analysis.guardrails_export",
+    "DiscoverOptions": "kubefence.analysis.discover.pipeline",
+    "DiscoveryResult": "kubefence.analysis.discover.results",
+    "Explanation": "kubefence.analysis.connectivity.explain",
+    "ExportResult": "kubefence.analysis.guardrails.export",
     "Guardrail": "kubefence.model.guardrails",
     "IPRangeSet": "kubefence.model.ipranges",
     "InputError": "kubefence.errors",
     "KubefenceError": "kubefence.errors",
     "LabelSelector": "kubefence.model.selectors",
-    "MapOptions": "kubefence.analysis.engine",
+    "MapOptions": "kubefence.analysis.connectivity.engine",
     "Origin": "kubefence.errors",
     "Peer": "kubefence.model.connectivity",
     "PeerKind": "kubefence.model.connectivity",
     "PortSet": "kubefence.model.ports",
-    "VerifyResult": "kubefence.analysis.guardrails",
-    "check_connections": "kubefence.analysis.guardrails",
+    "VerifyResult": "kubefence.analysis.guardrails.verify",
+    "check_connections": "kubefence.analysis.guardrails.verify",
     "diff_connectivity": "kubefence.api",
     "diff_revisions": "kubefence.api",
     "discover_connections": "kubefence.api",
     "explain_connectivity": "kubefence.api",
     "export_guardrails": "kubefence.api",
     "load_cluster": "kubefence.api",
-    "load_connections_file": "kubefence.analysis.discover_file",
+    "load_connections_file": "kubefence.analysis.discover.connections_file",
     "load_guardrails": "kubefence.io.guardrails",
     "map_connectivity": "kubefence.api",
     "verify_guardrails": "kubefence.api",

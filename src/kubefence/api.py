@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubefence import defaults
-from kubefence.analysis.engine import MapOptions, compute_connectivity
+from kubefence.analysis.connectivity.engine import MapOptions, compute_connectivity
 from kubefence.errors import Origin, UsageError
 from kubefence.io.documents import Document
 from kubefence.io.kube import build_cluster
@@ -18,14 +18,14 @@ from kubefence.model.connectivity import ConnectivityMap
 from kubefence.model.guardrails import Guardrail
 
 if TYPE_CHECKING:
-    from kubefence.analysis.diff import ConnectivityDiff
-    from kubefence.analysis.discover import DiscoverOptions
-    from kubefence.analysis.discover_model import DiscoveryResult
-    from kubefence.analysis.explain import Explanation
-    from kubefence.analysis.guardrails import VerifyResult
-    from kubefence.analysis.guardrails_export import ExportResult
+    from kubefence.analysis.connectivity.diff import ConnectivityDiff
+    from kubefence.analysis.connectivity.explain import Explanation
+    from kubefence.analysis.discover.pipeline import DiscoverOptions
+    from kubefence.analysis.discover.results import DiscoveryResult
+    from kubefence.analysis.generate.synthesize import GeneratedPolicies, GenerateOptions
+    from kubefence.analysis.guardrails.export import ExportResult
+    from kubefence.analysis.guardrails.verify import VerifyResult
     from kubefence.analysis.review import ReviewOptions, ReviewResult
-    from kubefence.analysis.synthesize import GeneratedPolicies, GenerateOptions
     from kubefence.io.gitsource import TreeReader
 
 # Only what mapping needs is imported above; each other entry point imports its analysis when
@@ -86,7 +86,7 @@ def explain_connectivity(
 
     >>> explain_connectivity(["examples/shop"], "shop-frontend/web", "shop-data/redis")  # doctest: +SKIP
     """
-    from kubefence.analysis.explain import explain, explain_all
+    from kubefence.analysis.connectivity.explain import explain, explain_all
 
     cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
     if src is None and dst is None:
@@ -112,7 +112,7 @@ def discover_connections(
     >>> print(result.connections[0])                           # doctest: +SKIP
     shop-backend/cart[Deployment] => shop-data/redis[StatefulSet] : TCP 6379
     """
-    from kubefence.analysis.discover import discover_documents
+    from kubefence.analysis.discover.pipeline import discover_documents
 
     return discover_documents(load_input_documents(inputs, runner=runner, stdin_text=stdin_text), options)
 
@@ -121,7 +121,7 @@ def diff_connectivity(
     old: Inputs | Cluster, new: Inputs | Cluster, *, options: MapOptions | None = None
 ) -> ConnectivityDiff:
     """How connectivity changes from ``old`` to ``new`` (paths, parsed objects or clusters)."""
-    from kubefence.analysis.diff import diff_maps
+    from kubefence.analysis.connectivity.diff import diff_maps
 
     return diff_maps(map_connectivity(old, options=options), map_connectivity(new, options=options))
 
@@ -164,12 +164,12 @@ def generate_policies(
     >>> generated = generate_policies(["examples/shop"])          # doctest: +SKIP
     >>> files = policy_files(generated)                           # {"shop-backend.yaml": "...", ...}
     """
-    from kubefence.analysis.discover import discover_documents
-    from kubefence.analysis.discover_file import load_connections_file
-    from kubefence.analysis.discover_model import DiscoveryResult
-    from kubefence.analysis.guarded import apply_guardrails
+    from kubefence.analysis.discover.connections_file import load_connections_file
+    from kubefence.analysis.discover.pipeline import discover_documents
+    from kubefence.analysis.discover.results import DiscoveryResult
+    from kubefence.analysis.generate.guarded import apply_guardrails
+    from kubefence.analysis.generate.synthesize import GenerateOptions, synthesize
     from kubefence.analysis.review import POLICY_KINDS
-    from kubefence.analysis.synthesize import GenerateOptions, synthesize
 
     docs = load_input_documents(inputs, runner=runner, stdin_text=stdin_text)
     if connections is None:
@@ -274,7 +274,7 @@ def verify_guardrails(
     >>> [r.rule.name for r in result.violated]                                    # doctest: +SKIP
     ['storefront-never-reaches-data']
     """
-    from kubefence.analysis.guardrails import verify
+    from kubefence.analysis.guardrails.verify import verify
 
     rules = _rules(guardrails)
     cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
@@ -286,7 +286,7 @@ def export_guardrails(
 ) -> ExportResult:
     """Guardrails as ClusterNetworkPolicy (v1alpha2, Admin tier) or AdminNetworkPolicy (v1alpha1)
     objects; ``result.objects`` are dicts, ``kubefence.report.render(result, "txt")`` is YAML."""
-    from kubefence.analysis.guardrails_export import ExportOptions
-    from kubefence.analysis.guardrails_export import export_guardrails as _export_guardrails
+    from kubefence.analysis.guardrails.export import ExportOptions
+    from kubefence.analysis.guardrails.export import export_guardrails as _export_guardrails
 
     return _export_guardrails(_rules(guardrails), ExportOptions(kind=kind, priority=priority))

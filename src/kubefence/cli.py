@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 import click
 
 from kubefence import __version__, defaults
-from kubefence.analysis.engine import MapOptions, stream_connectivity
+from kubefence.analysis.connectivity.engine import MapOptions, stream_connectivity
 from kubefence.api import (
     diff_connectivity,
     diff_revisions,
@@ -35,7 +35,7 @@ from kubefence.io.atomic import atomic_writer
 from kubefence.report import FORMATS, render_chunks
 
 if TYPE_CHECKING:
-    from kubefence.analysis.discover import DiscoverOptions
+    from kubefence.analysis.discover.pipeline import DiscoverOptions
 
 # Start-up time matters (a pre-commit hook runs kubefence on every commit): the modules only some
 # commands need (discover, generate, diff, review, guardrails) are imported in those commands.
@@ -156,7 +156,7 @@ def dns_options(fn: F) -> F:
 
 
 def _discover_options(dns_namespace: str, dns_selector: str, dns_port: int, no_dns: bool) -> DiscoverOptions:
-    from kubefence.analysis.discover import DiscoverOptions, parse_selector_text
+    from kubefence.analysis.discover.pipeline import DiscoverOptions, parse_selector_text
 
     try:
         selector = parse_selector_text(dns_selector)
@@ -272,7 +272,7 @@ def map_cmd(
             for c in stream.connections:
                 out.write(f"{c}\n")
         return
-    from kubefence.analysis.summary import summarize
+    from kubefence.analysis.connectivity.summary import summarize
 
     cmap = map_connectivity(cluster, options=options)
     show_warnings(cmap.warnings, quiet)
@@ -431,8 +431,8 @@ def generate_cmd(
       kubefence generate deploy/ -o policies/
       kubefence generate deploy/ -o policies/ --check     # CI: fail when policies/ is stale
     """
-    from kubefence.analysis.synthesize import GenerateOptions
-    from kubefence.analysis.validate import validate_policies
+    from kubefence.analysis.generate.synthesize import GenerateOptions
+    from kubefence.analysis.generate.validate import validate_policies
     from kubefence.io.policy_yaml import apply_changes, plan_directory
 
     options = GenerateOptions(
@@ -522,7 +522,7 @@ def diff_cmd(
       kubefence diff old/ new/
       kubefence diff --git --base origin/main --head HEAD deploy/
     """
-    from kubefence.analysis.diff import ChangeType
+    from kubefence.analysis.connectivity.diff import ChangeType
 
     options = _map_options(ip_family, ingress_controller_namespace)
     if git_repo is not None:
@@ -618,8 +618,8 @@ def review_cmd(
       kubefence review --base origin/main --head HEAD deploy/ --guardrails security/guardrails.yaml \\
           --policies deploy/policies --markdown comment.md --html report.html
     """
+    from kubefence.analysis.generate.synthesize import GenerateOptions
     from kubefence.analysis.review import ReviewOptions
-    from kubefence.analysis.synthesize import GenerateOptions
     from kubefence.io.guardrails import load_guardrails
     from kubefence.io.policy_yaml import apply_changes, plan_directory
 

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from kubefence import DiscoverOptions, discover_connections
-from kubefence.analysis.discover import parse_selector_text
-from kubefence.analysis.discover_model import ANYWHERE, DiscoveryResult, Evidence, Reason
+from kubefence.analysis.discover.pipeline import parse_selector_text
+from kubefence.analysis.discover.results import ANYWHERE, DiscoveryResult, Evidence, Reason
 from kubefence.model.connectivity import INGRESS_CONTROLLER, PeerKind
 from kubefence.model.selectors import LabelSelector
 

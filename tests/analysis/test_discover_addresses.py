@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kubefence.analysis.discover_addresses import (
+from kubefence.analysis.discover.addresses import (
     config_lines,
     expand,
     find_addresses,

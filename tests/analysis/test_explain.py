@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from test_engine_vs_reference import clusters  # next to this file: conftest.py puts it on sys.path
 
 from kubefence import ConnectionSet, KubefenceError, MapOptions, load_cluster, map_connectivity
-from kubefence.analysis.effects import Layer
-from kubefence.analysis.explain import Explanation, PairExplanation
+from kubefence.analysis.connectivity.effects import Layer
+from kubefence.analysis.connectivity.explain import Explanation, PairExplanation
 from kubefence.api import explain_connectivity
 from kubefence.errors import UsageError
 from kubefence.model.connectivity import INGRESS_CONTROLLER

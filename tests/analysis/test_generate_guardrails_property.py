@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_generate_property import NAMESPACES, WORKLOAD_NAMES, App, apps
 
-from kubefence.analysis.guardrails import verify
-from kubefence.analysis.synthesize import GenerateOptions
+from kubefence.analysis.generate.synthesize import GenerateOptions
+from kubefence.analysis.guardrails.verify import verify
 from kubefence.api import generate_policies, load_cluster
 from kubefence.io.guardrails import parse_guardrails_text
 from kubefence.io.policy_yaml import policy_dict

@@ -35,8 +35,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from kubefence import MapOptions, load_cluster, map_connectivity
-from kubefence.analysis.discover_model import DiscoveryResult
-from kubefence.analysis.synthesize import (
+from kubefence.analysis.discover.results import DiscoveryResult
+from kubefence.analysis.generate.synthesize import (
     UNSTABLE_LABELS,
     VOLATILE_LABELS,
     GeneratedPolicies,

@@ -12,9 +12,9 @@ from typing import Final
 
 import pytest
 
-from kubefence.analysis.discover_model import DiscoveryResult
-from kubefence.analysis.engine import MapOptions, compute_connectivity
-from kubefence.analysis.synthesize import GenerateOptions, synthesize
+from kubefence.analysis.connectivity.engine import MapOptions, compute_connectivity
+from kubefence.analysis.discover.results import DiscoveryResult
+from kubefence.analysis.generate.synthesize import GenerateOptions, synthesize
 from kubefence.api import discover_connections, load_input_documents
 from kubefence.errors import Origin
 from kubefence.io.documents import Document

@@ -30,8 +30,8 @@ import pytest
 import yaml
 
 from kubefence import MapOptions, map_connectivity
-from kubefence.analysis.diff import diff_maps
-from kubefence.analysis.synthesize import GenerateOptions
+from kubefence.analysis.connectivity.diff import diff_maps
+from kubefence.analysis.generate.synthesize import GenerateOptions
 from kubefence.api import generate_policies, load_cluster, load_input_documents, policy_files
 from kubefence.model.connectivity import ConnectivityMap
 

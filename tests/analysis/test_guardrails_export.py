@@ -20,8 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kubefence import MapOptions, load_cluster
-from kubefence.analysis.guardrails import verify
-from kubefence.analysis.guardrails_export import ANP, CNP, ExportOptions, export_guardrails, pods_of
+from kubefence.analysis.guardrails.export import ANP, CNP, ExportOptions, export_guardrails, pods_of
+from kubefence.analysis.guardrails.verify import verify
 from kubefence.errors import InputError
 from kubefence.io.guardrails import load_guardrails, parse_guardrails_text
 from kubefence.model.connectivity import PeerKind

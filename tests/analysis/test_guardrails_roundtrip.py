@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kubefence import load_cluster
-from kubefence.analysis.engine import MapOptions, compute_connectivity, prepare
-from kubefence.analysis.guardrails import _Ends, _forbidden, check_connections, verify
-from kubefence.analysis.guardrails_export import ANP, CNP, ExportOptions, export_guardrails, pods_of
+from kubefence.analysis.connectivity.engine import MapOptions, compute_connectivity, prepare
+from kubefence.analysis.guardrails.export import ANP, CNP, ExportOptions, export_guardrails, pods_of
+from kubefence.analysis.guardrails.verify import _Ends, _forbidden, check_connections, verify
 from kubefence.model.connectivity import Connection, PeerKind
 from kubefence.model.guardrails import GuardAction, GuardPeer, Guardrail, Keyword, PeerSet
 from kubefence.model.ports import ConnectionSet, PortSet

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from kubefence import MapOptions, load_cluster
-from kubefence.analysis.guardrails import check_connections, verify
+from kubefence.analysis.guardrails.verify import check_connections, verify
 from kubefence.io.guardrails import load_guardrails, parse_guardrails_text
 from kubefence.model.connectivity import Connection, Peer, PeerKind
 from kubefence.model.guardrails import Guardrail

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kubefence import load_cluster, map_connectivity
-from kubefence.analysis.engine import MapOptions, stream_connectivity
-from kubefence.analysis.summary import summarize
+from kubefence.analysis.connectivity.engine import MapOptions, stream_connectivity
+from kubefence.analysis.connectivity.summary import summarize
 from kubefence.cli import main
 from kubefence.report import render
 

@@ -20,7 +20,7 @@ from typing import Final
 import pytest
 
 from kubefence import DiscoverOptions, discover_connections, map_connectivity
-from kubefence.analysis.discover_model import DiscoveryResult, Reason
+from kubefence.analysis.discover.results import DiscoveryResult, Reason
 from kubefence.model.connectivity import ConnectivityMap, PeerKind
 from kubefence.model.ports import ConnectionSet
 

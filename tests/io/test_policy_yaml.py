@@ -20,8 +20,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kubefence.analysis.synthesize import GenerateOptions
-from kubefence.analysis.validate import KUBERNETES_VERSION, validate_policies
+from kubefence.analysis.generate.synthesize import GenerateOptions
+from kubefence.analysis.generate.validate import KUBERNETES_VERSION, validate_policies
 from kubefence.api import generate_policies, load_cluster, policy_files
 from kubefence.errors import InputError
 from kubefence.io.policy_yaml import (
@@ -352,7 +352,7 @@ def test_validate_reports_what_the_schema_rejects(monkeypatch: pytest.MonkeyPatc
         obj["spec"]["podSelectr"] = {}
         return obj
 
-    monkeypatch.setattr("kubefence.analysis.validate.policy_dict", broken)
+    monkeypatch.setattr("kubefence.analysis.generate.validate.policy_dict", broken)
     problems = validate_policies(generated)
     assert len(problems) == len(generated.policies)
     assert problems[0].startswith("payments/kubefence-default-deny: ")

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kubefence.analysis.bitsets import LabelIndex, members
+from kubefence.analysis.connectivity.bitsets import LabelIndex, members
 from kubefence.model.selectors import LabelSelector, Operator, Requirement
 
 IN, NOT_IN, EXISTS, DOES_NOT_EXIST = Operator.IN, Operator.NOT_IN, Operator.EXISTS, Operator.DOES_NOT_EXIST

@@ -12,12 +12,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kubefence.analysis.diff import Change, ConnectivityDiff, diff_maps
-from kubefence.analysis.discover import DiscoverOptions, discover_documents
-from kubefence.analysis.discover_model import DiscoveryResult, Evidence
-from kubefence.analysis.engine import MapOptions, compute_connectivity
-from kubefence.analysis.guardrails import VerifyResult
-from kubefence.analysis.synthesize import GeneratedPolicies, GenerateOptions, synthesize
+from kubefence.analysis.connectivity.diff import Change, ConnectivityDiff, diff_maps
+from kubefence.analysis.connectivity.engine import MapOptions, compute_connectivity
+from kubefence.analysis.discover.pipeline import DiscoverOptions, discover_documents
+from kubefence.analysis.discover.results import DiscoveryResult, Evidence
+from kubefence.analysis.generate.synthesize import GeneratedPolicies, GenerateOptions, synthesize
+from kubefence.analysis.guardrails.verify import VerifyResult
 from kubefence.errors import Diagnostic, Origin
 from kubefence.io.documents import Document
 from kubefence.io.kube import build_cluster

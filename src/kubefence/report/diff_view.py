@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kubefence.analysis.diff import Change, ChangeType, ConnectivityDiff
+from kubefence.analysis.connectivity.diff import Change, ChangeType, ConnectivityDiff
 from kubefence.model.connectivity import Connection
 from kubefence.report.view import View, adapter, graph_of
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kubefence.analysis.explain import Explanation, PairExplanation, describe
+from kubefence.analysis.connectivity.explain import Explanation, PairExplanation, describe
 from kubefence.model.connectivity import Connection, Peer, PeerKind
 from kubefence.report.view import View, adapter, graph_of
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import yaml
 
-from kubefence.analysis.explain import describe
-from kubefence.analysis.guardrails import ConnectionCheck, RuleResult, VerifyResult, Witness
-from kubefence.analysis.guardrails_export import ExportResult
+from kubefence.analysis.connectivity.explain import describe
+from kubefence.analysis.guardrails.export import ExportResult
+from kubefence.analysis.guardrails.verify import ConnectionCheck, RuleResult, VerifyResult, Witness
 from kubefence.model.connectivity import Connection
 from kubefence.model.guardrails import GuardAction
 from kubefence.report.view import View, adapter, graph_of

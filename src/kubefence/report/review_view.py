@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from html import escape
 from typing import Any
 
-from kubefence.analysis.diff import ChangeType
+from kubefence.analysis.connectivity.diff import ChangeType
 from kubefence.analysis.review import ExplainedChange, ReviewResult
 from kubefence.model.connectivity import Connection
 from kubefence.report.diff_view import diff_summary

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from kubefence.analysis.summary import ConnectivitySummary, peers_text
+from kubefence.analysis.connectivity.summary import ConnectivitySummary, peers_text
 from kubefence.model.connectivity import Connection, ConnectivityMap, PeerKind
 
 

@@ -1,9 +1,9 @@
 """Who may talk to whom: the connectivity map of a cluster under all policy tiers.
 
 The computation works on sets, not pairs: selectors become bitsets of workloads through a label
-index; each policy rule becomes an :class:`~kubefence.analysis.effects.Effect` on every workload it
+index; each policy rule becomes an :class:`~.effects.Effect` on every workload it
 governs, per direction. Only pairs that some effect could allow are then visited, and each is
-resolved by :func:`~kubefence.analysis.effects.decide`. A pair is allowed the intersection of what
+resolved by :func:`~.effects.decide`. A pair is allowed the intersection of what
 the source's egress and the destination's ingress allow.
 """
 
@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from kubefence import defaults
-from kubefence.analysis.bitsets import LabelIndex, members
-from kubefence.analysis.effects import Direction, Effect, Layer, decide, refine
+from kubefence.analysis.connectivity.bitsets import LabelIndex, members
+from kubefence.analysis.connectivity.effects import Direction, Effect, Layer, decide, refine
 from kubefence.errors import Diagnostic, Origin
 from kubefence.model.admin import Action, AdminPeer, AdminPolicy, AdminRule, PodsSelector, Tier, domain_covers
 from kubefence.model.cluster import Cluster

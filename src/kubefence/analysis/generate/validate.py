@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kubefence.analysis.synthesize import GeneratedPolicies
+from kubefence.analysis.generate.synthesize import GeneratedPolicies
 from kubefence.errors import ToolMissingError
 from kubefence.io.policy_yaml import policy_dict
 

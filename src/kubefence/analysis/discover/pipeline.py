@@ -2,7 +2,7 @@
 
 For every container, the values it is configured with (``env``, ``envFrom``, ConfigMap and Secret
 keys, ConfigMap volumes, ``command`` and ``args``, after ``$(VAR)`` expansion) are searched for
-addresses (:mod:`kubefence.analysis.discover_addresses`). An address whose host names a Service
+addresses (:mod:`kubefence.analysis.discover.addresses`). An address whose host names a Service
 (``svc``, ``svc.ns``, ``svc.ns.svc``, ``svc.ns.svc.cluster.local``, ``pod.svc.ns.svc...``) becomes a
 connection to the workloads the Service selects, on the container ports it targets. Services of type
 LoadBalancer or NodePort are exposed to every address, and those behind an Ingress, a Route or a
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubefence import defaults
-from kubefence.analysis.discover_addresses import (
+from kubefence.analysis.discover.addresses import (
     Address,
     config_lines,
     expand,
@@ -28,7 +28,7 @@ from kubefence.analysis.discover_addresses import (
     flag_values,
     sibling_port,
 )
-from kubefence.analysis.discover_model import (
+from kubefence.analysis.discover.results import (
     ANYWHERE,
     DiscoveryResult,
     Evidence,
@@ -36,7 +36,7 @@ from kubefence.analysis.discover_model import (
     PeerInfo,
     Reason,
 )
-from kubefence.analysis.discover_sources import (
+from kubefence.analysis.discover.sources import (
     SOURCE_KINDS,
     AppObjects,
     Backend,
@@ -106,7 +106,7 @@ def discover(
     cluster: Cluster, app: AppObjects | None = None, options: DiscoverOptions | None = None
 ) -> DiscoveryResult:
     """The connections ``cluster``'s workloads need, with evidence; ``app`` adds ConfigMaps,
-    Secrets and exposing objects (from :func:`~kubefence.analysis.discover_sources.read_app_objects`).
+    Secrets and exposing objects (from :func:`~kubefence.analysis.discover.sources.read_app_objects`).
     """
     run = _Discovery(cluster, app or AppObjects(), options or DiscoverOptions())
     for workload in cluster.workloads:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from kubefence.analysis.effects import Decision, Direction, decide, refine
-from kubefence.analysis.engine import (
+from kubefence.analysis.connectivity.effects import Decision, Direction, decide, refine
+from kubefence.analysis.connectivity.engine import (
     MapOptions,
     Prepared,
     atom_member,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 from kubefence import defaults
-from kubefence.analysis.discover_model import DiscoveryResult, NeededConnection
+from kubefence.analysis.discover.results import DiscoveryResult, NeededConnection
 from kubefence.errors import Diagnostic, Origin
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import Peer, PeerKind

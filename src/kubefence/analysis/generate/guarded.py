@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kubefence.analysis.discover_model import DiscoveryResult, Evidence, NeededConnection, Reason
-from kubefence.analysis.engine import MapOptions
-from kubefence.analysis.guardrails import check_connections
+from kubefence.analysis.connectivity.engine import MapOptions
+from kubefence.analysis.discover.results import DiscoveryResult, Evidence, NeededConnection, Reason
+from kubefence.analysis.guardrails.verify import check_connections
 from kubefence.errors import Diagnostic, Origin
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import Connection, Peer, PeerKind

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from enum import Enum
 
-from kubefence.analysis.effects import refine
+from kubefence.analysis.connectivity.effects import refine
 from kubefence.errors import Diagnostic
 from kubefence.model.connectivity import Connection, ConnectivityMap, Peer, PeerKind
 from kubefence.model.ipranges import IPRangeSet

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from kubefence.analysis.discover_model import (
+from kubefence.analysis.discover.results import (
     DiscoveryResult,
     Evidence,
     NeededConnection,

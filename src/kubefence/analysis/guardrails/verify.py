@@ -4,7 +4,7 @@
 all tiers): a ``deny`` rule is violated by each allowed connection it matches, an ``allow`` rule by
 each matching connection that is not (fully) allowed. For a few violations per rule it keeps a
 witness: one concrete source, destination, protocol and port, with the decisions of every tier
-(:func:`~kubefence.analysis.explain.explain_pair`) that allow it, or fail to.
+(:func:`~kubefence.analysis.connectivity.explain.explain_pair`) that allow it, or fail to.
 
 :func:`check_connections` is what policy generation calls: given the connections an application
 needs, it says which parts each deny rule forbids, and which connections allow rules add.
@@ -21,8 +21,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from kubefence import defaults
-from kubefence.analysis.effects import Decision, decide
-from kubefence.analysis.engine import (
+from kubefence.analysis.connectivity.effects import Decision, decide
+from kubefence.analysis.connectivity.engine import (
     MapOptions,
     Prepared,
     address_allowance,
@@ -30,7 +30,12 @@ from kubefence.analysis.engine import (
     domain_member,
     prepare,
 )
-from kubefence.analysis.explain import DirectionExplanation, Endpoint, PairExplanation, explain_pair
+from kubefence.analysis.connectivity.explain import (
+    DirectionExplanation,
+    Endpoint,
+    PairExplanation,
+    explain_pair,
+)
 from kubefence.errors import Diagnostic, Origin
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import INGRESS_CONTROLLER, Connection, Peer, PeerKind
