@@ -30,6 +30,7 @@ Obj = dict[str, Any]
 X, Y, Z = "a/x[Deployment]", "a/y[Deployment]", "a/z[Deployment]"
 DEFAULT = "allowed by default: no policy isolates this direction"
 GUARD = "denied by AdminNetworkPolicy guard-y (rule 'no-x-8080', priority 5)"
+GUARD_POLICY = {"kind": "AdminNetworkPolicy", "namespace": None, "name": "guard-y"}
 
 
 def namespace(name: str) -> Obj:
@@ -481,7 +482,7 @@ def test_json_shape() -> None:
                                 "layer": "Admin tier",
                                 "allowed": False,
                                 "source": GUARD,
-                                "policy": {"kind": "AdminNetworkPolicy", "namespace": None, "name": "guard-y"},
+                                "policy": GUARD_POLICY,
                                 "rule": "no-x-8080",
                                 "action": "deny",
                             }

@@ -16,7 +16,19 @@ def change_line(c: Change) -> str:
         f"diff-type: {c.type.value}, source: {peer_text(c.src)}, destination: {peer_text(c.dst)}, "
         f"ref1: {c.old}, ref2: {c.new}"
     )
-    return line + (f", workloads-diff-info: {c.workloads_info}" if c.workloads_info else "")
+    info = workloads_info(c)
+    return line + (f", workloads-diff-info: {info}" if info else "")
+
+
+def workloads_info(c: Change) -> str:
+    """``workload ns/x[Deployment] added``, for the pair's workloads that are new or gone."""
+    notes = []
+    for p in (c.src, c.dst):
+        if p in c.added_workloads:
+            notes.append(f"workload {peer_text(p)} added")
+        elif p in c.removed_workloads:
+            notes.append(f"workload {peer_text(p)} removed")
+    return ", ".join(notes)
 
 
 def diff_summary(d: ConnectivityDiff) -> str:
@@ -49,7 +61,7 @@ def _diff_view(d: ConnectivityDiff) -> View:
                     "dst": peer_text(c.dst),
                     "old": str(c.old),
                     "new": str(c.new),
-                    **({"workloads_info": c.workloads_info} if c.workloads_info else {}),
+                    **({"workloads_info": workloads_info(c)} if workloads_info(c) else {}),
                 }
                 for c in d.changes
             ],
@@ -59,7 +71,14 @@ def _diff_view(d: ConnectivityDiff) -> View:
 
     def rows() -> Iterator[tuple[str, ...]]:
         for c in d.changes:
-            yield (c.type.value, peer_text(c.src), peer_text(c.dst), str(c.old), str(c.new), c.workloads_info)
+            yield (
+                c.type.value,
+                peer_text(c.src),
+                peer_text(c.dst),
+                str(c.old),
+                str(c.new),
+                workloads_info(c),
+            )
 
     def graph() -> tuple[list[Any], list[Any]]:
         conns = [Connection(c.src, c.dst, c.new if c.new else c.old) for c in d.changes]

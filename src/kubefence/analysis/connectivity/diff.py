@@ -31,7 +31,9 @@ class Change:
     dst: Peer
     old: ConnectionSet
     new: ConnectionSet
-    workloads_info: str = ""  # "workload ns/x[Deployment] added", when a side's workload is new or gone
+    # the pair's workloads that only the new map has (added) or only the old one (removed)
+    added_workloads: tuple[WorkloadPeer, ...] = ()
+    removed_workloads: tuple[WorkloadPeer, ...] = ()
 
     @property
     def sort_key(self) -> tuple[Peer, Peer]:
@@ -62,14 +64,10 @@ def diff_maps(old: ConnectivityMap, new: ConnectivityMap) -> ConnectivityDiff:
     added_w = set(new.workloads) - set(old.workloads)
     removed_w = set(old.workloads) - set(new.workloads)
 
-    def info(*peers: Peer) -> str:
-        notes = []
-        for p in peers:
-            if p in added_w:
-                notes.append(f"workload {p} added")
-            elif p in removed_w:
-                notes.append(f"workload {p} removed")
-        return ", ".join(notes)
+    def info(*peers: Peer) -> tuple[tuple[WorkloadPeer, ...], tuple[WorkloadPeer, ...]]:
+        added = tuple(p for p in peers if isinstance(p, WorkloadPeer) and p in added_w)
+        removed = tuple(p for p in peers if isinstance(p, WorkloadPeer) and p in removed_w)
+        return added, removed
 
     changes: list[Change] = []
     old_pairs, old_ips = _split(old.connections)
@@ -78,7 +76,7 @@ def diff_maps(old: ConnectivityMap, new: ConnectivityMap) -> ConnectivityDiff:
         a = old_pairs.get(key, ConnectionSet.none())
         b = new_pairs.get(key, ConnectionSet.none())
         if a != b:
-            changes.append(Change(_classify(a, b), key[0], key[1], a, b, info(*key)))
+            changes.append(Change(_classify(a, b), key[0], key[1], a, b, *info(*key)))
     for ip_key in sorted(old_ips.keys() | new_ips.keys()):
         workload, outgoing = ip_key
         a_parts = old_ips.get(ip_key, [])
@@ -96,7 +94,7 @@ def diff_maps(old: ConnectivityMap, new: ConnectivityMap) -> ConnectivityDiff:
         for (a, b), ips in joined.items():
             ip_peer = ExternalPeer(ips)
             src, dst = (workload, ip_peer) if outgoing else (ip_peer, workload)
-            changes.append(Change(_classify(a, b), src, dst, a, b, info(workload)))
+            changes.append(Change(_classify(a, b), src, dst, a, b, *info(workload)))
     changes.sort(key=lambda c: c.sort_key)
     return ConnectivityDiff(
         tuple(changes),
