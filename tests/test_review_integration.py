@@ -158,7 +158,8 @@ def test_review_with_guardrails_sees_no_drift_in_policies_generated_under_them(
     _git(repo, "commit", "-qm", "policies generated under the guardrails")
     md = tmp_path / "c.md"
     review = ["review", "--repo", str(repo), "--base", "HEAD", "--head", "HEAD", "app"]
-    review += ["--guardrails", str(rules), "--policies", "policies", "--no-write", "--markdown", str(md), "-q"]
+    review += ["--guardrails", str(rules), "--policies", "policies", "--no-write"]
+    review += ["--markdown", str(md), "-q"]
     code = main(review)
     comment = md.read_text()
     assert "matches the generated policies" in comment, comment
