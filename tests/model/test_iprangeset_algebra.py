@@ -240,3 +240,9 @@ def test_addresses_ordering_and_foreign_types() -> None:
         _ = low < 1
     with pytest.raises(TypeError):
         _ = low | PortSet.of(1)  # type: ignore[operator]
+
+
+@given(ip_sets)
+def test_repr_reads_back_and_text_parses_back(a: IPRangeSet) -> None:
+    assert eval(repr(a), {"IPRangeSet": IPRangeSet}) == a
+    assert IPRangeSet.parse(str(a)) == a

@@ -370,3 +370,14 @@ def test_connection_set_immutability() -> None:
     alias |= ConnectionSet.of("UDP")
     assert str(c) == "TCP 80"
     assert str(ConnectionSet.all()) == "All Connections"
+
+
+@pytest.mark.parametrize("other", [PortSet.of(80), IPRangeSet([(1, 1)]), ("TCP", 80), "TCP 80"], ids=repr)
+def test_connection_sets_do_not_mix_with_other_types(other: object) -> None:
+    conns = ConnectionSet.of("TCP", PortSet.of(80))
+    assert conns != other
+    binary: tuple[Callable[[Any, Any], Any], ...]
+    binary = (operator.or_, operator.and_, operator.sub, operator.lt, operator.le, operator.gt, operator.ge)
+    for op in binary:
+        with pytest.raises(TypeError):
+            op(conns, other)
