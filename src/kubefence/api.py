@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubefence import defaults
-from kubefence.analysis.connectivity.engine import MapOptions, compute_connectivity
+from kubefence.analysis.connectivity.engine import MapOptions
+from kubefence.analysis.connectivity.networks import (
+    MultiNetworkMap,
+    compute_any_connectivity,
+    compute_network_connectivity,
+    uses_multiple_networks,
+)
 from kubefence.errors import Origin, UsageError
 from kubefence.io.documents import Document
 from kubefence.io.kube import build_cluster
@@ -68,7 +74,23 @@ def map_connectivity(
     shop-backend/cart[Deployment] => shop-data/redis[StatefulSet] : TCP 6379
     """
     cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
-    return compute_connectivity(cluster, options)
+    return compute_any_connectivity(cluster, options)
+
+
+def map_networks(
+    inputs: Inputs | Cluster, *, options: MapOptions | None = None, stdin_text: str | None = None
+) -> MultiNetworkMap:
+    """The connectivity of each network: the pod network, primary (Cluster)UserDefinedNetworks and
+    secondary networks (NetworkAttachmentDefinitions), and the networks each workload is on.
+    :func:`map_connectivity` merges them (a pair is allowed what any network it shares allows)."""
+    cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
+    return compute_network_connectivity(cluster, options)
+
+
+def multiple_networks(cluster: Cluster) -> bool:
+    """Whether ``cluster`` has networks beyond the pod network (or KubeVirt VMs), so that its map
+    is shown per network."""
+    return uses_multiple_networks(cluster)
 
 
 def explain_connectivity(
@@ -89,6 +111,11 @@ def explain_connectivity(
     from kubefence.analysis.connectivity.explain import explain, explain_all
 
     cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
+    if cluster.networks:
+        raise UsageError(
+            "explain does not yet tell which network decided: the input has user-defined or secondary "
+            "networks; use `kubefence map` for their connectivity per network"
+        )
     if src is None and dst is None:
         return explain_all(cluster, options)
     if src is None or dst is None:

@@ -29,6 +29,8 @@ from kubefence.api import (
     load_cluster,
     load_guardrail_rules,
     map_connectivity,
+    map_networks,
+    multiple_networks,
     plan_policy_directory,
     policy_files,
     policy_stream,
@@ -300,6 +302,11 @@ def map_cmd(
         expl = explain_connectivity(cluster, options=options)
         show_warnings(expl.warnings, quiet)
         emit(expl, fmt, out_file)
+        return
+    if multiple_networks(cluster) and not summary:  # one section per network
+        networks = map_networks(cluster, options=options)
+        show_warnings(networks.warnings, quiet)
+        emit(networks, fmt, out_file)
         return
     if fmt == "txt" and not summary:  # stream: a huge map is written as it is computed
         stream = stream_connectivity(cluster, options=options)
