@@ -44,6 +44,7 @@ from kubefence.api import (
 from kubefence.errors import Diagnostic, KubefenceError, UsageError
 from kubefence.io.atomic import atomic_writer
 from kubefence.report import FORMATS, render_chunks
+from kubefence.report.peers_text import connection_text
 
 if TYPE_CHECKING:
     from kubefence import DiscoverOptions
@@ -313,7 +314,7 @@ def map_cmd(
         show_warnings(stream.warnings, quiet)
         with _output_stream(out_file) as out:
             for c in stream.connections:
-                out.write(f"{c}\n")
+                out.write(f"{connection_text(c)}\n")
         return
     cmap = map_connectivity(cluster, options=options)
     show_warnings(cmap.warnings, quiet)
