@@ -278,7 +278,7 @@ def apps(draw: st.DrawFn) -> App:
         for ns in namespaces
         for name in draw(st.lists(st.sampled_from(WORKLOAD_NAMES), min_size=1, max_size=per_ns, unique=True))
     ]
-    specs = []
+    specs: list[tuple[str, str, str, dict[str, str], list[Port]]] = []
     for ns, name in placed:
         kind = draw(st.sampled_from(("Deployment", "Deployment", "StatefulSet", *BATCH_KINDS)))
         if kind in BATCH_KINDS:
@@ -544,8 +544,9 @@ def test_random_app_roundtrip(app: App) -> None:
     hinted = {h.workload: h for h in generated.label_hints}
     warnings = "\n".join(w.message for w in generated.warnings)
     for name in sorted(used & app_peers):
-        others = [lab for n, lab in labels_of.items() if n.split("/")[0] == name.split("/")[0] and n != name]
-        if _smallest_size(list(_stable(labels_of[name]).items()), others) is not None:
+        ns_of = name.split("/")[0]
+        beside = [lab for n, lab in labels_of.items() if n.split("/")[0] == ns_of and n != name]
+        if _smallest_size(list(_stable(labels_of[name]).items()), beside) is not None:
             assert name not in hinted
             continue
         hint = hinted[name]
@@ -554,7 +555,7 @@ def test_random_app_roundtrip(app: App) -> None:
         if twins[name]:
             also = ", ".join(sorted(twins[name]))
             assert f"no stable labels select {name} alone (also selected: {also})" in warnings, warnings
-        elif others:
+        elif beside:
             assert f"no label of its own selects {name} alone: selected by " in warnings, warnings
     if generated.label_hints:
         fixed = _with_hints(app.objects, generated)

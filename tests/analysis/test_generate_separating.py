@@ -18,8 +18,10 @@ import yaml
 from kubefence import MapOptions, load_cluster, map_connectivity
 from kubefence.analysis.generate.separating import hint_label, separate
 from kubefence.analysis.generate.synthesize import GeneratedPolicies, GenerateOptions
-from kubefence.api import discover_connections, generate_policies, policy_files
+from kubefence.analysis.review import review
+from kubefence.api import discover_connections, generate_policies, load_input_documents, policy_files
 from kubefence.cli import main
+from kubefence.report.review_view import markdown
 
 Obj = dict[str, Any]
 CONTROLLER_NS: Final = "ingress-nginx"
@@ -192,6 +194,22 @@ def test_generated_selectors_validate(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["generate", "-q", "--validate", str(app), "-o", str(out)]) == 0
     assert "matchExpressions" in (out / "shop.yaml").read_text(encoding="utf-8")
     capsys.readouterr()
+
+
+def test_review_suggests_the_label_in_the_pr_comment() -> None:
+    base = load_input_documents([o for o in shop_app() if o["kind"] != "CronJob"])
+    head = load_input_documents(shop_app())
+    comment = markdown(review(("main", base), ("feature", head)))
+    section = comment[comment.index("### Suggested label changes") :]
+    assert "- `shop/report[CronJob]` (`<objects>:4`) is selected by the labels it lacks" in section
+    assert "(`app=shop,tier notin (backend,frontend)`)" in section
+    assert (
+        "  ```diff\n   spec:\n     jobTemplate:\n       spec:\n         template:\n"
+        "           metadata:\n             labels:\n"
+        "  +            app.kubernetes.io/name: report\n  ```"
+    ) in section
+    # only when a workload needs one
+    assert "Suggested label changes" not in markdown(review(("main", base), ("feature", base)))
 
 
 # -- the search itself -----------------------------------------------------------------------------

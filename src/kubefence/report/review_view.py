@@ -12,6 +12,7 @@ from kubefence.model.connectivity import Connection
 from kubefence.report.diff_view import diff_summary
 from kubefence.report.formats import md
 from kubefence.report.html import LEGEND, table
+from kubefence.report.label_hints_view import label_hints_markdown
 from kubefence.report.svg_graph import render_svg
 from kubefence.report.view import View, adapter, graph_of, view_of
 
@@ -92,6 +93,7 @@ def markdown(r: ReviewResult) -> str:
                 out += ["", f"<details><summary><code>{ch.path}</code></summary>", "", "```diff"]
                 out.append(ch.unified_diff().rstrip("\n"))
                 out += ["```", "", "</details>"]
+    out += label_hints_markdown(r.head.generated.label_hints)
     return "\n".join(out) + "\n"
 
 
