@@ -45,10 +45,10 @@ from kubefence import MapOptions, load_cluster, map_connectivity
 from kubefence.analysis.discover.results import DiscoveryResult
 from kubefence.analysis.generate.synthesize import (
     DEFAULT_DENY_NAME,
-    UNSTABLE_LABELS,
     VOLATILE_LABELS,
     GeneratedPolicies,
     GenerateOptions,
+    is_unstable,
 )
 from kubefence.api import discover_connections, generate_policies, policy_files
 from kubefence.io.policy_yaml import MANAGED_BY_KEY, MANAGED_BY_VALUE
@@ -103,7 +103,7 @@ class App:
 def _workload_obj(
     kind: str, ns: str, name: str, labels: dict[str, str], ports: Sequence[Port], env: list[Obj]
 ) -> Obj:
-    selector = {k: v for k, v in labels.items() if k not in UNSTABLE_LABELS}
+    selector = {k: v for k, v in labels.items() if not is_unstable(k)}
     container: Obj = {"name": name, "image": f"example/{name}:1"}
     if ports:
         container["ports"] = [
@@ -211,11 +211,12 @@ def _labels(draw: st.DrawFn, kind: str, name: str) -> dict[str, str]:
 def _batch_labels(draw: st.DrawFn, name: str, siblings: list[dict[str, str]]) -> dict[str, str]:
     """Labels of a CronJob or Job: often none of its own (none at all, shared ones, a sibling's)."""
     choices: list[dict[str, str]] = [{}, {"app": "shop"}, {"app": name}, {"app": "shop", "tier": "backend"}]
-    choices += [{k: v for k, v in s.items() if k not in UNSTABLE_LABELS} for s in siblings]
+    choices += [{k: v for k, v in s.items() if not is_unstable(k)} for s in siblings]
     labels = dict(draw(st.sampled_from(choices)))
     if draw(st.booleans()):  # what the Job controller adds (seen in a cluster's snapshot)
         uid = draw(st.text("0123456789abcdef", min_size=8, max_size=8))
         labels |= {"controller-uid": uid, "batch.kubernetes.io/controller-uid": uid, "job-name": name}
+        labels["batch.kubernetes.io/job-completion-index"] = draw(st.sampled_from(("0", "1")))
     return labels
 
 
@@ -292,7 +293,7 @@ def apps(draw: st.DrawFn) -> App:
     for kind, ns, name, labels, ports in specs:
         if not ports or not draw(st.sampled_from((True, True, False))):
             continue
-        stable = sorted((k, v) for k, v in labels.items() if k not in UNSTABLE_LABELS)
+        stable = sorted((k, v) for k, v in labels.items() if not is_unstable(k))
         if not stable:
             continue  # no Service can select it
         chosen = draw(st.lists(st.sampled_from(stable), min_size=1, max_size=len(stable), unique=True))
@@ -339,7 +340,7 @@ def apps(draw: st.DrawFn) -> App:
 
 
 def _stable(labels: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in labels.items() if k not in UNSTABLE_LABELS}
+    return {k: v for k, v in labels.items() if not is_unstable(k)}
 
 
 def _twins(app: App) -> dict[str, set[str]]:
@@ -418,7 +419,7 @@ def _smallest_size(labels: list[tuple[str, str]], others: list[dict[str, str]]) 
 def _best(selector: dict[str, str], labels: dict[str, str], others: list[dict[str, str]]) -> bool:
     """Whether ``selector`` is a smallest set of stable labels selecting the workload alone, made of
     lasting labels when some such set exists (release labels like ``version`` only as a last resort)."""
-    stable = [(k, v) for k, v in labels.items() if k not in UNSTABLE_LABELS]
+    stable = [(k, v) for k, v in labels.items() if not is_unstable(k)]
     lasting = [(k, v) for k, v in stable if k not in VOLATILE_LABELS]
     size = _smallest_size(lasting, others)
     if size is not None:
@@ -519,7 +520,7 @@ def test_random_app_roundtrip(app: App) -> None:
             keys = set(selector.get("matchLabels", {})) | {
                 e["key"] for e in selector.get("matchExpressions", [])
             }
-            assert not keys & UNSTABLE_LABELS, f"{selector} selects by a rollout label"
+            assert not any(is_unstable(k) for k in keys), f"{selector} selects by a rollout label"
             if ns not in app_namespaces:
                 continue  # kube-dns
             in_ns = sorted(n for n in labels_of if n.startswith(f"{ns}/"))

@@ -45,6 +45,15 @@ UNSTABLE_LABELS = frozenset(
         "job-name",
     }
 )
+# The Job controller's labels (job name, uid, completion index): per run or per pod, never selected on.
+UNSTABLE_PREFIXES = ("batch.kubernetes.io/",)
+
+
+def is_unstable(key: str) -> bool:
+    """Whether the label ``key`` changes with rollouts or runs, or names a single pod."""
+    return key in UNSTABLE_LABELS or key.startswith(UNSTABLE_PREFIXES)
+
+
 # Labels that change with releases: used only when nothing else tells a workload apart.
 VOLATILE_LABELS = frozenset({"helm.sh/chart", "app.kubernetes.io/version", "version", "chart", "release"})
 # Preferred first when several label sets are equally small: the conventional identity labels.
@@ -102,7 +111,7 @@ class _Selectors:
         cached = self._cache.get(w.peer_name)
         if cached is not None:
             return cached
-        stable = sorted(((k, v) for k, v in w.labels if k not in UNSTABLE_LABELS), key=_label_rank)
+        stable = sorted(((k, v) for k, v in w.labels if not is_unstable(k)), key=_label_rank)
         lasting = [kv for kv in stable if kv[0] not in VOLATILE_LABELS]
         others = [o for o in self.by_ns[w.namespace] if o.peer_name != w.peer_name]
         chosen = _smallest_unique(lasting, others) or _smallest_unique(stable, others)
@@ -116,7 +125,7 @@ class _Selectors:
         found = separate(
             stable,
             [o.label_map for o in others],
-            usable=lambda k: k not in UNSTABLE_LABELS,
+            usable=lambda k: not is_unstable(k),
             lasting=lambda k: k not in VOLATILE_LABELS,
             rank=lambda k: _label_rank((k, "")),
         )
