@@ -268,6 +268,12 @@ def test_hint_labels_avoid_keys_it_has_and_values_others_have() -> None:
         "app.kubernetes.io/component",
         "backup",
     )
+    recommended = {
+        "app.kubernetes.io/name": "x",
+        "app.kubernetes.io/component": "y",
+        "app.kubernetes.io/instance": "z",
+    }
+    assert hint_label("backup", "Job", recommended, []) == ("app", "backup")
     taken = [{"app.kubernetes.io/name": "backup"}, {"app.kubernetes.io/name": "backup-cronjob"}]
     assert hint_label("backup", "CronJob", {}, taken) == ("app.kubernetes.io/name", "backup-cronjob-2")
     long_name = "a" * 62 + "-b"

@@ -24,8 +24,15 @@ from kubefence.model.selectors import LabelSelector, Operator, Requirement
 # that many distinct label keys are rare, and the answer stays deterministic either way.
 _EXACT_SEARCH_LIMIT = 4096
 
-#: The labels suggested to give a workload a label of its own, in order (the first it lacks).
-HINT_KEYS = ("app.kubernetes.io/name", "app.kubernetes.io/component", "app.kubernetes.io/instance")
+#: The labels suggested to give a workload a label of its own, in order (the first it lacks): the
+#: recommended identity labels, then the common ``app``, then a plain ``workload`` as a last resort.
+HINT_KEYS = (
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/instance",
+    "app",
+    "workload",
+)
 _LABEL_VALUE_MAX = 63
 
 
@@ -155,7 +162,7 @@ def hint_label(
     The first key of :data:`HINT_KEYS` the workload lacks, with the workload's name as the value
     (then name-kind, name-kind-2, ... when another workload of the namespace already has it).
     """
-    key = next((k for k in HINT_KEYS if k not in own), HINT_KEYS[0])
+    key = next((k for k in HINT_KEYS if k not in own), HINT_KEYS[-1])
     base = _label_value(name)
     taken = {o.get(key) for o in others}
     candidates = [base, _label_value(f"{name}-{kind.lower()}")]
