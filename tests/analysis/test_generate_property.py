@@ -1,15 +1,16 @@
 """Round trip on random apps: map(app + generated policies) == discover(app), nothing more or less.
 
 Each example is an application of 1-3 namespaces with 1-4 workloads in each (the same names recur
-across namespaces): Deployments and StatefulSets, and CronJobs and Jobs. Pod labels of the former mix
-an identity label (sometimes shared, ``app: shop``), optional ``tier`` and ``version`` labels and
-rollout labels that must never be selected on (``pod-template-hash``, ``controller-revision-hash``);
-the batch workloads often have no labels of their own: none at all, only the shared ``app: shop``,
-the labels of a sibling, plus the Job controller's ``controller-uid``/``job-name``. Containers
-declare named and unnamed TCP/UDP ports; Services (some ``LoadBalancer``, some headless) select the
-workloads by a subset of their labels and target ports by number or by name; containers reach
-Services through every address form discover understands (bare name, ``name:port``, ``name.ns``,
-the full cluster name, URLs, ``*_HOST``/``*_PORT`` siblings); sometimes an Ingress exposes a Service.
+across namespaces): Deployments and StatefulSets, and CronJobs and Jobs. Pod labels of the former
+mix an identity label (sometimes shared, ``app: shop``), optional ``tier`` and ``version`` labels
+and rollout labels that must never be selected on (``pod-template-hash``,
+``controller-revision-hash``); the batch workloads often have no labels of their own: none at all,
+only the shared ``app: shop`` or a release label, the labels of a sibling, plus the Job
+controller's ``controller-uid``/``job-name``/``batch.kubernetes.io/*``. Containers declare named
+and unnamed TCP/UDP ports; Services (some ``LoadBalancer``, some headless) select the workloads by
+a subset of their labels and target ports by number or by name; containers reach Services through
+every address form discover understands (bare name, ``name:port``, ``name.ns``, the full cluster
+name, URLs, ``*_HOST``/``*_PORT`` siblings); sometimes an Ingress exposes a Service.
 
 The policies are generated from the discovered connectivity, written as YAML and read back, then
 mapped together with the app and stand-ins for the rest of the cluster: the DNS server
@@ -22,7 +23,7 @@ smallest that select their workload alone, and the output does not depend on the
 A workload that no label set of its own selects alone is selected by the labels the others carry
 and it lacks (``NotIn``/``DoesNotExist``): the round trip stays exact, every expression is needed,
 and the warning suggests a label whose addition makes expressions unnecessary. A workload without
-any stable label cannot be told apart from a pod of its namespace that is not in the input (the
+any lasting label cannot be told apart from a pod of its namespace that is not in the input (the
 stand-in): that pod gets what the workload gets, and the map names it as the workload. Only
 workloads with identical stable labels share their policies: the warning names them, and the round
 trip is exact on every connection without them at one end.
@@ -53,6 +54,7 @@ from kubefence.analysis.generate.synthesize import (
 from kubefence.api import discover_connections, generate_policies, policy_files
 from kubefence.io.policy_yaml import MANAGED_BY_KEY, MANAGED_BY_VALUE
 from kubefence.model.connectivity import ConnectivityMap
+from kubefence.model.ports import ConnectionSet
 from kubefence.model.workloads import NAMESPACE_NAME_LABEL
 
 Obj = dict[str, Any]
@@ -211,6 +213,7 @@ def _labels(draw: st.DrawFn, kind: str, name: str) -> dict[str, str]:
 def _batch_labels(draw: st.DrawFn, name: str, siblings: list[dict[str, str]]) -> dict[str, str]:
     """Labels of a CronJob or Job: often none of its own (none at all, shared ones, a sibling's)."""
     choices: list[dict[str, str]] = [{}, {"app": "shop"}, {"app": name}, {"app": "shop", "tier": "backend"}]
+    choices.append({"version": "v1"})  # a release label only
     choices += [{k: v for k, v in s.items() if not is_unstable(k)} for s in siblings]
     labels = dict(draw(st.sampled_from(choices)))
     if draw(st.booleans()):  # what the Job controller adds (seen in a cluster's snapshot)
@@ -361,15 +364,26 @@ def _needed(result: DiscoveryResult) -> set[Triple]:
 
 
 def _allowed(cmap: ConnectivityMap, app_peers: set[str], alias: dict[str, str] | None = None) -> set[Triple]:
-    """Allowed connections with an app workload at one end (IPv4 ranges without ``[External]``);
-    ``alias`` renames stand-ins that the app's selectors cannot tell from an app workload."""
+    """Allowed connections with an app workload at one end (IPv4 ranges without ``[External]``).
+
+    ``alias`` names stand-ins that the app's selectors cannot tell from an app workload: what such a
+    stand-in gets must be within what the workload gets (less where a rule names a port the
+    workload's container declares and the stand-in's does not), else it is listed as the workload's.
+    """
     alias = alias or {}
-    out = set()
+    real: dict[tuple[str, str], ConnectionSet] = {}
+    stand_in: list[tuple[tuple[str, str], ConnectionSet]] = []
     for c in cmap.connections:
-        src, dst = alias.get(c.src.name, c.src.name), alias.get(c.dst.name, c.dst.name)
-        if src != dst and (src in app_peers or dst in app_peers):
-            out.add((src.removesuffix("[External]"), dst.removesuffix("[External]"), str(c.conn)))
-    return out
+        pair = (alias.get(c.src.name, c.src.name), alias.get(c.dst.name, c.dst.name))
+        if pair[0] == pair[1] or not {*pair} & app_peers:
+            continue
+        if c.src.name in alias or c.dst.name in alias:
+            stand_in.append((pair, c.conn))
+        else:
+            real[pair] = c.conn
+    out = {(s, d, str(conn)) for (s, d), conn in real.items()}
+    out |= {(s, d, str(conn)) for (s, d), conn in stand_in if not conn <= real.get((s, d), ConnectionSet())}
+    return {(s.removesuffix("[External]"), d.removesuffix("[External]"), conn) for s, d, conn in out}
 
 
 def _policy_objects(generated: GeneratedPolicies) -> list[Obj]:
@@ -511,7 +525,7 @@ def test_random_app_roundtrip(app: App) -> None:
     )
 
     # every selector (a policy's and every peer's) selects its workload and only identical twins,
-    # by the rules; a stand-in pod only where the workload has no stable label at all
+    # by the rules; a stand-in pod only where the workload has no lasting label at all
     twins = _twins(app)
     labels_of = {name: labels for _, name, labels in app.workloads}
     alias: dict[str, str] = {}
@@ -536,7 +550,8 @@ def test_random_app_roundtrip(app: App) -> None:
             )
             event(f"selector: {case}")
             if _selects(selector, PROBE_LABELS):
-                assert not _stable(labels_of[first]), f"{selector} selects the stand-in"
+                lasting = _stable(labels_of[first]).keys() - VOLATILE_LABELS
+                assert not lasting, f"{selector} selects the stand-in"
                 assert alias.setdefault(f"{ns}/{PROBE_NAME}[Deployment]", first) == first
                 event("a stand-in pod that no selector can tell from a label-less workload")
 
