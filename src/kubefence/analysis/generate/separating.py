@@ -123,7 +123,8 @@ def _separate(
         {k for i in remaining for k in others[i] if usable(k) and k not in carried},
         key=lambda k: (not lasting(k), rank(k)),
     )
-    excluded = [i for i in remaining if any(k in keys for k in others[i])]
+    candidates = set(keys)
+    excluded = [i for i in remaining if not candidates.isdisjoint(others[i])]
     chosen = _fewest_keys(keys, [others[i] for i in excluded])
     expressions = [
         Requirement(k, Operator.NOT_IN, tuple(sorted({o[k] for o in others if k in o})))
