@@ -191,7 +191,7 @@ def test_generated_selectors_validate(tmp_path: Path, capsys: pytest.CaptureFixt
     app = tmp_path / "app.yaml"
     app.write_text(yaml.safe_dump_all(shop_app()), encoding="utf-8")
     out = tmp_path / "policies"
-    assert main(["generate", "-q", "--validate", str(app), "-o", str(out)]) == 0
+    assert main(["generate", "-q", "--validate", str(app), "-d", str(out)]) == 0
     assert "matchExpressions" in (out / "shop.yaml").read_text(encoding="utf-8")
     capsys.readouterr()
 
