@@ -186,6 +186,16 @@ def test_identical_labels_share_the_policy_and_are_named() -> None:
     assert _policies(generated)["shop/kubefence-cleanup"]["spec"]["podSelector"] == BACKUP_SELECTOR
 
 
+def test_a_workload_without_labels_alone_in_its_namespace_selects_every_pod_there() -> None:
+    generated = generate_policies([cronjob("batch", "nightly", {}, {"API": "http://api.shop"}), *shop_app()])
+    assert _policies(generated)["batch/kubefence-nightly"]["spec"]["podSelector"] == {}
+    assert (
+        "no stable labels select batch/nightly[CronJob] alone (it has no stable labels); its policy and "
+        "the rules naming it apply to every pod of batch; hint: add `app.kubernetes.io/name: nightly` to "
+        "its pod template (spec.jobTemplate.spec.template.metadata.labels)"
+    ) in [w.message for w in generated.warnings]
+
+
 def test_generated_selectors_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("kubernetes_validate")
     app = tmp_path / "app.yaml"

@@ -139,8 +139,14 @@ class _Selectors:
                 Diagnostic(
                     w.origin,
                     f"no stable labels select {w.peer_name} alone"
-                    + (f" (also selected: {', '.join(also)})" if also else " (it has no stable labels)")
-                    + f"; its policy and the rules naming it apply to those too; {fix}",
+                    + (
+                        f" (also selected: {', '.join(also)}); its policy and the rules naming it apply "
+                        "to those too"
+                        if also
+                        else " (it has no stable labels); its policy and the rules naming it apply to "
+                        f"every pod of {w.namespace}"
+                    )
+                    + f"; {fix}",
                 )
             )
         else:
