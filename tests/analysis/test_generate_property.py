@@ -360,11 +360,11 @@ def _twins(app: App) -> dict[str, set[str]]:
 
 def _needed(result: DiscoveryResult) -> set[Triple]:
     """Needed connections as (src, dst, conn); a workload with itself is never restricted."""
-    return {(c.src.name, c.dst.name, str(c.conn)) for c in result.connections if c.src.name != c.dst.name}
+    return {(str(c.src), str(c.dst), str(c.conn)) for c in result.connections if str(c.src) != str(c.dst)}
 
 
 def _allowed(cmap: ConnectivityMap, app_peers: set[str], alias: dict[str, str] | None = None) -> set[Triple]:
-    """Allowed connections with an app workload at one end (IPv4 ranges without ``[External]``).
+    """Allowed connections with an app workload at one end.
 
     ``alias`` names stand-ins that the app's selectors cannot tell from an app workload: what such a
     stand-in gets must be within what the workload gets (less where a rule names a port the
@@ -374,16 +374,17 @@ def _allowed(cmap: ConnectivityMap, app_peers: set[str], alias: dict[str, str] |
     real: dict[tuple[str, str], ConnectionSet] = {}
     stand_in: list[tuple[tuple[str, str], ConnectionSet]] = []
     for c in cmap.connections:
-        pair = (alias.get(c.src.name, c.src.name), alias.get(c.dst.name, c.dst.name))
+        pair = (alias.get(str(c.src), str(c.src)), alias.get(str(c.dst), str(c.dst)))
         if pair[0] == pair[1] or not {*pair} & app_peers:
             continue
-        if c.src.name in alias or c.dst.name in alias:
+        if str(c.src) in alias or str(c.dst) in alias:
             stand_in.append((pair, c.conn))
         else:
             real[pair] = c.conn
     out = {(s, d, str(conn)) for (s, d), conn in real.items()}
-    out |= {(s, d, str(conn)) for (s, d), conn in stand_in if not conn <= real.get((s, d), ConnectionSet())}
-    return {(s.removesuffix("[External]"), d.removesuffix("[External]"), conn) for s, d, conn in out}
+    return out | {
+        (s, d, str(conn)) for (s, d), conn in stand_in if not conn <= real.get((s, d), ConnectionSet())
+    }
 
 
 def _policy_objects(generated: GeneratedPolicies) -> list[Obj]:
@@ -471,12 +472,11 @@ def _with_hints(objects: list[Obj], generated: GeneratedPolicies) -> list[Obj]:
     """The app with every suggested label added to its workload's pod template."""
     out = copy.deepcopy(objects)
     for hint in generated.label_hints:
-        ns, _, rest = hint.workload.partition("/")
+        w = hint.workload
         obj = next(
             o
             for o in out
-            if o["kind"] == hint.kind
-            and (o["metadata"]["namespace"], o["metadata"]["name"]) == (ns, rest[: rest.index("[")])
+            if (o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]) == (w.kind, w.namespace, w.name)
         )
         at = obj
         for step in hint.template_path[:-1]:
@@ -556,8 +556,8 @@ def test_random_app_roundtrip(app: App) -> None:
                 event("a stand-in pod that no selector can tell from a label-less workload")
 
     # workloads that their own labels do not select alone: the warning, and a label that fixes it
-    used = {n for c in needed.connections if c.src.name != c.dst.name for n in (c.src.name, c.dst.name)}
-    hinted = {h.workload: h for h in generated.label_hints}
+    used = {n for c in needed.connections if c.src != c.dst for n in (str(c.src), str(c.dst))}
+    hinted = {str(h.workload): h for h in generated.label_hints}
     warnings = "\n".join(w.message for w in generated.warnings)
     for name in sorted(used & app_peers):
         ns_of = name.split("/")[0]

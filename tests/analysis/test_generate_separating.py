@@ -127,11 +127,11 @@ def test_the_round_trip_is_exact() -> None:
         options=MapOptions(ip_family="ipv4", ingress_controller_namespace=CONTROLLER_NS),
     )
     app = {f"{o['metadata']['namespace']}/{o['metadata']['name']}[{o['kind']}]" for o in objects}
-    allowed = {(c.src.name, c.dst.name, str(c.conn)) for c in cmap.connections}
+    allowed = {(str(c.src), str(c.dst), str(c.conn)) for c in cmap.connections}
     want = {
-        (c.src.name, c.dst.name, str(c.conn))
+        (str(c.src), str(c.dst), str(c.conn))
         for c in needed.connections
-        if c.src.name != c.dst.name and c.dst.name in app
+        if str(c.src) != str(c.dst) and str(c.dst) in app
     }
     assert ("shop/backup[CronJob]", "shop/api[Deployment]", "TCP 8080") in want
     assert ("ops/monitor[Deployment]", "shop/report[CronJob]", "TCP 8080") in want
@@ -140,7 +140,7 @@ def test_the_round_trip_is_exact() -> None:
 
 def test_hints_suggest_a_label_of_their_own() -> None:
     generated = generate_policies(shop_app(), options=GENERATE)
-    hints = {h.workload: h for h in generated.label_hints}
+    hints = {str(h.workload): h for h in generated.label_hints}
     assert sorted(hints) == ["shop/backup[CronJob]", "shop/report[CronJob]"]
     backup = hints["shop/backup[CronJob]"]
     assert (backup.key, backup.value, backup.shared_with) == ("app.kubernetes.io/name", "backup", ())
@@ -180,8 +180,8 @@ def test_identical_labels_share_the_policy_and_are_named() -> None:
         "policy and the rules naming it apply to those too; hint: add `app.kubernetes.io/name: backup` to "
         "its pod template (spec.jobTemplate.spec.template.metadata.labels)"
     ) in messages
-    hints = {h.workload: h for h in generated.label_hints}
-    assert hints["shop/cleanup[CronJob]"].shared_with == ("shop/backup[CronJob]",)
+    hints = {str(h.workload): h for h in generated.label_hints}
+    assert [str(p) for p in hints["shop/cleanup[CronJob]"].shared_with] == ["shop/backup[CronJob]"]
     # the others are still excluded: both share `app notin (shop)`, nothing wider
     assert _policies(generated)["shop/kubefence-cleanup"]["spec"]["podSelector"] == BACKUP_SELECTOR
 

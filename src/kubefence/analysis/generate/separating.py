@@ -18,6 +18,7 @@ from itertools import combinations
 from math import comb
 
 from kubefence.errors import Origin
+from kubefence.model.peers import WorkloadPeer
 from kubefence.model.selectors import LabelSelector, Operator, Requirement
 
 # More key combinations than this and the fewest keys are approximated (greedily): namespaces with
@@ -53,24 +54,23 @@ class LabelHint:
     """A workload that no label of its own selects alone, and the label to add to its pod template.
 
     ``selector`` is what its policy and the rules naming it use meanwhile; ``shared_with`` the
-    workloads (peer names) that selector also selects because their labels are identical (empty
-    when the selector tells it apart by the labels it lacks).
+    workloads that selector also selects because their labels are identical (empty when the
+    selector tells it apart by the labels it lacks).
     """
 
-    workload: str
-    kind: str
+    workload: WorkloadPeer
     origin: Origin
     selector: LabelSelector
-    shared_with: tuple[str, ...]
+    shared_with: tuple[WorkloadPeer, ...]
     key: str
     value: str
 
     @property
     def template_path(self) -> tuple[str, ...]:
         """Where the labels of the workload's pods are written in its manifest."""
-        if self.kind == "Pod":
+        if self.workload.kind == "Pod":
             return ("metadata", "labels")
-        if self.kind == "CronJob":
+        if self.workload.kind == "CronJob":
             return ("spec", "jobTemplate", "spec", "template", "metadata", "labels")
         return ("spec", "template", "metadata", "labels")
 
