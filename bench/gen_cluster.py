@@ -117,18 +117,28 @@ class _Workload:
         return self.primary is not None and self.kind not in ("CronJob", "DaemonSet")
 
 
-def generate(workloads: int, policies: int, namespaces: int | None = None, seed: int = 0) -> list[Manifest]:
+def generate(
+    workloads: int, policies: int, namespaces: int | None = None, seed: int = 0, density: float = 0.0
+) -> list[Manifest]:
     """Return the manifests of a synthetic cluster: Namespaces first, then each namespace's objects.
 
     ``namespaces`` defaults to ``max(2, workloads // 50)``, about fifty workloads a namespace.
+    ``density`` (0 to 1) makes the map dense as many real clusters are: that share of the
+    application namespaces stays open (their workloads without a policy of their own are not
+    isolated), of default-deny namespaces denies ingress only and of workload policies is
+    ingress-only (egress stays open), and of peers selects namespaces with ``{}`` (about a third
+    of those by tier, not app). 0 gives today's sparse cluster, byte for byte: the dense choices draw
+    from their own random stream.
     """
     if workloads < 1 or policies < 0:
         raise ValueError("need workloads >= 1 and policies >= 0")
+    if not 0.0 <= density <= 1.0:
+        raise ValueError("need 0 <= density <= 1")
     n_ns = max(2, workloads // 50) if namespaces is None else namespaces
     if n_ns < 2:
         raise ValueError("need namespaces >= 2 (kube-system and at least one application namespace)")
     with _gc_paused():
-        return _Generator(random.Random(seed), workloads, policies, n_ns).build()
+        return _Generator(random.Random(seed), workloads, policies, n_ns, density, seed).build()
 
 
 @contextlib.contextmanager
@@ -149,8 +159,19 @@ def _gc_paused() -> Iterator[None]:
 
 
 class _Generator:
-    def __init__(self, rng: random.Random, n_workloads: int, n_policies: int, n_namespaces: int) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        n_workloads: int,
+        n_policies: int,
+        n_namespaces: int,
+        density: float = 0.0,
+        seed: int = 0,
+    ) -> None:
         self.rng = rng
+        self.density = density
+        # Its own stream, so that density 0 draws nothing from ``rng`` and keeps the sparse bytes.
+        self.dense_rng = random.Random(seed * 1_000_003 + 17)
         self.n_workloads = n_workloads
         self.n_policies = n_policies
         # Monitoring and ingress-controller namespaces only once the cluster is big enough to
@@ -165,6 +186,10 @@ class _Generator:
         self._make_namespaces(n_namespaces)
         self.ns_by_name = {ns.name: ns for ns in self.namespaces}
 
+    def _dense(self) -> bool:
+        """One dense choice: true with probability ``density`` (never at 0)."""
+        return self.density > 0 and self.dense_rng.random() < self.density
+
     # -- topology ----------------------------------------------------------------------------
 
     def _make_namespaces(self, count: int) -> None:
@@ -177,6 +202,8 @@ class _Generator:
         # capped: pods that are open both ways talk to each other all-to-all.
         n_open = min(3, n_apps // 10)
         open_idx = set(self.rng.sample(range(n_apps), n_open))
+        if self.density > 0:
+            open_idx |= {i for i in range(n_apps) if self._dense()}
         for i in range(n_apps):
             # Consecutive namespaces are one domain in three environments, owned by one team, so a
             # team label selects three namespaces whatever the cluster size.
@@ -412,6 +439,8 @@ class _Generator:
 
     def _ns_selector(self, ns_name: str) -> Manifest:
         ns = self.ns_by_name[ns_name]
+        if self._dense():
+            return {}
         r = self.rng.random()
         if r < 0.6:
             return {"matchLabels": {NS_NAME_LABEL: ns.name}}
@@ -439,6 +468,11 @@ class _Generator:
                 peer: Manifest = {}
                 if ns != here:
                     peer["namespaceSelector"] = self._ns_selector(ns)
+                    if not peer["namespaceSelector"] and self.dense_rng.random() < 0.35:
+                        # Every namespace's pods of that tier: a wide rule.
+                        peer["podSelector"] = {"matchLabels": {"tier": group[0].tier}}
+                        peers.append(peer)
+                        continue
                 elif self.rng.random() < 0.05 and self.ns_by_name[ns].labels["team"] != "platform":
                     # Same namespace, spelled out anyway.
                     peer["namespaceSelector"] = {"matchLabels": {NS_NAME_LABEL: ns}}
@@ -498,7 +532,9 @@ class _Generator:
     def _namespace_policies(self, ns: _Namespace) -> list[Manifest]:
         """Baseline policies of a default-deny namespace, most important first."""
         out: list[Manifest] = []
-        if self.rng.random() < 0.8:
+        if self._dense():  # egress open
+            out.append(self._policy(ns.name, "default-deny-ingress", {}, {"policyTypes": ["Ingress"]}))
+        elif self.rng.random() < 0.8:
             out.append(self._policy(ns.name, "default-deny-all", {}, {"policyTypes": ["Ingress", "Egress"]}))
         else:
             out.append(self._policy(ns.name, "default-deny-ingress", {}, {"policyTypes": ["Ingress"]}))
@@ -544,8 +580,11 @@ class _Generator:
                 }
                 return [{"from": [peer], "ports": ports}]
             return [{"from": [{"ipBlock": dict(self.rng.choice(_LB_RANGES))}], "ports": ports}]
-        # No known client: allow the namespace's frontends, a bounded set.
-        return [{"from": [{"podSelector": {"matchLabels": {"tier": "frontend"}}}], "ports": ports}]
+        # No known client: allow the namespace's frontends, a bounded set (all namespaces' when dense).
+        peer = {"podSelector": {"matchLabels": {"tier": "frontend"}}}
+        if self._dense():
+            peer = {"namespaceSelector": {}, **peer}
+        return [{"from": [peer], "ports": ports}]
 
     def _egress_rules(self, w: _Workload, with_dns: bool) -> list[Manifest]:
         rules: list[Manifest] = []
@@ -581,6 +620,8 @@ class _Generator:
             kind = "egress"
         else:
             kind = "both"
+        if kind != "ingress" and self._dense():  # egress left open
+            kind = "ingress"
         body: Manifest = {}
         if kind == "ingress":
             # policyTypes may be left out: Ingress is then implied.
@@ -767,11 +808,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--namespaces", "-n", type=int, default=None,
                         help="number of namespaces (default: max(2, workloads // 50))")  # fmt: skip
     parser.add_argument("--seed", "-s", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--density", "-d", type=float, default=0.0,
+                        help="0 (sparse, the default) to 1: share of open namespaces, open egress and "
+                             "namespaceSelector: {} peers")  # fmt: skip
     parser.add_argument("out_dir", type=Path, help="directory to write the YAML files into")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:
-        docs = generate(args.workloads, args.policies, args.namespaces, args.seed)
+        docs = generate(args.workloads, args.policies, args.namespaces, args.seed, args.density)
     except ValueError as exc:
         parser.error(str(exc))
     paths = write(args.out_dir, docs)
