@@ -40,9 +40,10 @@ class ConnectionSet:
     'TCP 80,UDP 53'
     """
 
-    __slots__ = ("_key", "_ports")
+    __slots__ = ("_hash", "_key", "_ports")
     _ports: Mapping[str, PortSet]
     _key: tuple[tuple[str, PortSet], ...]
+    _hash: int  # computed once: sets are dictionary keys in every cache of the engine
 
     def __init__(self, ports: Mapping[str, PortSet] | None = None) -> None:
         items = {}
@@ -54,6 +55,7 @@ class ConnectionSet:
         key = tuple(sorted(items.items(), key=_protocol))
         object.__setattr__(self, "_ports", dict(key))
         object.__setattr__(self, "_key", key)
+        object.__setattr__(self, "_hash", hash(key))
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("ConnectionSet is immutable")
@@ -99,10 +101,10 @@ class ConnectionSet:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ConnectionSet):
             return NotImplemented
-        return self._key == other._key
+        return self is other or (self._hash == other._hash and self._key == other._key)
 
     def __hash__(self) -> int:
-        return hash(self._key)
+        return self._hash
 
     def __or__(self, other: ConnectionSet) -> ConnectionSet:
         if not isinstance(other, ConnectionSet):
