@@ -319,6 +319,7 @@ def export_guardrails(
 
 if TYPE_CHECKING:
     from kubefence.analysis.connectivity.engine import ConnectivityStream
+    from kubefence.analysis.connectivity.rows import MapRows
     from kubefence.analysis.connectivity.summary import ConnectivitySummary
     from kubefence.io.policy_yaml import FileChange
 
@@ -338,22 +339,46 @@ def stream_connectivity(
     return _stream(cluster, options)
 
 
+def map_rows(
+    inputs: Inputs | Cluster, *, options: MapOptions | None = None, stdin_text: str | None = None
+) -> MapRows:
+    """The connectivity map source by source, as rows of peer and connection indices (no object per
+    pair), in the order :func:`map_connectivity` lists them: what the streaming writers
+    (``kubefence.report.map_stream``) and :func:`summarize_connectivity` read. A cluster with several
+    networks is mapped on the pod network alone here: see :func:`map_networks`.
+
+    >>> rows = map_rows(["examples/shop"])                   # doctest: +SKIP
+    >>> write_map(rows, "json", sys.stdout)                  # doctest: +SKIP
+    """
+    from kubefence.analysis.connectivity.rows import map_rows as _map_rows
+
+    cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
+    return _map_rows(cluster, options)
+
+
 def summarize_connectivity(
-    inputs: Inputs | Cluster | ConnectivityMap,
+    inputs: Inputs | Cluster | ConnectivityMap | MapRows,
     *,
     options: MapOptions | None = None,
     stdin_text: str | None = None,
 ) -> ConnectivitySummary:
     """The connectivity map with sources that reach the same destinations on the same connections
-    grouped (exact: expanding the groups gives back the map).
+    grouped (exact: expanding the groups gives back the map). From inputs, a cluster or
+    :func:`map_rows`, it is computed from the groups of destinations, never pair by pair.
 
     >>> summary = summarize_connectivity(["examples/shop"])   # doctest: +SKIP
     """
-    from kubefence.analysis.connectivity.summary import summarize
+    from kubefence.analysis.connectivity.rows import MapRows
+    from kubefence.analysis.connectivity.summary import summarize, summarize_rows
 
     if isinstance(inputs, ConnectivityMap):
         return summarize(inputs)
-    return summarize(map_connectivity(inputs, options=options, stdin_text=stdin_text))
+    if isinstance(inputs, MapRows):
+        return summarize_rows(inputs)
+    cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
+    if uses_multiple_networks(cluster):  # the merged map of every network
+        return summarize(map_connectivity(cluster, options=options))
+    return summarize_rows(map_rows(cluster, options=options))
 
 
 def discover_options(

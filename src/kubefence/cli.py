@@ -30,13 +30,13 @@ from kubefence.api import (
     load_guardrail_rules,
     map_connectivity,
     map_networks,
+    map_rows,
     multiple_networks,
     plan_policy_directory,
     policy_files,
     policy_stream,
     review_options,
     review_revisions,
-    stream_connectivity,
     summarize_connectivity,
     validate_generated,
     verify_guardrails,
@@ -44,7 +44,6 @@ from kubefence.api import (
 from kubefence.errors import Diagnostic, KubefenceError, UsageError
 from kubefence.io.atomic import atomic_writer
 from kubefence.report import FORMATS, render_chunks
-from kubefence.report.peers_text import connection_text
 
 if TYPE_CHECKING:
     from kubefence import DiscoverOptions
@@ -304,17 +303,23 @@ def map_cmd(
         show_warnings(expl.warnings, quiet)
         emit(expl, fmt, out_file)
         return
+    if summary and not multiple_networks(cluster):  # from the groups: no pair by pair
+        rows = map_rows(cluster, options=options)
+        show_warnings(rows.warnings, quiet)
+        emit(summarize_connectivity(rows), fmt, out_file)
+        return
     if multiple_networks(cluster) and not summary:  # one section per network
         networks = map_networks(cluster, options=options)
         show_warnings(networks.warnings, quiet)
         emit(networks, fmt, out_file)
         return
-    if fmt == "txt" and not summary:  # stream: a huge map is written as it is computed
-        stream = stream_connectivity(cluster, options=options)
-        show_warnings(stream.warnings, quiet)
+    from kubefence.report.map_stream import STREAM_FORMATS, write_map
+
+    if fmt in STREAM_FORMATS and not summary:  # a huge map is written as it is computed
+        rows = map_rows(cluster, options=options)
+        show_warnings(rows.warnings, quiet)
         with _output_stream(out_file) as out:
-            for c in stream.connections:
-                out.write(f"{connection_text(c)}\n")
+            write_map(rows, fmt, out)
         return
     cmap = map_connectivity(cluster, options=options)
     show_warnings(cmap.warnings, quiet)

@@ -9,7 +9,6 @@ the source's egress and the destination's ingress allow.
 
 from __future__ import annotations
 
-import heapq
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -18,13 +17,13 @@ from typing import Literal
 from kubefence import defaults
 from kubefence.analysis.connectivity.bitsets import LabelIndex, members
 from kubefence.analysis.connectivity.effects import Direction, Effect, Layer, decide, refine
-from kubefence.errors import Diagnostic, Origin
+from kubefence.errors import Diagnostic
 from kubefence.model.admin import Action, AdminPeer, AdminPolicy, AdminRule, PodsSelector, Tier, domain_covers
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import Connection, ConnectivityMap
 from kubefence.model.ingress import Backend, IngressObject
 from kubefence.model.ipranges import IPRangeSet
-from kubefence.model.peers import INGRESS_CONTROLLER, DomainPeer, ExternalPeer, Peer, WorkloadPeer
+from kubefence.model.peers import INGRESS_CONTROLLER, ExternalPeer, Peer, WorkloadPeer
 from kubefence.model.policies import NetworkPolicy, PolicyPeer, PolicyRule
 from kubefence.model.ports import ConnectionSet, PortSet
 from kubefence.model.rules import PolicyRef, RuleAction, RuleRef, RuleTier
@@ -145,6 +144,9 @@ class Prepared:
     ingress: list[Direction]
     egress: list[Direction]
     warnings: list[Diagnostic] = field(default_factory=list)
+    # where each of ``workloads`` stands in the input, when they were reordered (see rows.py):
+    # findings per workload are then reported in input order
+    input_order: tuple[int, ...] = ()
 
     @property
     def controller(self) -> int | None:
@@ -406,21 +408,12 @@ class ConnectivityStream:
 
 
 def stream_connectivity(cluster: Cluster, options: MapOptions | None = None) -> ConnectivityStream:
-    options = options or MapOptions()
-    prep = prepare(cluster, options)
-    warnings = list(cluster.warnings) + prep.warnings
-    controller_lines = sorted(_ingress_connections(prep, warnings), key=lambda c: c.sort_key)
-    focus = options.focus_workload
-    if focus and not any(_names_workload(_workload_peer(w), focus) for w in cluster.workloads):
-        warnings.append(Diagnostic(Origin(), f"focus workload {focus!r} is not in the input"))
-    merged = heapq.merge(
-        _address_source_connections(prep),
-        _workload_source_connections(prep, options.progress),
-        controller_lines,
-        key=lambda c: c.sort_key,
-    )
-    selected = (c for c in merged if c.src != c.dst and (not focus or _focused(c, focus)))
-    return ConnectivityStream(selected, warnings, prep.real)
+    """The map of ``cluster`` one connection at a time (see :func:`~.rows.map_rows` for the same
+    without an object per connection)."""
+    from kubefence.analysis.connectivity.rows import map_rows  # rows.py builds on this module
+
+    rows = map_rows(cluster, options)
+    return ConnectivityStream(rows.connections(), rows.warnings, rows.workloads)
 
 
 def _address_source_connections(prep: Prepared) -> Iterator[Connection]:
@@ -437,70 +430,6 @@ def _address_source_connections(prep: Prepared) -> Iterator[Connection]:
             _add(out, (_ip_peer(ips), _workload_peer(prep.workloads[i])), conn)
     for (src, dst), conn in sorted(out.items(), key=lambda kv: kv[0]):
         yield Connection(src, dst, conn)
-
-
-def _workload_source_connections(
-    prep: Prepared, progress: Callable[[int, int], None] | None
-) -> Iterator[Connection]:
-    """Connections from workloads, source by source in name order (several workloads may share a
-    name: pods of one owner with different labels; their connections are joined)."""
-    n = prep.real
-    everyone = prep.selection.all & ((1 << n) - 1)
-    eg_cand = [prep.egress[i].candidates(everyone) & everyone for i in range(n)]
-    # who may be let in where: open destinations at once, isolated ones per source (a transpose)
-    open_dsts = 0
-    inbound = [0] * n
-    for d in range(n):
-        cand = prep.ingress[d].candidates(everyone) & everyone
-        if cand == everyone:
-            open_dsts |= 1 << d
-        else:
-            bit = 1 << d
-            for s in members(cand):
-                inbound[s] |= bit
-    peers = [_workload_peer(w) for w in prep.workloads[:n]]
-    by_name: dict[WorkloadPeer, list[int]] = defaultdict(list)
-    for i, p in enumerate(peers):
-        by_name[p].append(i)
-    meet: dict[tuple[ConnectionSet, ConnectionSet], ConnectionSet] = {}
-    ip_cache: dict[object, list[tuple[IPRangeSet, ConnectionSet]]] = {}
-    names = sorted(by_name)
-    step = max(1, len(names) // 100)
-    for done, name in enumerate(names):
-        if progress is not None and done % step == 0:
-            progress(done, len(names))
-        row: dict[Peer, ConnectionSet] = {}
-        for s in by_name[name]:
-            egress = prep.egress[s]
-            for d in members(eg_cand[s] & (inbound[s] | open_dsts)):
-                if d == s:
-                    continue
-                eg_conn = decide(egress, bit_member(d))
-                if not eg_conn:
-                    continue
-                in_conn = decide(prep.ingress[d], bit_member(s))
-                conn = meet.get((eg_conn, in_conn))
-                if conn is None:
-                    conn = meet[(eg_conn, in_conn)] = eg_conn & in_conn
-                if conn:
-                    row[peers[d]] = row[peers[d]] | conn if peers[d] in row else conn
-            key = _address_key(egress)
-            allowance = ip_cache.get(key)
-            if allowance is None:
-                allowance = ip_cache[key] = address_allowance(prep, egress)
-            for ips, conn in allowance:
-                ip_dst = _ip_peer(ips)
-                row[ip_dst] = row[ip_dst] | conn if ip_dst in row else conn
-            for domain in sorted(egress.domains()):
-                conn = decide(egress, domain_member(domain, prep.space))
-                if conn:
-                    domain_dst = DomainPeer(domain)
-                    row[domain_dst] = row[domain_dst] | conn if domain_dst in row else conn
-        src = peers[by_name[name][0]]
-        for dst in sorted(row):
-            yield Connection(src, dst, row[dst])
-    if progress is not None:
-        progress(len(names), len(names))
 
 
 def address_allowance(prep: Prepared, d: Direction) -> list[tuple[IPRangeSet, ConnectionSet]]:
@@ -578,6 +507,8 @@ def ingress_routes(
                 if prep.workloads[i].namespace == svc.namespace
                 and svc.selector.matches(prep.workloads[i].label_map)
             ]
+            if prep.input_order:
+                targets.sort(key=prep.input_order.__getitem__)
             if targets and not any(_backend_ports(svc, backend, prep.workloads[i]) for i in targets):
                 if warnings is not None:
                     warnings.append(
