@@ -15,10 +15,17 @@ Figures go to stdout as a Markdown table, progress to stderr, so ``> results.md`
 table. Times are wall-clock seconds of the whole child process, interpreter start-up included,
 so the columns compare like with like.
 
+``--profile dense`` measures clusters made with ``gen_cluster.py --density`` instead (open
+namespaces, open egress, ``namespaceSelector: {}`` peers), whose maps have hundreds of pairs per
+workload: besides ``map -o txt`` it times ``-o json`` and ``--summary``, and reports microseconds
+per printed pair beyond the parse. Above ``--dense-full-max`` workloads only ``--summary`` runs
+(the full map would be gigabytes of text).
+
 Example::
 
     python bench/bench_map.py --sizes 200:100,1000:500
     python bench/bench_map.py --nca --include-huge --check
+    python bench/bench_map.py --profile dense --repeat 3
 """
 
 from __future__ import annotations
@@ -78,6 +85,16 @@ TARGETS = (
 MAX_OWN_WORK = 1.0
 # At every size where NCA finishes: NCA's time / map's time at least this.
 MIN_SPEEDUP = 100.0
+
+# The dense profile (issue #21): its default sizes, density and targets.
+DENSE_SIZES = ((1000, 500), (2000, 1000), (5000, 2500), (10000, 5000))
+DENSE_DENSITY = 0.7  # about 190 pairs per workload at 1,000/500, 1,300 at 5,000/2,500
+DENSE_FULL_MAX = 5000  # workloads above which the dense profile runs --summary only
+DENSE_OWN_WORK_AT = (1000, 500)  # where (txt - parse)/parse <= MAX_OWN_WORK is required
+MAX_JSON_RATIO = 1.5  # -o json at most this multiple of -o txt ...
+MAX_JSON_RSS = 150_000_000  # ... and under this peak RSS, at DENSE_OWN_WORK_AT
+MAX_US_PER_PAIR = 2.5  # txt time beyond the parse per printed pair, at every full-map size
+DENSE_SUMMARY_TARGET = Target(10000, 5000, 30.0, 2_000_000_000)  # --summary
 
 
 @dataclass(frozen=True)
@@ -228,13 +245,13 @@ def generator_digest() -> str:
     return hashlib.sha256(GENERATOR.read_bytes()).hexdigest()
 
 
-def ensure_cluster(cache: Path, workloads: int, policies: int, seed: int) -> Path:
-    """The cached cluster for this size and seed, generated first if missing or stale.
+def ensure_cluster(cache: Path, workloads: int, policies: int, seed: int, density: float = 0.0) -> Path:
+    """The cached cluster for this size, seed and density, generated first if missing or stale.
 
     A stamp beside the directory (not in it, so that only manifests are analysed) records the
     generator's digest: editing ``gen_cluster.py`` invalidates every cached cluster.
     """
-    key = f"{workloads}_{policies}_{seed}"
+    key = f"{workloads}_{policies}_{seed}" + (f"_d{density:g}" if density else "")
     target, stamp = cache / key, cache / f"{key}.stamp"
     digest = generator_digest()
     if target.is_dir() and stamp.is_file() and stamp.read_text().strip() == digest:
@@ -246,7 +263,8 @@ def ensure_cluster(cache: Path, workloads: int, policies: int, seed: int) -> Pat
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=cache))
     try:
         cmd = [sys.executable, str(GENERATOR), "--workloads", str(workloads), "--policies", str(policies)]
-        subprocess.run([*cmd, "--seed", str(seed), str(tmp)], check=True, stdin=subprocess.DEVNULL)
+        cmd += ["--seed", str(seed), "--density", str(density), str(tmp)]
+        subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL)
         shutil.rmtree(target, ignore_errors=True)
         tmp.rename(target)
     finally:
@@ -285,6 +303,208 @@ def measure(cluster: Path, workloads: int, policies: int, repeat: int, timeout: 
             with out.open("rb") as fh:
                 lines = sum(1 for _ in fh)
     return Row(workloads, policies, yaml_size(cluster), best_of(parse_runs), best_of(map_runs), lines)
+
+
+def median_of(runs: Sequence[Run]) -> Run:
+    """The median time of the successful runs (the dense profile quotes medians) with the highest
+    peak RSS of them; the first failure if none succeeded."""
+    good = sorted((r for r in runs if r.ok), key=lambda r: r.seconds)
+    if not good:
+        return runs[0]
+    middle = good[(len(good) - 1) // 2]
+    return Run(middle.seconds, max(r.max_rss_bytes for r in good), 0, False, middle.stderr)
+
+
+@dataclass(frozen=True)
+class DenseRow:
+    """One size of the dense profile: the parse, ``map`` in txt and json (None above
+    ``--dense-full-max``) and ``map --summary``; medians of the repeats."""
+
+    workloads: int
+    policies: int
+    yaml_bytes: int
+    parse: Run
+    txt: Run | None
+    json: Run | None
+    summary: Run
+    pairs: int
+    nca: NcaRun | None = None
+
+    @property
+    def own_work(self) -> float | None:
+        if self.txt is None or not (self.txt.ok and self.parse.ok and self.parse.seconds > 0):
+            return None
+        return (self.txt.seconds - self.parse.seconds) / self.parse.seconds
+
+    @property
+    def us_per_pair(self) -> float | None:
+        """Microseconds of ``map -o txt`` beyond the parse, per printed pair."""
+        if self.txt is None or not (self.txt.ok and self.parse.ok and self.pairs):
+            return None
+        return (self.txt.seconds - self.parse.seconds) / self.pairs * 1e6
+
+    @property
+    def json_ratio(self) -> float | None:
+        if self.txt is None or self.json is None or not (self.txt.ok and self.json.ok):
+            return None
+        return self.json.seconds / self.txt.seconds
+
+    @property
+    def speedup(self) -> float | None:
+        base = self.txt if self.txt is not None else self.summary
+        if self.nca is None or not base.ok or base.seconds <= 0:
+            return None
+        if self.nca.ok:
+            return self.nca.seconds / base.seconds
+        if self.nca.status == "timeout":
+            return self.nca.limit / base.seconds
+        return None
+
+
+def measure_dense(
+    cluster: Path, workloads: int, policies: int, repeat: int, timeout: float, full: bool
+) -> DenseRow:
+    env = child_env()
+    tag = f"[{workloads}:{policies} dense]"
+    parse_cmd = [sys.executable, str(Path(__file__).resolve()), "--parse-only", str(cluster)]
+    runs: dict[str, list[Run]] = {"parse": [], "txt": [], "json": [], "summary": []}
+    pairs = 0
+    with tempfile.TemporaryDirectory(prefix="kubefence-bench-") as tmp:
+        sink = Path(tmp) / "stdout"
+        base = [sys.executable, "-m", "kubefence", "map", str(cluster), "--quiet"]
+        commands = {"parse": parse_cmd}
+        if full:
+            commands["txt"] = [*base, "-o", "txt", "-f", str(Path(tmp) / "map.txt")]
+            commands["json"] = [*base, "-o", "json", "-f", str(Path(tmp) / "map.json")]
+        commands["summary"] = [*base, "--summary", "-o", "txt", "-f", str(Path(tmp) / "summary.txt")]
+        for i in range(1, repeat + 1):
+            for name, cmd in commands.items():
+                progress(f"{tag} {name}, run {i}/{repeat}")
+                runs[name].append(run_child(cmd, env, timeout, sink))
+                progress(f"{tag}   {describe(runs[name][-1])}")
+        if full and (Path(tmp) / "map.txt").exists():
+            with (Path(tmp) / "map.txt").open("rb") as fh:
+                pairs = sum(1 for _ in fh)
+    return DenseRow(
+        workloads,
+        policies,
+        yaml_size(cluster),
+        median_of(runs["parse"]),
+        median_of(runs["txt"]) if full else None,
+        median_of(runs["json"]) if full else None,
+        median_of(runs["summary"]),
+        pairs,
+    )
+
+
+DENSE_COLUMNS = (
+    ("W", 7),
+    ("P", 7),
+    ("YAML MB", 8),
+    ("parse s", 8),
+    ("txt s", 8),
+    ("txt RSS MB", 10),
+    ("pairs", 10),
+    ("µs/pair", 8),
+    ("(txt-parse)/parse", 17),
+    ("json s", 8),
+    ("json RSS MB", 11),
+    ("json/txt", 8),
+    ("summary s", 9),
+    ("summary RSS MB", 14),
+)
+
+
+def dense_columns(with_nca: bool) -> tuple[tuple[str, int], ...]:
+    return (*DENSE_COLUMNS, *(NCA_COLUMNS if with_nca else ()), TARGET_COLUMN)
+
+
+def dense_header(seed: int, repeat: int, nca_timeout: float | None, density: float) -> str:
+    libyaml = "libyaml" if yaml.__with_libyaml__ else "no libyaml"
+    versions = f"Python {platform.python_version()}, PyYAML {yaml.__version__} ({libyaml})"
+    cols = dense_columns(nca_timeout is not None)
+    head = "| " + " | ".join(name.rjust(width) for name, width in cols) + " |"
+    rule = "|" + "|".join("-" * (width + 1) + ":" for _, width in cols) + "|"
+    runs = f"median of {repeat} run(s)" + (", NCA once per size" if nca_timeout is not None else "")
+    w, p = DENSE_OWN_WORK_AT
+    lines = [
+        f"kubefence map benchmark, dense profile (density {density:g}): seed {seed}, {runs}, {versions}, "
+        f"{os.cpu_count()} CPUs, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}",
+        "targets (wall time, peak RSS):",
+        f"  W={w:,}/P={p:,}: (txt-parse)/parse <= {MAX_OWN_WORK:g}; json/txt <= {MAX_JSON_RATIO:g} "
+        f"and json under {MAX_JSON_RSS / 1e6:g} MB",
+        f"  every full-map size: at most {MAX_US_PER_PAIR:g} µs per printed pair beyond the parse",
+        f"  --summary on {DENSE_SUMMARY_TARGET.describe()}",
+    ]
+    if nca_timeout is not None:
+        limit = f"NCA stopped after {nca_timeout:g} s"
+        lines.append(f"  where NCA finishes, at least {MIN_SPEEDUP:g}x faster ({limit})")
+    return "\n".join([*lines, "", head, rule])
+
+
+def dense_misses(row: DenseRow) -> list[str]:
+    runs = [r for r in (row.parse, row.txt, row.json, row.summary) if r is not None]
+    if not all(r.ok for r in runs):
+        return ["failed"]
+    out = []
+    if (row.workloads, row.policies) == DENSE_OWN_WORK_AT:
+        own, ratio = row.own_work, row.json_ratio
+        if own is not None and own > MAX_OWN_WORK:
+            out.append("parse")
+        if ratio is not None and ratio > MAX_JSON_RATIO:
+            out.append("json time")
+        if row.json is not None and row.json.max_rss_bytes >= MAX_JSON_RSS:
+            out.append("json memory")
+    per_pair = row.us_per_pair
+    if per_pair is not None and per_pair > MAX_US_PER_PAIR:
+        out.append("µs/pair")
+    t = DENSE_SUMMARY_TARGET
+    slow = row.summary.seconds >= t.seconds or (t.rss_bytes and row.summary.max_rss_bytes >= t.rss_bytes)
+    if (row.workloads, row.policies) == (t.workloads, t.policies) and slow:
+        out.append("summary")
+    if row.nca is not None and row.nca.ok and row.speedup is not None and row.speedup < MIN_SPEEDUP:
+        out.append("speedup")
+    return out
+
+
+def format_dense_row(row: DenseRow) -> str:
+    def secs(run: Run | None) -> str:
+        if run is None:
+            return "skipped"
+        if run.timed_out:
+            return "timeout"
+        return f"{run.seconds:.2f}" if run.ok else f"exit {run.exit_code}"
+
+    def rss(run: Run | None) -> str:
+        return f"{run.max_rss_bytes / MB:,.0f}" if run is not None and run.ok else ""
+
+    def num(value: float | None, fmt: str) -> str:
+        return "" if value is None else format(value, fmt)
+
+    missed = dense_misses(row)
+    nca: tuple[str, ...] = ()
+    if row.nca is not None:
+        nca = nca_cells(Row(row.workloads, row.policies, 0, row.parse, row.txt or row.summary, 0, row.nca))
+    cells = (
+        f"{row.workloads:,}",
+        f"{row.policies:,}",
+        f"{row.yaml_bytes / MB:.1f}",
+        secs(row.parse),
+        secs(row.txt),
+        rss(row.txt),
+        f"{row.pairs:,}" if row.txt is not None else "",
+        num(row.us_per_pair, ".2f"),
+        num(row.own_work, ".2f"),
+        secs(row.json),
+        rss(row.json),
+        num(row.json_ratio, ".2f"),
+        secs(row.summary),
+        rss(row.summary),
+        *nca,
+        f"MISS ({', '.join(missed)})" if missed else "ok",
+    )
+    cols = dense_columns(row.nca is not None)
+    return "| " + " | ".join(c.rjust(width) for c, (_, width) in zip(cells, cols, strict=True)) + " |"
 
 
 class NcaRunner:
@@ -500,7 +720,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         " 2 usage error",
     )
     sizes_help = "comma-separated WORKLOADS:POLICIES (default: 200:100,1000:500,5000:2500,10000:5000)"
-    parser.add_argument("--sizes", type=parse_sizes, default=list(DEFAULT_SIZES), help=sizes_help)
+    parser.add_argument("--sizes", type=parse_sizes, default=None, help=sizes_help)
     parser.add_argument("--include-huge", action="store_true", help="also run 50000:20000")
     parser.add_argument("--seed", type=int, default=0, help="generator seed (default: 0)")
     parser.add_argument(
@@ -520,6 +740,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="SEC",
         help="stop NCA after SEC seconds and skip it on larger sizes (default: 600)",
     )
+    parser.add_argument(
+        "--profile",
+        choices=("sparse", "dense"),
+        default="sparse",
+        help="sparse: today's clusters (the default); dense: gen_cluster --density, with -o json and "
+        "--summary timed too (default sizes 1000:500,2000:1000,5000:2500,10000:5000)",
+    )
+    parser.add_argument(
+        "--density", type=float, default=DENSE_DENSITY, help=f"dense profile's (default: {DENSE_DENSITY:g})"
+    )
+    parser.add_argument(
+        "--dense-full-max",
+        type=int,
+        default=DENSE_FULL_MAX,
+        metavar="W",
+        help=f"dense profile: above W workloads time --summary only (default: {DENSE_FULL_MAX})",
+    )
     parser.add_argument("--parse-only", type=Path, metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.parse_only is not None:
@@ -528,9 +765,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--repeat must be at least 1")
     if args.nca_timeout is not None and (args.nca_timeout <= 0 or not args.nca):
         parser.error("--nca-timeout needs --nca and a positive number of seconds")
-    sizes: list[tuple[int, int]] = args.sizes + ([HUGE_SIZE] if args.include_huge else [])
     compile_sources()
     nca = NcaRunner(args.nca_timeout) if args.nca else None
+    if args.profile == "dense":
+        return run_dense(args, nca)
+    sizes: list[tuple[int, int]] = args.sizes or list(DEFAULT_SIZES)
+    sizes += [HUGE_SIZE] if args.include_huge else []
     print(header(args.seed, args.repeat, nca.timeout if nca else None), flush=True)
     failed = missed = False
     for workloads, policies in sizes:
@@ -541,6 +781,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(format_row(row), flush=True)
         failed |= not (row.map.ok and row.parse.ok)
         missed |= bool(misses(row))
+    if nca is not None and nca.footnote():
+        print("\n" + nca.footnote(), flush=True)
+    return 1 if failed or (args.check and missed) else 0
+
+
+def run_dense(args: argparse.Namespace, nca: NcaRunner | None) -> int:
+    """The dense profile: one row per size, a note on the sizes whose full map was not timed."""
+    sizes: list[tuple[int, int]] = args.sizes or list(DENSE_SIZES)
+    print(dense_header(args.seed, args.repeat, nca.timeout if nca else None, args.density), flush=True)
+    failed = missed = False
+    for workloads, policies in sizes:
+        cluster = ensure_cluster(args.cache_dir, workloads, policies, args.seed, args.density)
+        full = workloads <= args.dense_full_max
+        row = measure_dense(cluster, workloads, policies, args.repeat, args.timeout, full)
+        if nca is not None:
+            row = dataclasses.replace(row, nca=nca.measure(cluster, workloads, policies))
+        print(format_dense_row(row), flush=True)
+        failed |= "failed" in dense_misses(row)
+        missed |= bool(dense_misses(row))
+    if any(w > args.dense_full_max for w, _ in sizes):
+        print(f"\nAbove {args.dense_full_max:,} workloads only --summary was timed.", flush=True)
     if nca is not None and nca.footnote():
         print("\n" + nca.footnote(), flush=True)
     return 1 if failed or (args.check and missed) else 0

@@ -41,14 +41,21 @@ def _same(text: str) -> str:
     return text
 
 
+def _lines(head: str, names: list[str], tails: list[str], dsts: list[int], conns: list[int]) -> str:
+    """``head + names[d] + tails[c]`` for each destination, joined: the pieces are laid out in one
+    list by slice assignments and joined at once, with no string made per line."""
+    pieces = [head] * (3 * len(dsts))
+    pieces[1::3] = map(names.__getitem__, dsts)
+    pieces[2::3] = map(tails.__getitem__, conns)
+    return "".join(pieces)
+
+
 def write_txt(rows: MapRows, out: TextIO) -> None:
     """``src => dst : conn`` lines."""
     texts = _Texts(rows, _same, lambda conn: f" : {conn}\n")
     for row in rows.rows:
         texts.sync()
-        head = texts.peers[row.src] + " => "
-        peers, tails = texts.peers, texts.conns
-        out.write("".join([head + peers[d] + tails[c] for d, c in zip(row.dsts, row.conns, strict=True)]))
+        out.write(_lines(texts.peers[row.src] + " => ", texts.peers, texts.conns, row.dsts, row.conns))
 
 
 def _csv_cell(text: str) -> str:
@@ -63,34 +70,41 @@ def write_csv(rows: MapRows, out: TextIO) -> None:
     out.write("src,dst,conn\n")
     for row in rows.rows:
         texts.sync()
-        head = texts.peers[row.src] + ","
-        peers, tails = texts.peers, texts.conns
-        out.write("".join([head + peers[d] + tails[c] for d, c in zip(row.dsts, row.conns, strict=True)]))
+        out.write(_lines(texts.peers[row.src] + ",", texts.peers, texts.conns, row.dsts, row.conns))
 
 
 def write_json(rows: MapRows, out: TextIO) -> None:
     """``{"connections": [{"src", "dst", "conn", "src_kind", "dst_kind"}, ...]}``, indented by two
     as ``json.dumps(indent=2)`` writes it."""
     texts = _Texts(rows, json.dumps, json.dumps)
-    kinds: list[str] = []  # per peer: its kind, as a JSON string
+    ends: list[str] = []  # per peer: its kind as the last field of an object, and the brace
+    middles: dict[str, list[str]] = {}  # per source kind, per connection set: conn to dst_kind
     pad = "\n      "
     first = True
     out.write('{\n  "connections": [')
     for row in rows.rows:
+        if not row.dsts:
+            continue
         texts.sync()
         peers = rows.peers
-        if len(kinds) < len(peers):
-            kinds += [json.dumps(p.type.value) for p in peers[len(kinds) :]]
+        if len(ends) < len(peers):
+            ends += [json.dumps(p.type.value) + "\n    }" for p in peers[len(ends) :]]
         head = f'\n    {{{pad}"src": {texts.peers[row.src]},{pad}"dst": '
-        middle = f',{pad}"src_kind": {kinds[row.src]},{pad}"dst_kind": '
-        conns = [f',{pad}"conn": {c}{middle}' for c in texts.conns]
-        names = texts.peers
-        pairs = zip(row.dsts, row.conns, strict=True)
-        chunk = ",".join([head + names[d] + conns[c] + kinds[d] + "\n    }" for d, c in pairs])
-        if chunk:
-            out.write(chunk if first else "," + chunk)
-            first = False
-    out.write("\n  ]\n}\n" if not first else "]\n}\n")
+        kind = ends[row.src][: -len("\n    }")]
+        middle = middles.setdefault(kind, [])
+        if len(middle) < len(texts.conns):
+            middle += [
+                f',{pad}"conn": {c},{pad}"src_kind": {kind},{pad}"dst_kind": '
+                for c in texts.conns[len(middle) :]
+            ]
+        pieces = ["," + head] * (4 * len(row.dsts))  # an object: its head, dst, conn and kinds, end
+        pieces[1::4] = map(texts.peers.__getitem__, row.dsts)
+        pieces[2::4] = map(middle.__getitem__, row.conns)
+        pieces[3::4] = map(ends.__getitem__, row.dsts)
+        chunk = "".join(pieces)
+        out.write(chunk[1:] if first else chunk)
+        first = False
+    out.write("]\n}\n" if first else "\n  ]\n}\n")
 
 
 _WRITERS: dict[str, Callable[[MapRows, TextIO], None]] = {

@@ -18,8 +18,9 @@ import heapq
 from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from itertools import compress
 
-from kubefence.analysis.connectivity.bitsets import members
+from kubefence.analysis.connectivity.bitsets import flags, members
 from kubefence.analysis.connectivity.effects import Direction, decide
 from kubefence.analysis.connectivity.engine import (
     MapOptions,
@@ -40,6 +41,7 @@ from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.peers import DomainPeer, ExternalPeer, Peer
 from kubefence.model.ports import ConnectionSet
 
+_DENSE = 64  # destinations of a source above which tagging them beats sorting them
 _LOW = 20  # bits of a packed (destination, group) sort key that hold the group
 _LOW_MASK = (1 << _LOW) - 1
 
@@ -99,6 +101,16 @@ class MapRows:
             c, bits = g.groups[0]
             dsts = members(bits)
             conns = [c] * len(dsts)
+        elif len(g.groups) < 256 and sum(bits.bit_count() for _, bits in g.groups) > _DENSE:
+            # many destinations: tag each with its group (a byte per destination, by integer
+            # arithmetic on the groups' bits spread one per byte), then read the tags with C loops
+            tagged = 0
+            for j, (_, bits) in enumerate(g.groups):
+                tagged += int.from_bytes(flags(bits), "little") * (j + 1)
+            tags = tagged.to_bytes((tagged.bit_length() + 7) // 8, "little")
+            dsts = list(compress(range(len(tags)), tags))
+            local = [0, *(c for c, _ in g.groups)]
+            conns = list(map(local.__getitem__, filter(None, tags)))
         else:
             keyed: list[int] = []
             for j, (_, bits) in enumerate(g.groups):
