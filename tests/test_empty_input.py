@@ -53,8 +53,15 @@ def test_grouped_warning_lists_its_files(tmp_path: Path, capsys: pytest.CaptureF
     assert f"skipped 5 ConfigMap objects in {', '.join(files)} and 2 more files:" in warning
 
 
-def test_grouped_warning_in_one_file_names_it_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "all.yaml").write_text(POD + "---\n" + CONFIGMAP.format(i=1) + "---\n" + CONFIGMAP.format(i=2))
+def test_grouped_warning_in_one_file_names_it_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "all.yaml").write_text(
+        POD + "---\n" + CONFIGMAP.format(i=1) + "---\n" + CONFIGMAP.format(i=2)
+    )
     assert main(["map", str(tmp_path)]) == 0
     warning = next(line for line in capsys.readouterr().err.splitlines() if "ConfigMap" in line)
-    assert warning == f"warning: {tmp_path / 'all.yaml'}:9: skipped 2 ConfigMap objects: this kind is not used here"
+    assert (
+        warning
+        == f"warning: {tmp_path / 'all.yaml'}:9: skipped 2 ConfigMap objects: this kind is not used here"
+    )

@@ -86,7 +86,8 @@ def _run_step(tmp_path: Path, workspace: Path, **params: str) -> tuple[int, str,
     _shim(
         bin_dir,
         "python",
-        f'if [ "$1 $2" = "-m pip" ]; then printf "%s\\n" "$@" >> {pip_log}; exit 0; fi\nexec {sys.executable} "$@"\n',
+        f'if [ "$1 $2" = "-m pip" ]; then printf "%s\\n" "$@" >> {pip_log}; exit 0; fi\n'
+        f'exec {sys.executable} "$@"\n',
     )
     _shim(bin_dir, "kubefence", f'exec {sys.executable} -m kubefence "$@"\n')
     result = tmp_path / "exit-code"

@@ -45,7 +45,7 @@ TEMPLATE_KINDS = ("Deployment", "ReplicaSet", "ReplicationController", "Stateful
 
 
 def _files_text(files: tuple[str, ...], shown: int = 3) -> str:
-    """" in a.yaml, b.yaml and 4 more files" for objects spread over several files ("" for one)."""
+    """ " in a.yaml, b.yaml and 4 more files" for objects spread over several files ("" for one)."""
     if len(files) < 2:
         return ""
     more = len(files) - shown
