@@ -133,6 +133,7 @@ def _goto(context: Any, path: Path) -> Any:
 
 def _shot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")  # the filter bar is sticky: keep it at the top
     page.screenshot(path=str(SHOTS / name), full_page=True)
 
 

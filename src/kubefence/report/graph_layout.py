@@ -10,8 +10,9 @@ crosses, so it never runs behind a node. Everything is deterministic: same graph
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from kubefence.report.view import Edge, Node
@@ -21,7 +22,7 @@ TO_OUTSIDE = "to outside the cluster"
 
 _CHAR_W, _LINE_H, _PAD_Y = 7.0, 15.0, 10.0  # text metrics for 12 px sans-serif, generous
 _MIN_W, _MAX_CHARS = 104.0, 30  # longer names wrap (external address ranges break at commas)
-_NODE_GAP, _LANE_H, _ITEM_GAP = 14.0, 18.0, 26.0
+_NODE_GAP, _LANE_H, _ITEM_GAP, _LANE_GAP = 14.0, 12.0, 26.0, 6.0
 _INNER_GAP, _COLUMN_GAP, _BOX_PAD, _BOX_HEAD = 96.0, 124.0, 12.0, 26.0
 _LEFT, _TOP = 16.0, 16.0
 
@@ -173,6 +174,15 @@ class _Slot:
     y: float = 0.0
 
 
+def group_label(group: str) -> str:
+    """The title of a group's box."""
+    return group if group in (FROM_OUTSIDE, TO_OUTSIDE) else f"namespace {group}"
+
+
+def group_label_w(group: str) -> float:
+    return _CHAR_W * len(group_label(group)) + 20
+
+
 def layout(nodes: list[Node], edges: list[Edge], *, boxes: bool = True) -> Layout:
     """Place ``nodes`` (grouped by namespace) and route ``edges``; see the module docstring.
 
@@ -296,27 +306,31 @@ def layout(nodes: list[Node], edges: list[Edge], *, boxes: bool = True) -> Layou
             return placed[item[2:]].h
         return _LANE_H
 
+    def gap(a: str, b: str, nodes_gap: float) -> float:
+        """Space between two stacked items: edges passing side by side need less than boxes."""
+        return _LANE_GAP if a[0] in "ls" and b[0] in "ls" else nodes_gap
+
+    def stack_h(items: list[str], h_of: Callable[[str], float], nodes_gap: float) -> float:
+        return sum(h_of(it) for it in items) + sum(gap(a, b, nodes_gap) for a, b in itertools.pairwise(items))
+
     def place() -> float:
         """Coordinates for the current orders; returns the total height."""
         # group sizes
         for g in order:
             lays = [layer_items[(g, i)] for i in range(depth[g])]
-            inner = max(
-                (sum(item_h(it) for it in items) + _NODE_GAP * max(0, len(items) - 1) for items in lays),
-                default=0.0,
-            )
+            inner = max((stack_h(items, item_h, _NODE_GAP) for items in lays), default=0.0)
             heights["g:" + g] = inner + _BOX_HEAD + _BOX_PAD
         for items in col_items:
             for it in items:
                 if it.startswith("l:"):
                     heights[it] = _LANE_H
-        stacks = [
-            sum(heights[it] for it in items) + _ITEM_GAP * max(0, len(items) - 1) for items in col_items
-        ]
+        stacks = [stack_h(items, heights.__getitem__, _ITEM_GAP) for items in col_items]
         total = max(stacks, default=0.0)
         for c, items in enumerate(col_items):
             y = _TOP + (total - stacks[c]) / 2
-            for it in items:
+            for k, it in enumerate(items):
+                if k:
+                    y += gap(items[k - 1], it, _ITEM_GAP)
                 if it.startswith("l:"):
                     ys[it] = y + _LANE_H / 2
                 else:
@@ -325,12 +339,13 @@ def layout(nodes: list[Node], edges: list[Edge], *, boxes: bool = True) -> Layou
                     heights["top:" + g] = y
                     for i in range(depth[g]):
                         items_i = layer_items[(g, i)]
-                        used = sum(item_h(x) for x in items_i) + _NODE_GAP * max(0, len(items_i) - 1)
-                        yy = top + (inner_h - used) / 2
-                        for x in items_i:
+                        yy = top + (inner_h - stack_h(items_i, item_h, _NODE_GAP)) / 2
+                        for j, x in enumerate(items_i):
+                            if j:
+                                yy += gap(items_i[j - 1], x, _NODE_GAP)
                             ys[x] = yy + item_h(x) / 2
-                            yy += item_h(x) + _NODE_GAP
-                y += heights[it] + _ITEM_GAP
+                            yy += item_h(x)
+                y += heights[it]
         return total
 
     def neighbour_ys(item: str) -> list[float]:
@@ -385,7 +400,7 @@ def layout(nodes: list[Node], edges: list[Edge], *, boxes: bool = True) -> Layou
                 w = max(widths, default=40.0)
                 inner_x[(g, i)], inner_w[(g, i)] = xx, w
                 xx += w + _INNER_GAP
-            width = max(width, xx - _INNER_GAP - gx)
+            width = max(width, xx - _INNER_GAP - gx, group_label_w(g) - 2 * _BOX_PAD)
         x_of_col.append(x)
         col_w.append(max(width, 40.0))
         x += col_w[-1] + _COLUMN_GAP
@@ -400,7 +415,7 @@ def layout(nodes: list[Node], edges: list[Edge], *, boxes: bool = True) -> Layou
                 "" if g in (FROM_OUTSIDE, TO_OUTSIDE) else g,
                 gx - _BOX_PAD,
                 heights["top:" + g],
-                inner_x[last] + inner_w[last] - gx + 2 * _BOX_PAD,
+                max(inner_x[last] + inner_w[last] - gx + 2 * _BOX_PAD, group_label_w(g)),
                 heights["g:" + g],
             )
         )

@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from html import escape
 
-from kubefence.report.graph_layout import _CHAR_W, _LINE_H, _PAD_Y, FROM_OUTSIDE, Layout, PlacedEdge, layout
+from kubefence.report.graph_layout import (
+    _CHAR_W,
+    _LINE_H,
+    _PAD_Y,
+    FROM_OUTSIDE,
+    TO_OUTSIDE,
+    Layout,
+    PlacedEdge,
+    group_label,
+    layout,
+)
 from kubefence.report.view import Edge, Node
 
 #: colour, width, dash pattern and badge of each change style ("" is unchanged)
@@ -132,7 +142,7 @@ def render_layout(lay: Layout, title: str = "", *, css_class: str = "kf-graph") 
     out.append("</defs>")
     for g in lay.groups:
         outside = g.namespace == ""
-        label = g.name if outside else f"namespace {g.name}"
+        label = group_label(g.name)
         dash = ' stroke-dasharray="4 4"' if outside else ""
         out.append(
             f'<g class="kf-group" data-ns="{escape(g.namespace)}"><rect x="{g.x:.1f}" y="{g.y:.1f}" '
@@ -148,7 +158,7 @@ def render_layout(lay: Layout, title: str = "", *, css_class: str = "kf-graph") 
         out.append(_edge_svg(pe, ns_of, taken))
     for p in lay.nodes:
         n = p.node
-        outside = p.group in (FROM_OUTSIDE, "to outside the cluster")
+        outside = p.group in (FROM_OUTSIDE, TO_OUTSIDE)
         fill, stroke, rx = ("#fff8c5", "#d4a72c", 14) if outside else ("#ddf4ff", "#54aeff", 5)
         parts = [
             f'<g class="kf-node" data-id="{escape(n.id)}" data-ns="{escape(n.group)}" '
