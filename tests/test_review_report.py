@@ -156,7 +156,9 @@ def test_svg_draws_the_changed_graph(repo: Path, capsys: pytest.CaptureFixture[s
         )
     code, out = _review(repo, capsys, "-o", "svg")
     assert code == 1
-    assert "<svg" in out and "shop&#45;backend/orders[Deployment]&#45;&gt;shop&#45;data/redis[StatefulSet]" in out
+    assert "<svg" in out
+    edge = "shop&#45;backend/orders[Deployment]&#45;&gt;shop&#45;data/redis[StatefulSet]"
+    assert f"<title>{edge}</title>" in out
 
 
 def test_html_guardrails_are_html_not_markdown(
