@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kubefence.report.graph_layout import FROM_OUTSIDE, TO_OUTSIDE, Layout, PlacedNode, layout, wrap
-from kubefence.report.html import namespace_graph
+from kubefence.report.html import namespace_graph, neighbourhood
 from kubefence.report.svg_graph import render_svg
 from kubefence.report.view import Edge, Node
 
@@ -167,3 +167,19 @@ def test_svg_marks_changes_three_ways() -> None:
     assert ">+ ADDED</text>" in added and ">TCP 3000</text>" in added
     removed = svg[svg.index('<g class="kf-edge removed"') :].split("</g>", 1)[0]
     assert 'stroke-dasharray="8 5"' in removed and ">− REMOVED</text>" in removed
+
+
+def test_namespace_graph_of_a_busy_namespace_groups_the_peers_of_others() -> None:
+    agent = Node("mon/agent[DaemonSet]", "agent[DaemonSet]", "mon")
+    apps = [Node(f"apps/a{i}[Deployment]", f"a{i}[Deployment]", "apps") for i in range(12)]
+    db = Node("data/db[StatefulSet]", "db[StatefulSet]", "data")
+    edges = [Edge(agent.id, a.id, "TCP 9100", "added" if i == 3 else "") for i, a in enumerate(apps)]
+    edges.append(Edge(agent.id, db.id, "TCP 9187"))
+    edges.append(Edge(apps[0].id, db.id, "TCP 5432"))  # not about mon: left out
+    nodes, out = neighbourhood("mon", [agent, *apps, db], edges, max_peers=8)
+    assert [n.id for n in nodes] == ["apps/*", "data/db[StatefulSet]", "mon/agent[DaemonSet]"]
+    assert nodes[0].label == "apps[12 workloads]" and nodes[0].group == "apps"
+    assert sorted((e.src, e.dst, e.label, e.style) for e in out) == [
+        ("mon/agent[DaemonSet]", "apps/*", "12 connections", "added"),
+        ("mon/agent[DaemonSet]", "data/db[StatefulSet]", "TCP 9187", ""),
+    ]

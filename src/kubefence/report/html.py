@@ -136,6 +136,46 @@ def namespace_graph(nodes: Sequence[Node], edges: Sequence[Edge]) -> tuple[list[
     return ns_nodes, ns_edges
 
 
+#: In a namespace's own graph, the peers of another namespace are drawn one by one up to this many;
+#: beyond it they become one node for that namespace (a monitoring agent talks to everything).
+MAX_PEERS_SHOWN = 8
+
+
+def neighbourhood(
+    ns: str, nodes: Sequence[Node], edges: Sequence[Edge], max_peers: int = MAX_PEERS_SHOWN
+) -> tuple[list[Node], list[Edge]]:
+    """The graph of namespace ``ns``: its workloads, their connections, and the peers at the other end
+    (grouped into one node per namespace when a namespace has more than ``max_peers`` of them)."""
+    by_id = {n.id: n for n in nodes}
+    mine = [e for e in edges if ns in (by_id[e.src].group, by_id[e.dst].group)]
+    peers: dict[str, set[str]] = defaultdict(set)
+    for e in mine:
+        for end in (e.src, e.dst):
+            group = by_id[end].group
+            if group != ns:
+                peers[group].add(end)
+    collapsed = {g for g, ids in peers.items() if g and len(ids) > max_peers}
+
+    def key(node_id: str) -> str:
+        group = by_id[node_id].group
+        return f"{group}/*" if group in collapsed else node_id
+
+    out_nodes = {n.id: n for n in nodes if n.group == ns}
+    for g, ids in peers.items():
+        if g in collapsed:
+            out_nodes[f"{g}/*"] = Node(f"{g}/*", f"{g}[{len(ids)} workloads]", g)
+        else:
+            out_nodes.update((i, by_id[i]) for i in ids)
+    merged: dict[tuple[str, str], list[Edge]] = defaultdict(list)
+    for e in mine:
+        merged[(key(e.src), key(e.dst))].append(e)
+    out_edges = [
+        es[0] if len(es) == 1 else Edge(a, b, f"{len(es)} connections", _merge_styles(e.style for e in es))
+        for (a, b), es in merged.items()
+    ]
+    return sorted(out_nodes.values(), key=lambda n: n.id), out_edges
+
+
 def _namespace_details(nodes: Sequence[Node], edges: Sequence[Edge]) -> list[str]:
     by_id = {n.id: n for n in nodes}
     spaces = sorted({n.group for n in nodes if n.group})
@@ -147,14 +187,12 @@ def _namespace_details(nodes: Sequence[Node], edges: Sequence[Edge]) -> list[str
     out = []
     for ns in flow_order(spaces, arcs):
         mine = [e for e in edges if ns in (by_id[e.src].group, by_id[e.dst].group)]
-        used = {e.src for e in mine} | {e.dst for e in mine}
-        mine_nodes = [n for n in nodes if n.id in used or n.group == ns]
         k = sum(1 for n in nodes if n.group == ns)
         changes = Counter(e.style for e in mine if e.style)
         extra = "".join(f", {n} {style}" for style, n in sorted(changes.items()))
-        graph = (
-            render_svg(mine_nodes, mine, f"namespace {ns}") if mine else '<p class="note">No connections.</p>'
-        )
+        graph = '<p class="note">No connections.</p>'
+        if mine:
+            graph = render_svg(*neighbourhood(ns, nodes, edges), f"namespace {ns}")
         out.append(
             f'<details class="kf-ns" id="kf-ns-{escape(ns)}" data-ns="{escape(ns)}">'
             f"<summary>namespace {escape(ns)}: {k} workload{'s' if k != 1 else ''}, {len(mine)} "
