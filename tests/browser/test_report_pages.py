@@ -166,6 +166,8 @@ def test_review_names_the_violated_rule_in_the_guardrails_table(
         assert raw not in body, f"{raw!r} is shown as text"
     assert page.locator("h1 .kf-status").inner_text() == "FAIL"
     assert "Fix guardrail payments-only-from-checkout" in page.locator(".kf-todo").inner_text()
+    change = page.locator("table.kf-filterable tr.added", has_text="PAYMENTS_URL")
+    assert change.locator("td").last.inner_text() == "payments-only-from-checkout"  # what it breaks
     _no_horizontal_overflow(page)
 
 

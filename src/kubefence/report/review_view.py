@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 from html import escape
 from typing import Any
@@ -183,6 +184,10 @@ def html_body(r: ReviewResult) -> list[str]:
     body += graph_section(nodes, edges, "connectivity")
     body.append("<h2>Changes</h2>")
     if r.changes:
+        breaks: dict[tuple[str, str], list[str]] = defaultdict(list)  # the changes guardrails forbid
+        for x in r.guardrails.violated if r.guardrails is not None else ():
+            for v in x.violations:
+                breaks[(v.src.name, v.dst.name)].append(x.rule.name)
         rows = [
             (
                 ec.change.type.value,
@@ -191,10 +196,12 @@ def html_body(r: ReviewResult) -> list[str]:
                 str(ec.change.old),
                 str(ec.change.new),
                 "; ".join(str(e) for e in ec.evidence) or "policy or topology change",
+                ", ".join(breaks.get((ec.change.src.name, ec.change.dst.name), [])),
             )
             for ec in r.changes
         ]
-        body.append(table(("type", "source", "destination", "before", "after", "why"), rows, row_class=0))
+        columns = ("type", "source", "destination", "before", "after", "why", "violates")
+        body.append(table(columns, rows, row_class=0))
     else:
         body.append("<p>No connectivity changes.</p>")
     if r.guardrails is not None:

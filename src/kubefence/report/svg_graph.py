@@ -62,8 +62,11 @@ def _label_spot(
     """Where the edge's label goes: the first free place along the edge, nearest its target first."""
     runs = pe.runs if not pe.back else pe.runs[::-1]
     spots: list[tuple[float, float]] = []
-    for (_, b, y), (a, _, yy) in zip(runs[-2::-1], runs[:0:-1], strict=False):
-        spots.append(((b + a) / 2, (y + yy) / 2))  # the curves, from the target backwards
+    curves = list(zip(runs[-2::-1], runs[:0:-1], strict=False))  # from the target backwards
+    for t in (0.5, 0.3, 0.7):
+        for (_, b, y), (a, _, yy) in curves:
+            ease = 3 * t * t - 2 * t * t * t  # the curve's height at t (its tangents are horizontal)
+            spots.append((b + (a - b) * t, y + (yy - y) * ease))
     for x0, x1, y in runs:
         if abs(x1 - x0) > width + 10:
             spots.append(((x0 + x1) / 2, y))
