@@ -43,6 +43,8 @@ __all__ = [
 NCA_VERSION = "2.1.0"
 NCA_VENV = Path(__file__).resolve().with_name(".venv-nca")
 NCA_TIMEOUT = 600.0
+# The np-guard tools put the ingress controller in ingress-controller-ns (kubefence: ingress-nginx).
+NP_GUARD_OPTIONS = kubefence.MapOptions(ingress_controller_namespace="ingress-controller-ns")
 
 
 class AnalyzerError(RuntimeError):
@@ -62,7 +64,7 @@ class Kubefence:
 
     def connlist(self, cluster_dir: Path) -> tuple[Connlist, str]:
         try:
-            cmap = kubefence.map_connectivity([cluster_dir])
+            cmap = kubefence.map_connectivity([cluster_dir], options=NP_GUARD_OPTIONS)
         except kubefence.KubefenceError as exc:
             raise AnalyzerError(f"kubefence rejected the input: {exc}") from exc
         except Exception as exc:  # a crash is a finding, not the end of the run

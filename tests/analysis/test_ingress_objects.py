@@ -275,7 +275,8 @@ NGINX_ONLY = netpol(
 
 
 def test_blocked_ingress_is_a_warning_naming_the_controller_namespace() -> None:
-    cmap = map_connectivity([*SHOP, NGINX_ONLY, ingress(backend("web", {"number": 80}))])
+    options = MapOptions(ingress_controller_namespace="ingress-controller-ns")
+    cmap = map_connectivity([*SHOP, NGINX_ONLY, ingress(backend("web", {"number": 80}))], options=options)
     assert from_controller(cmap) == {}
     (warning,) = messages(cmap)
     assert warning.startswith(
@@ -337,7 +338,7 @@ def test_admin_tier_rules_govern_the_controller() -> None:
                     "from": [
                         {
                             "namespaces": {
-                                "matchLabels": {"kubernetes.io/metadata.name": "ingress-controller-ns"}
+                                "matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}
                             }
                         }
                     ],
@@ -346,7 +347,7 @@ def test_admin_tier_rules_govern_the_controller() -> None:
             ],
         },
     }
-    cmap = map_connectivity([*SHOP, deny, route("web")])
+    cmap = map_connectivity([*SHOP, deny, route("web")])  # the controller in ingress-nginx, the default
     assert from_controller(cmap) == {WEB: "TCP 8080"}  # the Admin tier denies 9090
 
 

@@ -19,7 +19,7 @@ from typing import Final
 
 import pytest
 
-from kubefence import DiscoverOptions, discover_connections, map_connectivity
+from kubefence import DiscoverOptions, MapOptions, discover_connections, map_connectivity
 from kubefence.analysis.discover.results import DiscoveryResult, Reason
 from kubefence.model.connectivity import ConnectivityMap, PeerKind
 from kubefence.model.ports import ConnectionSet
@@ -108,7 +108,10 @@ def test_discover_finds_what_their_policies_allow(
     policies = _policy_file(app)
     inputs = [str(app / "input")]
     ours = discover_connections(inputs, options=DiscoverOptions())
-    cmap = map_connectivity([*inputs, str(policies)])
+    # the np-guard tools' convention for where the ingress controller runs
+    cmap = map_connectivity(
+        [*inputs, str(policies)], options=MapOptions(ingress_controller_namespace="ingress-controller-ns")
+    )
     figures = compare(app.name, ours, cmap)
     with capsys.disabled():
         print(

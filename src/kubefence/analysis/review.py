@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kubefence.analysis.connectivity.diff import Change, ConnectivityDiff, diff_maps
-from kubefence.analysis.connectivity.engine import MapOptions, compute_connectivity
+from kubefence.analysis.connectivity.engine import MapOptions
+from kubefence.analysis.connectivity.networks import compute_any_connectivity
 from kubefence.analysis.discover.pipeline import DiscoverOptions, discover_documents
 from kubefence.analysis.discover.results import DiscoveryResult, Evidence
 from kubefence.analysis.generate.synthesize import GeneratedPolicies, GenerateOptions, synthesize
@@ -90,7 +91,7 @@ def run_side(ref: str, docs: Sequence[Document], options: ReviewOptions) -> Side
     app = build_cluster(app_docs)
     generated = synthesize(app, needed, options.generate)
     policy_docs = [Document(policy_dict(g.policy), Origin(f"{ref}:<generated>")) for g in generated.policies]
-    allowed = compute_connectivity(build_cluster(app_docs + policy_docs), options.map_options)
+    allowed = compute_any_connectivity(build_cluster(app_docs + policy_docs), options.map_options)
     return Side(
         ref,
         app,

@@ -604,7 +604,8 @@ def _ingress_ports(w: Workload, ports: list[ServicePort]) -> ConnectionSet:
     wanted = ConnectionSet.none()
     for sp in ports:
         number = _pod_port(sp, w)
-        if number is not None and number in declared:
+        # a virtual machine declares no ports: any numbered target may be listening
+        if number is not None and (number in declared or w.is_virtual_machine):
             wanted = wanted | ConnectionSet.of("TCP", PortSet.of(number))
     return wanted
 
@@ -620,6 +621,16 @@ def _workload_peer(w: Workload) -> Peer:
 
 def _ip_peer(ips: IPRangeSet) -> Peer:
     return Peer(f"{ips}[External]", PeerKind.IP)
+
+
+def focused(c: Connection, focus: str) -> bool:
+    """Whether ``c`` is from or to the workload ``focus`` names (``ns/name``, ``name`` or the peer)."""
+    return _focused(c, focus)
+
+
+def names_workload(w: Workload, focus: str) -> bool:
+    """Whether ``focus`` names workload ``w``."""
+    return _names_workload(_workload_peer(w), focus)
 
 
 def _focused(c: Connection, focus: str) -> bool:

@@ -27,7 +27,7 @@ from kubefence.model.workloads import NAMESPACE_NAME_LABEL, Workload
 
 MANAGED_BY = ("app.kubernetes.io/managed-by", "kubefence")
 DEFAULT_DENY_NAME = "kubefence-default-deny"
-DEFAULT_CONTROLLER_NAMESPACE = defaults.GENERATE_CONTROLLER_NAMESPACE
+DEFAULT_CONTROLLER_NAMESPACE = defaults.INGRESS_CONTROLLER_NAMESPACE
 
 # Labels that change with every rollout or name a single pod: never select on them.
 UNSTABLE_LABELS = frozenset(

@@ -26,7 +26,6 @@ from kubefence.analysis.connectivity.engine import (
     MapOptions,
     Prepared,
     address_allowance,
-    compute_connectivity,
     domain_member,
     prepare,
 )
@@ -36,6 +35,7 @@ from kubefence.analysis.connectivity.explain import (
     PairExplanation,
     explain_pair,
 )
+from kubefence.analysis.connectivity.networks import compute_any_connectivity
 from kubefence.errors import Diagnostic, Origin
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import INGRESS_CONTROLLER, Connection, Peer, PeerKind
@@ -259,7 +259,7 @@ def verify(
     """
     options = replace(options or MapOptions(), focus_workload=None)
     prep = prepare(cluster, options)
-    cmap = compute_connectivity(cluster, options)
+    cmap = compute_any_connectivity(cluster, options)
     ends = _Ends(prep)
     results = []
     warnings = list(cmap.warnings)
