@@ -24,6 +24,10 @@ _CHAR_W, _LINE_H, _PAD_Y = 7.0, 15.0, 10.0  # text metrics for 12 px sans-serif,
 _MIN_W, _MAX_CHARS = 104.0, 30  # longer names wrap (external address ranges break at commas)
 _NODE_GAP, _LANE_H, _ITEM_GAP, _LANE_GAP = 14.0, 12.0, 26.0, 6.0
 _INNER_GAP, _COLUMN_GAP, _BOX_PAD, _BOX_HEAD = 96.0, 124.0, 12.0, 26.0
+_MAX_GAP = 280.0  # a wider label takes another free place along its edge
+_LABEL_CHAR_W = _CHAR_W * 0.95  # edge labels are 11 px
+#: the badge drawn before the ports of a changed edge
+BADGES = {"added": "+ ADDED", "removed": "− REMOVED", "changed": "~ CHANGED"}
 _LEFT, _TOP = 16.0, 16.0
 
 
@@ -65,6 +69,16 @@ class Layout:
     edges: list[PlacedEdge]
     width: float
     height: float
+
+
+def port_label_width(text: str) -> float:
+    return _LABEL_CHAR_W * len(text) + 10
+
+
+def edge_label_width(edge: Edge) -> float:
+    """The width of an edge's label: its ports, after its change badge if it has one."""
+    badge = BADGES.get(edge.style, "")
+    return port_label_width(edge.label) + (port_label_width(badge) if badge else 0.0)
 
 
 def wrap(text: str, limit: int = _MAX_CHARS) -> list[str]:
@@ -388,22 +402,35 @@ def layout(nodes: list[Node], edges: list[Edge], *, boxes: bool = True) -> Layou
             reorder(items)
         total = place()
 
-    # 6. x: column widths from the widest group in them; layers inside groups
+    # 6. x: column widths from the widest group in them; layers inside groups. A gap is widened to
+    # hold the labels of the edges that end right after it (a label goes on an edge's last curve).
+    need_inner: dict[tuple[str, int], float] = defaultdict(float)
+    need_column: dict[int, float] = defaultdict(float)
+    for r in routes:
+        if r.a != r.b:
+            g, lay_b, w = placed[r.b].group, layer[r.b], edge_label_width(r.edge) + 24
+            if lay_b:
+                need_inner[(g, lay_b)] = max(need_inner[(g, lay_b)], w)
+            else:
+                need_column[column[g]] = max(need_column[column[g]], w + 2 * _BOX_PAD)
     x = _LEFT + _BOX_PAD
     for c in range(n_cols):
+        if c:
+            x += min(max(_COLUMN_GAP, need_column[c]), _MAX_GAP)
         width = 0.0
-        gx = x
         for g in (g for g in order if column[g] == c):
-            xx = gx
+            xx = x
             for i in range(depth[g]):
+                if i:
+                    xx += min(max(_INNER_GAP, need_inner[(g, i)]), _MAX_GAP)
                 widths = [placed[it[2:]].w for it in layer_items[(g, i)] if it.startswith("n:")]
                 w = max(widths, default=40.0)
                 inner_x[(g, i)], inner_w[(g, i)] = xx, w
-                xx += w + _INNER_GAP
-            width = max(width, xx - _INNER_GAP - gx, group_label_w(g) - 2 * _BOX_PAD)
+                xx += w
+            width = max(width, xx - x, group_label_w(g) - 2 * _BOX_PAD)
         x_of_col.append(x)
         col_w.append(max(width, 40.0))
-        x += col_w[-1] + _COLUMN_GAP
+        x += col_w[-1]
 
     groups: list[PlacedGroup] = []
     for g in order:
@@ -484,6 +511,6 @@ def layout(nodes: list[Node], edges: list[Edge], *, boxes: bool = True) -> Layou
             runs = [(x1, x0, y) for x0, x1, y in reversed(runs)]
         placed_edges.append(PlacedEdge(r.edge, runs, r.back))
 
-    width = x - _COLUMN_GAP + _BOX_PAD + _LEFT
+    width = x + _BOX_PAD + _LEFT
     height = total + 2 * _TOP
     return Layout(list(placed.values()), groups if boxes else [], placed_edges, width, height)

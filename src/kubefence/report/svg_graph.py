@@ -12,23 +12,24 @@ from __future__ import annotations
 from html import escape
 
 from kubefence.report.graph_layout import (
-    _CHAR_W,
     _LINE_H,
     _PAD_Y,
+    BADGES,
     FROM_OUTSIDE,
     TO_OUTSIDE,
     Layout,
     PlacedEdge,
     group_label,
     layout,
+    port_label_width,
 )
 from kubefence.report.view import Edge, Node
 
 #: colour, width, dash pattern and badge of each change style ("" is unchanged)
 STYLES: dict[str, tuple[str, float, str, str]] = {
-    "added": ("#1a7f37", 3.2, "", "+ ADDED"),
-    "removed": ("#cf222e", 2.6, "8 5", "− REMOVED"),
-    "changed": ("#9a6700", 3.0, "2 5", "~ CHANGED"),
+    "added": ("#1a7f37", 3.2, "", BADGES["added"]),
+    "removed": ("#cf222e", 2.6, "8 5", BADGES["removed"]),
+    "changed": ("#9a6700", 3.0, "2 5", BADGES["changed"]),
     "": ("#8c959f", 1.3, "", ""),
 }
 _LABEL_FONT = 11.0
@@ -97,8 +98,8 @@ def _edge_svg(pe: PlacedEdge, ns_of: dict[str, str], taken: list[tuple[float, fl
     dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
     cap = ' stroke-linecap="round"' if e.style == "changed" else ""
     text = f"{e.src} → {e.dst}: {e.label}"
-    label_w = _CHAR_W * 0.95 * len(e.label) + 10
-    badge_w = _CHAR_W * 0.95 * len(badge) + 10 if badge else 0.0
+    label_w = port_label_width(e.label)
+    badge_w = port_label_width(badge) if badge else 0.0
     lx, ly = _label_spot(pe, label_w + badge_w, taken)
     left = lx - (label_w + badge_w) / 2
     h = _LABEL_FONT + 6
