@@ -6,19 +6,23 @@ declare: outputs, pinned actions, least-privilege permissions."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_REVIEW = ROOT / "integrations" / "github" / "run-review.sh"
+PR_COMMENT = ROOT / "integrations" / "github" / "pr_comment.py"
 PR = "5"
 
 
@@ -231,6 +235,8 @@ def test_example_workflows_grant_least_privilege() -> None:
         if "actions/checkout" in step.get("uses", ""):
             assert step["with"]["repository"] == "${{ vars.KUBEFENCE_REPOSITORY }}"
             assert "workflow_run.head" not in str(step["with"])
+    post = next(s for s in comment["jobs"]["comment"]["steps"] if s.get("name") == "Post the comment")
+    assert post["env"]["KF_HEAD_SHA"] == "${{ github.event.workflow_run.head_sha }}"
 
 
 def test_no_placeholder_organisation_or_missing_tag() -> None:
@@ -242,3 +248,65 @@ def test_no_placeholder_organisation_or_missing_tag() -> None:
     for text in texts:
         assert "your-org" not in text
         assert "@v0.1.0" not in text and "rev: v0.1.0" not in text
+
+
+class _FakePulls(BaseHTTPRequestHandler):
+    """GitHub's API for one pull request (#5, head abc) and its comments."""
+
+    posted: ClassVar[list[str]] = []
+
+    def _reply(self, code: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        if self.path == f"/repos/o/r/pulls/{PR}":
+            self._reply(200, {"number": int(PR), "head": {"sha": "abc"}})
+        else:
+            self._reply(200, [])
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", "0"))
+        self.posted.append(self.path + " " + json.loads(self.rfile.read(length))["body"])
+        self._reply(201, {"id": 1})
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("head", "posted"), [("abc", True), ("def", False)])
+def test_comment_workflow_posts_only_on_the_reviewed_pull_request(
+    tmp_path: Path, head: str, posted: bool
+) -> None:
+    _FakePulls.posted = []
+    server = HTTPServer(("127.0.0.1", 0), _FakePulls)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    comment = tmp_path / "comment.md"
+    comment.write_text("<!-- kubefence-review -->\nreview\n")
+    env = {
+        **os.environ,
+        "GITHUB_API_URL": f"http://127.0.0.1:{server.server_port}",
+        "GITHUB_TOKEN": "t",
+        "GITHUB_REPOSITORY": "o/r",
+        "KF_PR_NUMBER": PR,
+        "KF_HEAD_SHA": head,  # what the workflow_run reviewed
+    }
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(PR_COMMENT), str(comment)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        server.shutdown()
+    assert (proc.returncode == 0) is posted
+    assert bool(_FakePulls.posted) is posted
+    if not posted:
+        assert f"is at abc, not the reviewed {head}: not commenting" in proc.stderr
