@@ -154,6 +154,17 @@ def test_action_without_the_head_commit_fails_with_a_comment_and_outputs(tmp_pat
     assert _outputs(out)["exit-code"] == "2"  # set on exit 2 too: the upload step has its path
 
 
+def test_action_outside_a_pull_request_without_base_is_exit_2_with_outputs(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = _run(tmp_path, out, KF_BASE="", KF_HEAD="HEAD")  # a push event: no pull_request.base.sha
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        "kubefence: error: KF_BASE (the base revision) is empty: outside a pull request, set the base input"
+    ]
+    assert _outputs(out)["exit-code"] == "2"
+    assert "could not run" in (out / "comment.md").read_text()
+
+
 def test_action_reports_a_review_error_with_exit_2_and_outputs(tmp_path: Path) -> None:
     checkout, base, head = _pull_request(tmp_path, fork=False)
     out = tmp_path / "out"

@@ -23,8 +23,6 @@
 #                             even when the review could not run
 set -euo pipefail
 
-: "${KF_BASE:?KF_BASE (the base revision) is required}"
-: "${KF_HEAD:?KF_HEAD (the head revision) is required}"
 if [ -n "${RUNNER_TEMP:-}" ]; then default_out="$RUNNER_TEMP/kubefence"; else default_out="kubefence-report"; fi
 out="${KF_OUT:-$default_out}"
 mkdir -p "$out"
@@ -43,6 +41,18 @@ outputs() {
   fi
   printf '%s\n' "$1" >"$out/exit-code"
 }
+
+# An error is exit 2 with a one-line message, in the comment too, and the outputs set
+fail() {
+  echo "kubefence: error: $1" >&2
+  printf '%s\n\n%s\n' "<!-- kubefence-review -->" "kubefence review could not run: \`kubefence: error: $1\`" >"$comment"
+  [ -n "${GITHUB_STEP_SUMMARY:-}" ] && cat "$comment" >>"$GITHUB_STEP_SUMMARY"
+  outputs 2
+  exit 2
+}
+
+[ -n "${KF_BASE:-}" ] || fail "KF_BASE (the base revision) is empty: outside a pull request, set the base input"
+[ -n "${KF_HEAD:-}" ] || fail "KF_HEAD (the head revision) is empty: outside a pull request, set the head input"
 
 have_commit() { git cat-file -e "$1^{commit}" 2>/dev/null; }
 
@@ -68,11 +78,7 @@ head_fallback=""
 for pair in "$KF_BASE|$base_fallback" "$KF_HEAD|$head_fallback"; do
   rev="${pair%%|*}"
   if ! fetch_commit "$rev" "${pair#*|}"; then
-    msg="kubefence: error: revision $rev is not in this clone and could not be fetched from origin (check out with fetch-depth: 0, or pass base/head)"
-    echo "$msg" >&2
-    printf '%s\n\n%s\n' "<!-- kubefence-review -->" "kubefence review could not run: \`$msg\`" >"$comment"
-    outputs 2
-    exit 2
+    fail "revision $rev is not in this clone and could not be fetched from origin (check out with fetch-depth: 0, or pass base/head)"
   fi
 done
 
