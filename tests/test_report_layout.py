@@ -78,7 +78,6 @@ def graphs(draw: st.DrawFn) -> tuple[list[Node], list[Edge]]:
             draw(st.sampled_from(["", "added", "removed"])),
         )
         for a, b in pairs
-        if a != b and (nodes[a].group or nodes[b].group)
     ]
     return sorted(nodes.values(), key=lambda n: n.id), edges
 
