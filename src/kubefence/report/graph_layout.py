@@ -362,23 +362,22 @@ def layout(nodes: list[Node], edges: list[Edge], *, boxes: bool = True) -> Layou
                 y += heights[it]
         return total
 
+    # what each group and node connects to, for ordering by barycentre
+    neighbours: dict[str, list[str]] = defaultdict(list)
+    for r in routes:
+        if r.a == r.b:
+            continue
+        neighbours["n:" + r.a].append("n:" + r.b)
+        neighbours["n:" + r.b].append("n:" + r.a)
+        ga, gb = placed[r.a].group, placed[r.b].group
+        if ga != gb:
+            neighbours["g:" + ga].append("n:" + r.b)
+            neighbours["g:" + gb].append("n:" + r.a)
+
     def neighbour_ys(item: str) -> list[float]:
         """The y of what an item connects to (for ordering by barycentre)."""
-        if item.startswith("g:"):
-            g = item[2:]
-            out = []
-            for r in routes:
-                ga, gb = placed[r.a].group, placed[r.b].group
-                if ga == g and gb != g:
-                    out.append(ys["n:" + r.b])
-                elif gb == g and ga != g:
-                    out.append(ys["n:" + r.a])
-            return out
-        if item.startswith("n:"):
-            key = item[2:]
-            return [
-                ys["n:" + (r.b if r.a == key else r.a)] for r in routes if key in (r.a, r.b) and r.a != r.b
-            ]
+        if item[0] in "gn":
+            return [ys[other] for other in neighbours[item]]
         return [(ys["n:" + r.a] + ys["n:" + r.b]) / 2 for r in lane_routes[item]]
 
     def reorder(items: list[str]) -> None:

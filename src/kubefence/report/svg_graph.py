@@ -9,6 +9,8 @@ Every element carries data attributes (namespace, change, text) that the report'
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from html import escape
 
 from kubefence.report.graph_layout import (
@@ -57,9 +59,37 @@ def _path(runs: list[tuple[float, float, float]]) -> str:
     return " ".join(d)
 
 
-def _label_spot(
-    pe: PlacedEdge, width: float, taken: list[tuple[float, float, float, float]]
-) -> tuple[float, float]:
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1
+
+
+class _Taken:
+    """The boxes already drawn (nodes, labels), bucketed on a grid so a large graph stays fast."""
+
+    _CELL = 120.0
+
+    def __init__(self, boxes: Iterable[Box] = ()) -> None:
+        self._cells: dict[tuple[int, int], list[Box]] = defaultdict(list)
+        for box in boxes:
+            self.add(box)
+
+    def _keys(self, box: Box) -> Iterator[tuple[int, int]]:
+        for cx in range(int(box[0] // self._CELL), int(box[2] // self._CELL) + 1):
+            for cy in range(int(box[1] // self._CELL), int(box[3] // self._CELL) + 1):
+                yield (cx, cy)
+
+    def add(self, box: Box) -> None:
+        for key in self._keys(box):
+            self._cells[key].append(box)
+
+    def hits(self, box: Box) -> bool:
+        return any(
+            box[0] < t[2] and t[0] < box[2] and box[1] < t[3] and t[1] < box[3]
+            for key in self._keys(box)
+            for t in self._cells.get(key, ())
+        )
+
+
+def _label_spot(pe: PlacedEdge, width: float, taken: _Taken) -> tuple[float, float]:
     """Where the edge's label goes: the first free place along the edge, nearest its target first."""
     runs = pe.runs if not pe.back else pe.runs[::-1]
     spots: list[tuple[float, float]] = []
@@ -77,15 +107,15 @@ def _label_spot(
     h = _LABEL_FONT + 6
     for x, y in spots:
         box = (x - width / 2, y - h / 2, x + width / 2, y + h / 2)
-        if not any(box[0] < t[2] and t[0] < box[2] and box[1] < t[3] and t[1] < box[3] for t in taken):
-            taken.append(box)
+        if not taken.hits(box):
+            taken.add(box)
             return x, y
     x, y = spots[0]
-    taken.append((x - width / 2, y - h / 2, x + width / 2, y + h / 2))
+    taken.add((x - width / 2, y - h / 2, x + width / 2, y + h / 2))
     return spots[0]
 
 
-def _edge_svg(pe: PlacedEdge, ns_of: dict[str, str], taken: list[tuple[float, float, float, float]]) -> str:
+def _edge_svg(pe: PlacedEdge, ns_of: dict[str, str], taken: _Taken) -> str:
     e = pe.edge
     color, stroke, dash, badge = STYLES.get(e.style, STYLES[""])
     namespaces = " ".join(sorted({ns_of.get(e.src, ""), ns_of.get(e.dst, "")} - {""}))
@@ -156,7 +186,7 @@ def render_layout(lay: Layout, title: str = "", *, css_class: str = "kf-graph") 
             f'fill="#57606a">{escape(label)}</text></g>'
         )
     ns_of = {p.node.id: _namespace(p.node) for p in lay.nodes}
-    taken: list[tuple[float, float, float, float]] = [(p.x, p.y, p.x + p.w, p.y + p.h) for p in lay.nodes]
+    taken = _Taken((p.x, p.y, p.x + p.w, p.y + p.h) for p in lay.nodes)
     # unchanged edges first, so that changes are drawn on top
     for pe in sorted(lay.edges, key=lambda pe: pe.edge.style != ""):
         out.append(_edge_svg(pe, ns_of, taken))
