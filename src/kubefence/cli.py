@@ -44,6 +44,7 @@ from kubefence.api import (
 from kubefence.errors import Diagnostic, KubefenceError, UsageError
 from kubefence.io.atomic import atomic_writer
 from kubefence.report import FORMATS, render_chunks
+from kubefence.report.peers_text import connection_text
 
 # Start-up time matters (a pre-commit hook runs kubefence on every commit): the modules only some
 # commands need (discover, generate, diff, review, guardrails) are imported in those commands.
@@ -300,7 +301,7 @@ def map_cmd(
         show_warnings(stream.warnings, quiet)
         with _output_stream(out_file) as out:
             for c in stream.connections:
-                out.write(f"{c}\n")
+                out.write(f"{connection_text(c)}\n")
         return
     cmap = map_connectivity(cluster, options=options)
     show_warnings(cmap.warnings, quiet)

@@ -71,7 +71,7 @@ def mnp(ns: str, name: str, policy_for: str, spec: dict[str, Any]) -> dict[str, 
 def pairs(objects: list[dict[str, Any]], network: str) -> set[tuple[str, str, str]]:
     result = kubefence.map_networks(objects)
     section = next(s for s in result.sections if s.network.name == network)
-    return {(c.src.name, c.dst.name, str(c.conn)) for c in section.connectivity.connections}
+    return {(str(c.src), str(c.dst), str(c.conn)) for c in section.connectivity.connections}
 
 
 def test_a_primary_udn_isolates_its_namespace_from_the_pod_network() -> None:
@@ -84,7 +84,7 @@ def test_a_primary_udn_isolates_its_namespace_from_the_pod_network() -> None:
     ]
     result = kubefence.map_networks(objects)
     assert [s.network.name for s in result.sections] == ["pod-network", "blue"]
-    everything = {(c.src.name, c.dst.name) for s in result.sections for c in s.connectivity.connections}
+    everything = {(str(c.src), str(c.dst)) for s in result.sections for c in s.connectivity.connections}
     assert ("blue/a[Pod]", "red/b[Pod]") not in everything
     assert ("red/b[Pod]", "blue/a[Pod]") not in everything
     merged = kubefence.map_connectivity(objects)

@@ -24,7 +24,7 @@ from kubefence.io.documents import Document
 from kubefence.io.kube import build_cluster
 from kubefence.io.policy_yaml import FileChange, namespace_files, policy_dict
 from kubefence.model.cluster import Cluster
-from kubefence.model.connectivity import ConnectivityMap, PeerKind
+from kubefence.model.connectivity import ConnectivityMap, ExternalPeer
 
 POLICY_KINDS = frozenset(
     {
@@ -105,12 +105,12 @@ def run_side(ref: str, docs: Sequence[Document], options: ReviewOptions) -> Side
 def _evidence(side: Side, change: Change) -> tuple[Evidence, ...]:
     src, dst = change.src, change.dst
     for nc in side.needed.connections:
-        if nc.src.name == src.name and nc.dst.name == dst.name:
+        if nc.src == src and nc.dst == dst:
             return nc.evidence
-        # exposures: discover names the outside as an address range, the map as [External]
-        if src.kind is PeerKind.IP and nc.src.kind is PeerKind.IP and nc.dst.name == dst.name:
+        # exposures: the map cuts the outside at the policies' address blocks
+        if isinstance(src, ExternalPeer) and isinstance(nc.src, ExternalPeer) and nc.dst == dst:
             return nc.evidence
-        if dst.kind is PeerKind.IP and nc.dst.kind is PeerKind.IP and nc.src.name == src.name:
+        if isinstance(dst, ExternalPeer) and isinstance(nc.dst, ExternalPeer) and nc.src == src:
             return nc.evidence
     return ()
 

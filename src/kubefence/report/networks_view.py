@@ -12,8 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from kubefence.analysis.connectivity.networks import MultiNetworkMap, NetworkSection
-from kubefence.model.connectivity import Connection, Peer, PeerKind
+from kubefence.model.connectivity import Connection
 from kubefence.model.networks import Network, NetworkKind
+from kubefence.model.peers import Peer, WorkloadPeer
+from kubefence.report.peers_text import peer_text
 from kubefence.report.view import Edge, Node, View, adapter
 
 _SECTION_TITLES = {
@@ -39,9 +41,9 @@ def network_label(network: Network) -> str:
 
 def peer_on(peer: Peer, network: Network) -> str:
     """A peer's name as shown in a network's section: a UDN tags its own namespace's workloads."""
-    if network.kind is NetworkKind.UDN and peer.kind is PeerKind.WORKLOAD and peer.namespace == network.name:
-        return f"{peer.namespace}[udn]/{peer.name.split('/', 1)[1]}"
-    return peer.name
+    if network.kind is NetworkKind.UDN and isinstance(peer, WorkloadPeer) and peer.namespace == network.name:
+        return f"{peer.namespace}[udn]/{peer.name}[{peer.kind}]"
+    return peer_text(peer)
 
 
 def connection_line(c: Connection, network: Network) -> str:
@@ -79,11 +81,11 @@ def _json(result: MultiNetworkMap) -> dict[str, Any]:
             {
                 "network": s.network.name,
                 "network_kind": s.network.kind.value,
-                "src": c.src.name,
-                "dst": c.dst.name,
+                "src": peer_text(c.src),
+                "dst": peer_text(c.dst),
                 "conn": str(c.conn),
-                "src_kind": c.src.kind.value,
-                "dst_kind": c.dst.kind.value,
+                "src_kind": c.src.type.value,
+                "dst_kind": c.dst.type.value,
             }
             for s in result.sections
             for c in s.connectivity.connections
@@ -107,11 +109,11 @@ def _graph(result: MultiNetworkMap) -> tuple[list[Node], list[Edge]]:
         tag = network_label(s.network)
         for c in s.connectivity.connections:
             for p in (c.src, c.dst):
-                node_id = f"{tag}:{p.name}"
+                node_id = f"{tag}:{peer_text(p)}"
                 if node_id not in nodes:
-                    shape = "box" if p.kind is PeerKind.WORKLOAD else "ellipse"
+                    shape = "box" if isinstance(p, WorkloadPeer) else "ellipse"
                     nodes[node_id] = Node(node_id, peer_on(p, s.network), tag, shape)
-            edges.append(Edge(f"{tag}:{c.src.name}", f"{tag}:{c.dst.name}", str(c.conn)))
+            edges.append(Edge(f"{tag}:{peer_text(c.src)}", f"{tag}:{peer_text(c.dst)}", str(c.conn)))
     return sorted(nodes.values(), key=lambda n: n.id), edges
 
 

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 
 from kubefence.errors import Diagnostic
 from kubefence.model.cluster import Cluster
-from kubefence.model.connectivity import Connection, ConnectivityMap, Peer, PeerKind
+from kubefence.model.connectivity import Connection, ConnectivityMap
 from kubefence.model.networks import MultiNetworkPolicy
+from kubefence.model.peers import WorkloadPeer
 from kubefence.model.policies import PolicyPeer, PolicyRule
 from kubefence.model.ports import ConnectionSet
 from kubefence.model.workloads import Workload
@@ -28,7 +29,7 @@ def secondary_connections(
     policies = [m for m in cluster.networks.multi_policies if _for_network(m, network, namespaces)]
     ns_labels = {ns.name: ns.label_map for ns in cluster.namespaces}
     warnings.extend(_unknown_addresses(policies, members, network))
-    peers = {w: Peer(w.peer_name, PeerKind.WORKLOAD, w.namespace) for w in members}
+    peers = {w: WorkloadPeer(w.namespace, w.name, w.kind) for w in members}
     connections = []
     for src in members:
         for dst in members:
