@@ -276,6 +276,9 @@ def test_filters_narrow_graph_and_table(reports: dict[str, Path], open_page: Any
         ("shop-backend/orders[Deployment]", "shop-data/redis[StatefulSet]"),
     ]
     assert not page.locator('g.kf-node[data-id="shop-frontend/web[Deployment]"]').first.is_visible()
+    workloads = page.locator('.kf-view[data-view="workloads"]')
+    assert not workloads.locator('g.kf-group[data-ns="shop-frontend"]').is_visible()  # nothing left in it
+    assert workloads.locator('g.kf-group[data-ns="payments"]').is_visible()
     page.locator("#kf-filter-changed").uncheck()
     page.locator("#kf-filter-ns").select_option("payments")
     shown = _visible_edges(page)

@@ -179,7 +179,8 @@ def render_layout(lay: Layout, title: str = "", *, css_class: str = "kf-graph") 
         label = group_label(g.name)
         dash = ' stroke-dasharray="4 4"' if outside else ""
         out.append(
-            f'<g class="kf-group" data-ns="{escape(g.namespace)}"><rect x="{g.x:.1f}" y="{g.y:.1f}" '
+            f'<g class="kf-group" data-ns="{escape(g.namespace)}" data-group="{escape(g.name)}">'
+            f'<rect x="{g.x:.1f}" y="{g.y:.1f}" '
             f'width="{g.w:.1f}" height="{g.h:.1f}" rx="8" fill="{"#ffffff" if outside else "#f6f8fa"}" '
             f'stroke="#afb8c1"{dash}/>'
             f'<text x="{g.x + 10:.1f}" y="{g.y + 17:.1f}" font-size="12" font-weight="bold" '
@@ -196,6 +197,7 @@ def render_layout(lay: Layout, title: str = "", *, css_class: str = "kf-graph") 
         fill, stroke, rx = ("#fff8c5", "#d4a72c", 14) if outside else ("#ddf4ff", "#54aeff", 5)
         parts = [
             f'<g class="kf-node" data-id="{escape(n.id)}" data-ns="{escape(n.group)}" '
+            f'data-group="{escape(p.group)}" '
             f'data-text="{escape(n.id.lower())}"><title>{escape(n.id)}</title>'
             f'<rect x="{p.x:.1f}" y="{p.y:.1f}" width="{p.w:.1f}" height="{p.h:.1f}" rx="{rx}" '
             f'fill="{fill}" stroke="{stroke}"/>'

@@ -19,8 +19,14 @@
       q('.kf-edge:not(.kf-hidden)', svg).forEach(function (e) {
         seen[e.getAttribute('data-src')] = 1; seen[e.getAttribute('data-dst')] = 1;
       });
+      var shown = {};
       q('.kf-node', svg).forEach(function (n) {
-        n.classList.toggle('kf-hidden', !!on && !seen[n.getAttribute('data-id')] && !match(n));
+        var hide = !!on && !seen[n.getAttribute('data-id')] && !match(n);
+        n.classList.toggle('kf-hidden', hide);
+        if (!hide) shown[n.getAttribute('data-group')] = 1;
+      });
+      q('.kf-group', svg).forEach(function (g) {  // a namespace box with nothing left in it
+        g.classList.toggle('kf-hidden', !!on && !shown[g.getAttribute('data-group')]);
       });
     });
     var shown = 0, total = 0;
