@@ -20,6 +20,8 @@ from kubefence.report.view import Edge, Node, View
 #: Above this, the workload graph is left out and the namespace view is the only one.
 FULL_GRAPH_NODES = 120
 FULL_GRAPH_EDGES = 400
+#: The namespace view is offered from this many namespaces on (two are clear in the workload view).
+NAMESPACE_VIEW_FROM = 3
 #: The namespace overview stands for the outside world with this node.
 OUTSIDE = "outside the cluster"
 
@@ -229,7 +231,7 @@ def graph_section(nodes: Sequence[Node], edges: Sequence[Edge], title: str = "co
         if dim:
             svg = svg.replace('class="kf-graph"', 'class="kf-graph kf-dim"', 1)
         views.append(("workloads", "Workloads", svg))
-    if len(spaces) > 1 or not full:
+    if len(spaces) >= NAMESPACE_VIEW_FROM or not full:
         ns_nodes, ns_edges = namespace_graph(nodes, edges)
         overview = render_svg(ns_nodes, ns_edges, "namespaces", boxes=False)
         overview = overview.replace('class="kf-graph"', 'class="kf-graph kf-overview"', 1)
