@@ -15,6 +15,7 @@ from kubefence.report.diff_view import diff_summary
 from kubefence.report.evidence_text import evidence_json, evidence_text
 from kubefence.report.guardrails_view import first_witness, guardrails_html, markdown_body
 from kubefence.report.html import filter_bar, graph_section, status_badge, table
+from kubefence.report.label_hints_view import label_hints_markdown
 from kubefence.report.peers_text import peer_text
 from kubefence.report.view import Edge, Node, View, adapter, graph_of, view_of
 
@@ -136,6 +137,7 @@ def markdown(r: ReviewResult) -> str:
                 out += ["", f"<details><summary><code>{ch.path}</code></summary>", "", "```diff"]
                 out.append(ch.unified_diff().rstrip("\n"))
                 out += ["```", "", "</details>"]
+    out += label_hints_markdown(r.head.generated.label_hints)
     return "\n".join(out) + "\n"
 
 
