@@ -173,3 +173,21 @@ def test_html_guardrails_are_html_not_markdown(
     assert '<span class="kf-status bad">FAIL</span>' in section
     assert "✅" not in html and "❌" not in html  # marks that need no emoji font
     assert "<script src" not in html and "<link" not in html  # one self-contained file
+
+
+def test_to_do_list_mentions_suggested_labels() -> None:
+    from test_generate_separating import shop_app  # an app whose CronJobs have no label of their own
+
+    from kubefence.analysis.review import review
+    from kubefence.api import load_input_documents
+    from kubefence.report.review_view import markdown
+
+    base = load_input_documents([o for o in shop_app() if o["kind"] != "CronJob"])
+    head = load_input_documents(shop_app())
+    comment = markdown(review(("main", base), ("feature", head)))
+    todo = comment.split("**To do before merging:**\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert todo[-1].startswith("- Consider the suggested labels: ")
+    assert "workload(s) have no label that tells them apart" in todo[-1]
+    assert "### Suggested label changes" in comment
+    clean = markdown(review(("main", base), ("feature", base)))
+    assert "Consider the suggested labels" not in clean

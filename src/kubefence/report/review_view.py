@@ -71,6 +71,12 @@ def todo(r: ReviewResult) -> list[str]:
             f"Commit the regenerated policies: {len(r.drift)} file(s) in {r.policies_dir} are out of date "
             f"(`{_regenerate_command(r)}`)."
         )
+    hints = r.head.generated.label_hints
+    if hints:
+        out.append(
+            f"Consider the suggested labels: {len(hints)} workload(s) have no label that tells them apart, "
+            "so their policies also select other pods."
+        )
     return out
 
 
