@@ -432,7 +432,7 @@ def generate_cmd(
       kubefence generate deploy/ -o policies/ --check     # CI: fail when policies/ is stale
     """
     from kubefence.analysis.generate.synthesize import GenerateOptions
-    from kubefence.analysis.generate.validate import validate_policies
+    from kubefence.io.policy_schema import validate_policies
     from kubefence.io.policy_yaml import apply_changes, plan_directory
 
     options = GenerateOptions(
@@ -450,7 +450,7 @@ def generate_cmd(
         click.echo(str(note).replace("warning: ", "guardrail: ", 1), err=True)
     files = policy_files(generated)
     if validate:
-        problems = validate_policies(generated)
+        problems = validate_policies(g.policy for g in generated.policies)
         if problems:
             raise KubefenceError("generated objects fail schema validation: " + "; ".join(problems))
     if out_dir == "-":
