@@ -273,7 +273,7 @@ def export_guardrails(
     guardrails: Guardrails, *, kind: str = "ClusterNetworkPolicy", priority: int = 0
 ) -> ExportResult:
     """Guardrails as ClusterNetworkPolicy (v1alpha2, Admin tier) or AdminNetworkPolicy (v1alpha1)
-    objects; ``result.objects`` are dicts, ``kubefence.report.render(result, "txt")`` is YAML."""
+    objects; ``result.policies`` are model values, ``kubefence.report.render(result, "txt")`` is YAML."""
     from kubefence.analysis.guardrails.export import ExportOptions
     from kubefence.analysis.guardrails.export import export_guardrails as _export_guardrails
 
