@@ -40,7 +40,7 @@ def as_mapping(value: Any, what: str, doc: Document) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InputError(
             f"{who(doc)}: {what} must be a mapping, got {type(value).__name__}",
-            doc.locate(what.split(".")[-1]),
+            doc.locate(_field_key(what)),
         )
     return value
 
@@ -51,9 +51,14 @@ def as_list(value: Any, what: str, doc: Document) -> list[Any]:
     if not isinstance(value, list):
         raise InputError(
             f"{who(doc)}: {what} must be a list, got {type(value).__name__}",
-            doc.locate(what.split(".")[-1]),
+            doc.locate(_field_key(what)),
         )
     return value
+
+
+def _field_key(what: str) -> str:
+    """The key to look for: ``envFrom`` for ``containers[].envFrom[]`` (an item is under its key)."""
+    return what.split(".")[-1].removesuffix("[]")
 
 
 def label_text(value: Any) -> str:
