@@ -71,8 +71,14 @@ def _word(ch: str, extra: str) -> bool:
 
 def _find(text: str, start: int, end: int, needle: str) -> int:
     key, sep, value = needle.partition(": ")
-    if sep:
-        return _first(text, start, end, value, lambda f: _key_value(text, start, end, key, f, len(value)))
+    if sep:  # the most frequent case (every variable is located by "name: X"): no closure
+        f = text.find(value, start, end)
+        while f >= 0:
+            found = _key_value(text, start, end, key, f, len(value))
+            if found >= 0:
+                return found
+            f = text.find(value, f + 1, end)
+        return -1
     for match in (_line_key, _flow_key, _token):
         found = _first(text, start, end, needle, partial(match, text, start, end, n=len(needle)))
         if found >= 0:
