@@ -14,7 +14,8 @@ from pathlib import Path
 
 from kubefence import defaults
 from kubefence.analysis.connectivity.diff import Change, ConnectivityDiff, diff_maps
-from kubefence.analysis.connectivity.engine import MapOptions, compute_connectivity
+from kubefence.analysis.connectivity.engine import MapOptions
+from kubefence.analysis.connectivity.networks import compute_any_connectivity
 from kubefence.analysis.discover.pipeline import DiscoverOptions, discover
 from kubefence.analysis.discover.results import DiscoveryResult, Evidence
 from kubefence.analysis.generate.pipeline import generate_for
@@ -23,7 +24,7 @@ from kubefence.analysis.guardrails.verify import VerifyResult, verify
 from kubefence.changes import FileChange
 from kubefence.errors import Diagnostic
 from kubefence.model.cluster import Cluster
-from kubefence.model.connectivity import ConnectivityMap, PeerKind
+from kubefence.model.connectivity import ConnectivityMap, ExternalPeer
 from kubefence.model.guardrails import Guardrail
 
 #: The policy files of generated policies (name -> text): the writer, given by the caller.
@@ -98,7 +99,7 @@ def run_side(
         if guardrails
         else generated
     )
-    allowed = compute_connectivity(
+    allowed = compute_any_connectivity(
         app.with_policies(g.policy for g in generated.policies), options.map_options
     )
     return Side(ref, app, needed, generated, dict(policy_files(committed)), allowed)
@@ -107,12 +108,12 @@ def run_side(
 def _evidence(side: Side, change: Change) -> tuple[Evidence, ...]:
     src, dst = change.src, change.dst
     for nc in side.needed.connections:
-        if nc.src.name == src.name and nc.dst.name == dst.name:
+        if nc.src == src and nc.dst == dst:
             return nc.evidence
-        # exposures: discover names the outside as an address range, the map as [External]
-        if src.kind is PeerKind.IP and nc.src.kind is PeerKind.IP and nc.dst.name == dst.name:
+        # exposures: the map cuts the outside at the policies' address blocks
+        if isinstance(src, ExternalPeer) and isinstance(nc.src, ExternalPeer) and nc.dst == dst:
             return nc.evidence
-        if dst.kind is PeerKind.IP and nc.dst.kind is PeerKind.IP and nc.src.name == src.name:
+        if isinstance(dst, ExternalPeer) and isinstance(nc.dst, ExternalPeer) and nc.src == src:
             return nc.evidence
     return ()
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from kubefence.errors import Diagnostic
 from kubefence.model.admin import AdminPolicy
 from kubefence.model.config import ConfigData
 from kubefence.model.ingress import IngressObject
+from kubefence.model.networks import NetworkResources
 from kubefence.model.policies import NetworkPolicy
 from kubefence.model.workloads import Namespace, Service, Workload
 
@@ -26,6 +27,7 @@ class Cluster:
     admin_policies: tuple[AdminPolicy, ...] = ()
     ingresses: tuple[IngressObject, ...] = ()
     warnings: tuple[Diagnostic, ...] = ()
+    networks: NetworkResources = field(default_factory=NetworkResources)
     configs: tuple[ConfigData, ...] = ()
 
     def namespace(self, name: str) -> Namespace | None:

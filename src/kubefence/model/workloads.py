@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from kubefence.errors import Origin
 from kubefence.model.selectors import LabelSelector
+
+if TYPE_CHECKING:
+    from kubefence.model.networks import NetworkAttachment
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
@@ -145,6 +149,13 @@ class Workload:
     containers: tuple[Container, ...] = field(default=(), compare=False, repr=False)
     volumes: tuple[Volume, ...] = field(default=(), compare=False, repr=False)
     host_network: bool = field(default=False, compare=False, repr=False)
+    # secondary networks the pods are attached to (Multus): only multi-network analysis reads them
+    networks: tuple[NetworkAttachment, ...] = field(default=(), compare=False)
+
+    @property
+    def is_virtual_machine(self) -> bool:
+        """A KubeVirt VM: its guest's ports are not declared anywhere in its spec."""
+        return self.kind == "VirtualMachine"
 
     @property
     def peer_name(self) -> str:

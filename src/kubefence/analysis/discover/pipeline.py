@@ -40,7 +40,7 @@ from kubefence.analysis.discover.results import (
 from kubefence.errors import Diagnostic, Origin
 from kubefence.model.cluster import Cluster
 from kubefence.model.config import ConfigData, ConfigEntry
-from kubefence.model.connectivity import INGRESS_CONTROLLER, Connection, Peer, PeerKind
+from kubefence.model.connectivity import INGRESS_CONTROLLER, Connection, Peer, WorkloadPeer
 from kubefence.model.ingress import Backend
 from kubefence.model.ports import ConnectionSet, PortSet
 from kubefence.model.selectors import LabelSelector
@@ -76,9 +76,10 @@ class DiscoverOptions:
     dns_port: int = DEFAULT_DNS_PORT
 
     @property
-    def dns_peer_name(self) -> str:
+    def dns_peer(self) -> WorkloadPeer:
+        """The cluster DNS when the input does not hold it: a Deployment named after its selector."""
         values = [v for _, v in self.dns_selector.match_labels]
-        return f"{self.dns_namespace}/{values[0] if values else 'kube-dns'}[Deployment]"
+        return WorkloadPeer(self.dns_namespace, values[0] if values else "kube-dns", "Deployment")
 
 
 def parse_selector_text(text: str) -> LabelSelector:
@@ -127,8 +128,8 @@ class _Found:
     port_via: str = ""
 
 
-def _workload_peer(w: Workload) -> Peer:
-    return Peer(w.peer_name, PeerKind.WORKLOAD, w.namespace)
+def _workload_peer(w: Workload) -> WorkloadPeer:
+    return WorkloadPeer(w.namespace, w.name, w.kind)
 
 
 def _object_ref(w: Workload) -> str:
@@ -139,8 +140,8 @@ class _Discovery:
     def __init__(self, cluster: Cluster, options: DiscoverOptions) -> None:
         self.cluster = cluster
         self.options = options
-        self.pending: dict[tuple[str, str], _Pending] = {}
-        self.peer_info: dict[str, PeerInfo] = {}
+        self.pending: dict[tuple[Peer, Peer], _Pending] = {}
+        self.peer_info: dict[Peer, PeerInfo] = {}
         self.warnings: dict[tuple[Origin, str], None] = {}  # ordered set
         self.resolved_names: dict[str, set[str]] = {}
         self.services: dict[tuple[str, str], list[Service]] = {}
@@ -167,7 +168,7 @@ class _Discovery:
     def add(self, src: Peer, dst: Peer, conn: ConnectionSet, evidence: Evidence, reason: Reason) -> None:
         if not conn:
             return
-        entry = self.pending.setdefault((src.name, dst.name), _Pending(src, dst))
+        entry = self.pending.setdefault((src, dst), _Pending(src, dst))
         entry.conn = entry.conn | conn
         entry.evidence.add(evidence)
         entry.reasons.add(reason)
@@ -179,7 +180,8 @@ class _Discovery:
         return found
 
     def note_peer(self, w: Workload) -> None:
-        self.peer_info.setdefault(w.peer_name, PeerInfo(w.peer_name, w.namespace, w.labels))
+        peer = self.peer(w)
+        self.peer_info.setdefault(peer, PeerInfo(peer, w.namespace, w.labels))
 
     def result(self) -> DiscoveryResult:
         connections = tuple(
@@ -188,8 +190,8 @@ class _Discovery:
             )
             for _, p in sorted(self.pending.items())
         )
-        used = {c.src.name for c in connections} | {c.dst.name for c in connections}
-        peers = tuple(sorted(info for name, info in self.peer_info.items() if name in used))
+        used = {c.src for c in connections} | {c.dst for c in connections}
+        peers = tuple(sorted(info for peer, info in self.peer_info.items() if peer in used))
         warnings = tuple(self.cluster.warnings)
         warnings += tuple(sorted(Diagnostic(o, m) for o, m in self.warnings))
         return DiscoveryResult(connections, peers, warnings)
@@ -442,7 +444,7 @@ class _Discovery:
     # -- exposure ----------------------------------------------------------------------------------
 
     def exposures(self) -> None:
-        anywhere = Peer(ANYWHERE, PeerKind.IP)
+        anywhere = ANYWHERE
         for svc in self.cluster.services:
             if svc.type not in EXPOSED_SERVICE_TYPES:
                 continue
@@ -451,7 +453,7 @@ class _Discovery:
             for target, conn in self.service_conns([svc], None, svc.origin, ref):
                 self.note_peer(target)
                 self.add(anywhere, self.peer(target), conn, evidence, Reason.EXPOSURE)
-        controller = Peer(INGRESS_CONTROLLER, PeerKind.INGRESS_CONTROLLER)
+        controller = INGRESS_CONTROLLER
         for obj in self.cluster.ingresses:
             for b in obj.backends:
                 services = self.services.get((b.namespace, b.service), [])
@@ -533,9 +535,9 @@ class _Discovery:
             for w in servers:
                 self.note_peer(w)
         else:
-            name = opts.dns_peer_name
-            targets = [Peer(name, PeerKind.WORKLOAD, opts.dns_namespace)]
-            self.peer_info[name] = PeerInfo(name, opts.dns_namespace, opts.dns_selector.match_labels)
+            dns = opts.dns_peer
+            targets = [dns]
+            self.peer_info[dns] = PeerInfo(dns, opts.dns_namespace, opts.dns_selector.match_labels)
         conn = ConnectionSet.of("TCP", PortSet.of(opts.dns_port)) | ConnectionSet.of(
             "UDP", PortSet.of(opts.dns_port)
         )
@@ -551,7 +553,7 @@ class _Discovery:
                 ", ".join(sorted(names)),
             )
             for target in targets:
-                if target.name != src_name:
+                if target != self.peer(w):
                     self.add(self.peer(w), target, conn, evidence, Reason.DNS)
 
 
