@@ -6,12 +6,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
 from kubefence.api import generate_policies, policy_files, review_revisions
 from kubefence.io.guardrails import load_guardrails
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = ROOT / "examples" / "shop"
-GUARDRAILS = ROOT / "examples" / "guardrails"
+# the settlement report reads postgres in shop-data: under this rule generate leaves it out
+BLOCKING = """\
+apiVersion: kubefence.io/v1alpha1
+kind: Guardrails
+rules:
+  - name: payments-never-reach-data
+    action: deny
+    from: {namespace: payments}
+    to: {namespace: shop-data}
+"""
+
+
+@pytest.fixture
+def guardrails(tmp_path: Path) -> Path:
+    path = tmp_path / "guardrails.yaml"
+    path.write_text(BLOCKING, encoding="utf-8")
+    return path
 
 
 class _Tree:
@@ -35,13 +53,14 @@ def _repo(guardrails: Sequence[Path]) -> _Tree:
     return _Tree({**app, **{f"policies/{name}": text for name, text in generated.items()}})
 
 
-def test_generate_with_guardrails_then_review_with_them_shows_no_drift() -> None:
-    rules = load_guardrails([GUARDRAILS])
+def test_generate_with_guardrails_then_review_with_them_shows_no_drift(guardrails: Path) -> None:
+    rules = load_guardrails([guardrails])
     result = review_revisions(
-        "base", "head", ["app"], guardrails=rules, policies_dir="policies", reader=_repo([GUARDRAILS])
+        "base", "head", ["app"], guardrails=rules, policies_dir="policies", reader=_repo([guardrails])
     )
     assert result.drift == ()
-    assert result.guardrails is not None and not result.violated
+    # the verdict is on what the application needs: it needs what the rule forbids
+    assert result.guardrails is not None and result.violated
 
 
 def test_review_without_guardrails_matches_plain_generate() -> None:
@@ -51,7 +70,7 @@ def test_review_without_guardrails_matches_plain_generate() -> None:
     assert result.diff.changes == ()
 
 
-def test_policies_generated_under_guardrails_drift_from_plain_ones() -> None:
+def test_policies_generated_under_guardrails_drift_from_plain_ones(guardrails: Path) -> None:
     """The check can fail: files generated with guardrails differ from those generated without."""
-    result = review_revisions("base", "head", ["app"], policies_dir="policies", reader=_repo([GUARDRAILS]))
-    assert result.drift
+    result = review_revisions("base", "head", ["app"], policies_dir="policies", reader=_repo([guardrails]))
+    assert [str(c.path) for c in result.drift] == ["policies/payments.yaml", "policies/shop-data.yaml"]
