@@ -62,10 +62,6 @@ from kubefence.model.workloads import (
 
 _LAUNCHER_PODS = "<virt-launcher pods>"
 TEMPLATE_KINDS = ("Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet", "Job")
-#: Policies of every tier: what generation ignores in its input (it writes the application's own).
-POLICY_KINDS = frozenset(
-    {"NetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy"}
-)
 
 
 @dataclass
