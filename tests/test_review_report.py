@@ -179,15 +179,16 @@ def test_to_do_list_mentions_suggested_labels() -> None:
     from test_generate_separating import shop_app  # an app whose CronJobs have no label of their own
 
     from kubefence.analysis.review import review
-    from kubefence.api import load_input_documents
+    from kubefence.api import load_input_documents, policy_files
+    from kubefence.io.kube import read_application
     from kubefence.report.review_view import markdown
 
-    base = load_input_documents([o for o in shop_app() if o["kind"] != "CronJob"])
-    head = load_input_documents(shop_app())
-    comment = markdown(review(("main", base), ("feature", head)))
+    base = read_application(load_input_documents([o for o in shop_app() if o["kind"] != "CronJob"]))
+    head = read_application(load_input_documents(shop_app()))
+    comment = markdown(review(("main", base), ("feature", head), policy_files=policy_files))
     todo = comment.split("**To do before merging:**\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
     assert todo[-1].startswith("- Consider the suggested labels: ")
     assert "workload(s) have no label that tells them apart" in todo[-1]
     assert "### Suggested label changes" in comment
-    clean = markdown(review(("main", base), ("feature", base)))
+    clean = markdown(review(("main", base), ("feature", base), policy_files=policy_files))
     assert "Consider the suggested labels" not in clean

@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from kubefence.analysis.connectivity.engine import MapOptions
     from kubefence.analysis.connectivity.explain import Explanation
     from kubefence.analysis.connectivity.networks import MultiNetworkMap
-    from kubefence.analysis.discover.connections_file import load_connections_file
     from kubefence.analysis.discover.pipeline import DiscoverOptions
     from kubefence.analysis.discover.results import DiscoveryResult
     from kubefence.analysis.guardrails.export import ExportResult
@@ -31,6 +30,7 @@ if TYPE_CHECKING:
         verify_guardrails,
     )
     from kubefence.errors import Diagnostic, InputError, KubefenceError, Origin
+    from kubefence.io.connections_file import load_connections_file
     from kubefence.io.guardrails import load_guardrails
     from kubefence.model.cluster import Cluster
     from kubefence.model.connectivity import Connection, ConnectivityMap
@@ -136,7 +136,7 @@ _LAZY = {
     "explain_connectivity": "kubefence.api",
     "export_guardrails": "kubefence.api",
     "load_cluster": "kubefence.api",
-    "load_connections_file": "kubefence.analysis.discover.connections_file",
+    "load_connections_file": "kubefence.io.connections_file",
     "load_guardrails": "kubefence.io.guardrails",
     "map_connectivity": "kubefence.api",
     "map_networks": "kubefence.api",
