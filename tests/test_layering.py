@@ -1,5 +1,8 @@
-"""The layers, checked on the source: analysis/ and model/ import neither io/ nor what sits above
-them (report/, cli, api), and the model holds no raw manifest content (``Mapping[str, Any]``)."""
+"""The layers, checked on the source: imports flow model <- io, analysis <- report <- cli (api.py
+wires io to analysis), and the model holds no raw manifest content (``Mapping[str, Any]``).
+
+report/ may use io's writers: an exported or generated object is spelled in one place (io/), and a
+renderer that shows such objects calls that writer rather than spelling them again."""
 
 from __future__ import annotations
 
@@ -10,8 +13,14 @@ from typing import Final
 import pytest
 
 SRC: Final = Path(__file__).resolve().parents[1] / "src" / "kubefence"
-FORBIDDEN: Final = ("kubefence.io", "kubefence.report", "kubefence.cli", "kubefence.api")
-LOWER_LAYERS: Final = ("analysis", "model")
+_ABOVE: Final = ("kubefence.cli", "kubefence.api")
+#: What each layer may not import.
+FORBIDDEN: Final = {
+    "model": ("kubefence.io", "kubefence.analysis", "kubefence.report", *_ABOVE),
+    "io": ("kubefence.analysis", "kubefence.report", *_ABOVE),
+    "analysis": ("kubefence.io", "kubefence.report", *_ABOVE),
+    "report": _ABOVE,
+}
 
 
 def _modules(*folders: str) -> list[Path]:
@@ -30,15 +39,17 @@ def _imports(tree: ast.AST) -> list[tuple[int, str]]:
     return out
 
 
-def _forbidden(module: str) -> bool:
-    return any(module == f or module.startswith(f + ".") for f in FORBIDDEN)
+def _forbidden(module: str, layer: str) -> bool:
+    return any(module == f or module.startswith(f + ".") for f in FORBIDDEN[layer])
 
 
-@pytest.mark.parametrize("path", _modules(*LOWER_LAYERS), ids=lambda p: str(p.relative_to(SRC)))
-def test_lower_layers_import_no_upper_layer(path: Path) -> None:
+@pytest.mark.parametrize("path", _modules(*FORBIDDEN), ids=lambda p: str(p.relative_to(SRC)))
+def test_layers_import_only_what_is_below_them(path: Path) -> None:
+    layer = path.relative_to(SRC).parts[0]
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-    bad = sorted({f"{path.relative_to(SRC)}:{line}: {m}" for line, m in _imports(tree) if _forbidden(m)})
-    assert not bad, "analysis/ and model/ import model only:\n" + "\n".join(bad)
+    where = path.relative_to(SRC)
+    bad = sorted({f"{where}:{line}: {m}" for line, m in _imports(tree) if _forbidden(m, layer)})
+    assert not bad, f"{layer}/ may not import {', '.join(FORBIDDEN[layer])}:\n" + "\n".join(bad)
 
 
 def _raw_mapping(annotation: ast.expr) -> bool:
@@ -71,12 +82,13 @@ def test_model_holds_no_raw_mappings(path: Path) -> None:
 def test_the_checks_can_fail() -> None:
     """The two detectors find what they are meant to find."""
     imports = _imports(ast.parse("from kubefence.io.documents import Document\nimport kubefence.api\n"))
-    assert [m for _, m in imports if _forbidden(m)] == [
+    assert [m for _, m in imports if _forbidden(m, "analysis")] == [
         "kubefence.io.documents",
         "kubefence.io.documents.Document",
         "kubefence.api",
     ]
-    assert not _forbidden("kubefence.iox") and not _forbidden("kubefence.model.io")
+    assert not _forbidden("kubefence.iox", "analysis") and not _forbidden("kubefence.model.io", "analysis")
+    assert _forbidden("kubefence.analysis.engine", "io") and _forbidden("kubefence.io.kube", "model")
     (cls,) = ast.parse("class W:\n    spec: Mapping[str, Any]\n    n: dict[str, int]\n").body
     assert isinstance(cls, ast.ClassDef)
     found = [_raw_mapping(n.annotation) for n in cls.body if isinstance(n, ast.AnnAssign)]

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from kubefence.analysis.connectivity.explain import Explanation
     from kubefence.analysis.connectivity.networks import MultiNetworkMap
     from kubefence.analysis.discover.pipeline import DiscoverOptions
-    from kubefence.analysis.discover.results import DiscoveryResult
     from kubefence.analysis.guardrails.export import ExportResult
     from kubefence.analysis.guardrails.verify import ConnectionCheck, VerifyResult, check_connections
     from kubefence.api import (
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
     from kubefence.io.guardrails import load_guardrails
     from kubefence.model.cluster import Cluster
     from kubefence.model.connectivity import Connection, ConnectivityMap
+    from kubefence.model.discovery import DiscoveryResult
     from kubefence.model.guardrails import Guardrail
     from kubefence.model.ipranges import IPRangeSet
     from kubefence.model.peers import (
@@ -105,7 +105,7 @@ _LAZY = {
     "ConnectivityMap": "kubefence.model.connectivity",
     "Diagnostic": "kubefence.errors",
     "DiscoverOptions": "kubefence.analysis.discover.pipeline",
-    "DiscoveryResult": "kubefence.analysis.discover.results",
+    "DiscoveryResult": "kubefence.model.discovery",
     "DomainPeer": "kubefence.model.peers",
     "Explanation": "kubefence.analysis.connectivity.explain",
     "ExportResult": "kubefence.analysis.guardrails.export",

@@ -26,12 +26,12 @@ if TYPE_CHECKING:
     from kubefence.analysis.connectivity.diff import ConnectivityDiff
     from kubefence.analysis.connectivity.explain import Explanation
     from kubefence.analysis.discover.pipeline import DiscoverOptions
-    from kubefence.analysis.discover.results import DiscoveryResult
     from kubefence.analysis.generate.synthesize import GeneratedPolicies, GenerateOptions
     from kubefence.analysis.guardrails.export import ExportResult
     from kubefence.analysis.guardrails.verify import VerifyResult
     from kubefence.analysis.review import ReviewOptions, ReviewResult
     from kubefence.io.gitsource import TreeReader
+    from kubefence.model.discovery import DiscoveryResult
 
 # Only what mapping needs is imported above; each other entry point imports its analysis when
 # called, so that one command line run loads only the modules its command uses.
@@ -192,9 +192,9 @@ def generate_policies(
     >>> generated = generate_policies(["examples/shop"])          # doctest: +SKIP
     >>> files = policy_files(generated)                           # {"shop-backend.yaml": "...", ...}
     """
-    from kubefence.analysis.discover.results import DiscoveryResult
     from kubefence.analysis.generate.pipeline import generate_for
     from kubefence.io.connections_file import load_connections_file
+    from kubefence.model.discovery import DiscoveryResult
 
     # policies already in the input are the app's old policies: generation ignores them
     app = read_application(load_input_documents(inputs, runner=runner, stdin_text=stdin_text))

@@ -17,7 +17,6 @@ from kubefence.analysis.connectivity.diff import Change, ConnectivityDiff, diff_
 from kubefence.analysis.connectivity.engine import MapOptions
 from kubefence.analysis.connectivity.networks import compute_any_connectivity
 from kubefence.analysis.discover.pipeline import DiscoverOptions, discover
-from kubefence.analysis.discover.results import DiscoveryResult, Evidence
 from kubefence.analysis.generate.pipeline import generate_for
 from kubefence.analysis.generate.synthesize import GeneratedPolicies, GenerateOptions
 from kubefence.analysis.guardrails.verify import VerifyResult, verify
@@ -25,6 +24,7 @@ from kubefence.changes import FileChange
 from kubefence.errors import Diagnostic
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import ConnectivityMap, ExternalPeer
+from kubefence.model.discovery import DiscoveryResult, Evidence
 from kubefence.model.guardrails import Guardrail
 
 #: The policy files of generated policies (name -> text): the writer, given by the caller.

@@ -29,7 +29,11 @@ from kubefence.analysis.discover.addresses import (
     flag_values,
     sibling_port,
 )
-from kubefence.analysis.discover.results import (
+from kubefence.errors import Diagnostic, Origin
+from kubefence.model.cluster import Cluster
+from kubefence.model.config import ConfigData, ConfigEntry
+from kubefence.model.connectivity import INGRESS_CONTROLLER, Connection, Peer, WorkloadPeer
+from kubefence.model.discovery import (
     ANYWHERE,
     DiscoveryResult,
     Evidence,
@@ -37,10 +41,6 @@ from kubefence.analysis.discover.results import (
     PeerInfo,
     Reason,
 )
-from kubefence.errors import Diagnostic, Origin
-from kubefence.model.cluster import Cluster
-from kubefence.model.config import ConfigData, ConfigEntry
-from kubefence.model.connectivity import INGRESS_CONTROLLER, Connection, Peer, WorkloadPeer
 from kubefence.model.ingress import Backend
 from kubefence.model.ports import ConnectionSet, PortSet
 from kubefence.model.selectors import LabelSelector

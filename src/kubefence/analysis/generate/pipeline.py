@@ -10,10 +10,10 @@ from dataclasses import replace
 
 from kubefence.analysis.connectivity.engine import MapOptions
 from kubefence.analysis.discover.pipeline import DiscoverOptions, discover
-from kubefence.analysis.discover.results import DiscoveryResult
 from kubefence.analysis.generate.guarded import apply_guardrails
 from kubefence.analysis.generate.synthesize import GeneratedPolicies, GenerateOptions, synthesize
 from kubefence.model.cluster import Cluster
+from kubefence.model.discovery import DiscoveryResult
 from kubefence.model.guardrails import Guardrail
 
 
