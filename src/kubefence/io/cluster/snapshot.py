@@ -1,0 +1,112 @@
+"""Writing what a cluster read found as manifests: one file per namespace and kind.
+
+``kubefence map DIR`` on a snapshot gives the map that ``kubefence map --cluster`` gave: the files
+hold the objects exactly as the reader handed them on (pods naming their top owner). The
+directory is written whole or not at all: the files go to a temporary directory beside it, which
+then takes its place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kubefence.errors import KubefenceError
+from kubefence.io.cluster.kinds import CONFIG_KINDS, POLICY_ANALYSIS_KINDS
+from kubefence.io.cluster.reader import ClusterRead
+
+MARKER = ".kubefence-snapshot"  # not a manifest suffix: `map DIR` does not read it
+CLUSTER_SCOPED_DIR = "_cluster"  # namespaces cannot start with "_"
+_SAFE = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+_PLURALS = {s.kind: s.plural for s in POLICY_ANALYSIS_KINDS + CONFIG_KINDS}
+
+try:
+    _Dumper: Any = yaml.CSafeDumper
+except AttributeError:  # pragma: no cover - PyYAML without libyaml
+    _Dumper = yaml.SafeDumper
+
+
+def snapshot_files(read: ClusterRead) -> dict[str, str]:
+    """Relative path -> YAML text: ``<namespace>/<plural>.yaml``, ``_cluster/<plural>.yaml``."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for obj in read.objects:
+        meta = obj.get("metadata") or {}
+        kind = str(obj.get("kind"))
+        ns = str(meta.get("namespace") or CLUSTER_SCOPED_DIR)
+        plural = _PLURALS.get(kind, kind.lower())
+        for part in (ns, plural):
+            if part != CLUSTER_SCOPED_DIR and not _SAFE.match(part):
+                raise KubefenceError(f"cluster:{read.context}: cannot name a snapshot file after {part!r}")
+        groups[(ns, plural)].append(obj)
+    files = {}
+    for (ns, plural), objects in sorted(groups.items()):
+        where = "cluster-scoped" if ns == CLUSTER_SCOPED_DIR else f"namespace {ns}"
+        header = f"# kubefence snapshot of cluster:{read.context}: {len(objects)} {plural}, {where}\n"
+        body = yaml.dump_all(objects, Dumper=_Dumper, sort_keys=False, default_flow_style=False)
+        files[f"{ns}/{plural}.yaml"] = header + body
+    return files
+
+
+def write_snapshot(read: ClusterRead, directory: str | Path) -> list[str]:
+    """Write ``read`` into ``directory`` (new, empty, or an earlier snapshot, which it replaces);
+    returns the relative paths written. Nothing changes on disk when it fails."""
+    target = Path(directory)
+    if target.exists():
+        if not target.is_dir():
+            raise KubefenceError(f"{target}: not a directory (give a directory for the snapshot)")
+        if any(target.iterdir()) and not (target / MARKER).is_file():
+            raise KubefenceError(
+                f"{target}: the directory is not empty and holds no earlier snapshot "
+                "(give a new or empty directory)"
+            )
+    elif not target.parent.is_dir():
+        raise KubefenceError(f"{target}: directory {target.parent} does not exist")
+    files = snapshot_files(read)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
+    try:
+        os.chmod(staging, 0o777 & ~_umask())
+        for name, text in files.items():
+            path = staging / name
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        counts: dict[str, int] = defaultdict(int)
+        for obj in read.objects:
+            counts[str(obj.get("kind"))] += 1
+        summary = "".join(f"{kind}: {n}\n" for kind, n in sorted(counts.items()))
+        (staging / MARKER).write_text(f"kubefence snapshot of cluster:{read.context}\n{summary}", "utf-8")
+        _swap(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return sorted(files)
+
+
+def _swap(staging: Path, target: Path) -> None:
+    """Put ``staging`` where ``target`` is: two renames, the old snapshot removed last."""
+    if not target.exists():
+        os.rename(staging, target)
+        return
+    old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".old"))
+    os.rmdir(old)
+    os.rename(target, old)
+    try:
+        os.rename(staging, target)
+    except OSError:
+        os.rename(old, target)
+        raise
+    with contextlib.suppress(OSError):
+        shutil.rmtree(old)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
