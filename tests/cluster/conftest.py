@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +13,10 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from apiserver import ALL_RESOURCES, ApiServer, Behaviour, Resource  # noqa: E402
+from apiserver import ALL_RESOURCES, ApiServer, Behaviour, Resource, StartServer  # noqa: E402
 from kube_tls import TestCA, make_ca  # noqa: E402
 
 pytest.importorskip("lightkube", reason="the cluster extra (lightkube) is not installed")
-
-StartServer = Callable[..., ApiServer]
 
 
 @pytest.fixture(scope="session")

@@ -60,6 +60,8 @@ class Workload:
     origin: Origin = field(default=Origin(), compare=False)
     # the pod spec as written (containers, env, volumes): read by discovery, never by policy analysis
     pod_spec: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # the addresses of its running pods (status.podIPs), sorted: known for pods, not for templates
+    pod_ips: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def peer_name(self) -> str:
