@@ -1,5 +1,11 @@
-"""For every connlist corpus case: ``map --cluster`` against the emulation equals ``map`` of the files
-(the same peers, the same connections), and a ``snapshot`` of the read reads back as the same model."""
+"""For every connlist corpus case: ``map --cluster`` against the emulation equals ``map`` of the files.
+
+The corpus objects are loaded into the emulation and read back through lightkube; the cluster model
+built from what was read must equal the one built from the files (namespaces, workloads with their
+peer names, labels and ports, every tier's policies, services, ingress objects), which gives the same
+map, since the map is a function of the model; where the models differ, the maps are compared. A
+``snapshot`` of the read must read back as the same model.
+"""
 
 from __future__ import annotations
 
@@ -44,8 +50,8 @@ def test_cluster_map_equals_file_map(case: Path | None, start_server: StartServe
     read = read_cluster(ClusterSource(kubeconfig=str(kubeconfig)))
     from_files, from_cluster = load_cluster([files]), load_cluster(read.documents())
     assert _peers(from_cluster) == _peers(from_files)
-    expected = _map(from_files)
-    assert _map(from_cluster) == expected
+    if _model(from_cluster) != _model(from_files):  # equal models give equal maps: map only otherwise
+        assert _map(from_cluster) == _map(from_files)
     write_snapshot(read, tmp_path / "snapshot")
     assert _model(load_cluster([tmp_path / "snapshot"])) == _model(from_cluster)
 
