@@ -254,3 +254,34 @@ def test_config_maps_only_when_asked(start_server: StartServer, tmp_path: Path) 
     server = start_server([*small_shop(), cm])
     assert ("ConfigMap", "cfg") not in _names(read_cluster(_source(server, tmp_path)))
     assert ("ConfigMap", "cfg") in _names(read_cluster(_source(server, tmp_path, config_maps=True)))
+
+
+def test_in_a_pod_the_service_account_is_used(
+    start_server: StartServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = start_server(small_shop())
+    account = tmp_path / "serviceaccount"
+    account.mkdir()
+    (account / "token").write_text(TOKEN)
+    (account / "namespace").write_text("kubefence")
+    (account / "ca.crt").write_bytes(server.ca.ca_cert.read_bytes())
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.kube/config
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    host, port = server.url.removeprefix("https://").split(":")
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", host)
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", port)
+    read = read_cluster(ClusterSource(service_account=str(account)))
+    assert read.context == "in-cluster"
+    assert ("Pod", "web-5d9f-a") in _names(read)
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST")
+    with pytest.raises(ClusterAccessError, match=r"no kubeconfig found .* and not in a pod"):
+        read_cluster(ClusterSource(service_account=str(account)))
+
+
+def test_progress_counts_the_lists(start_server: StartServer, tmp_path: Path) -> None:
+    server = start_server(small_shop())
+    seen: list[tuple[int, int]] = []
+    read_cluster(_source(server, tmp_path), progress=lambda done, total: seen.append((done, total)))
+    total = seen[0][1]
+    assert seen[0] == (0, total) and seen[-1] == (total, total)
+    assert [d for d, _ in seen] == list(range(total + 1))

@@ -17,7 +17,7 @@ from kubefence.io.cluster import messages
 from kubefence.io.cluster.errors import ClusterAccessError, StatusError
 from kubefence.io.cluster.kinds import CONFIG_KINDS, POLICY_ANALYSIS_KINDS, KindSpec
 from kubefence.io.cluster.owners import resolve_owners
-from kubefence.io.cluster.transport import Connection, LightkubeTransport, Transport
+from kubefence.io.cluster.transport import SERVICE_ACCOUNT, Connection, LightkubeTransport, Transport
 from kubefence.io.documents import Document
 
 DEFAULT_PAGE_SIZE = 500  # what kubectl asks for
@@ -32,8 +32,9 @@ Progress = Callable[[int, int], None]
 @dataclass(frozen=True)
 class ClusterSource:
     """Which cluster to read: kubeconfig file and context (kubectl's defaults when None), the
-    namespaces (all when empty), the request timeout in seconds and the page size of lists.
-    ``config_maps``: also read ConfigMaps (``discover`` searches them for addresses)."""
+    namespaces (all when empty), the request timeout in seconds and the page size of lists (0: no
+    pages). ``config_maps``: also read ConfigMaps (``discover`` searches them for addresses).
+    Without a kubeconfig, inside a pod, its service account (mounted at ``service_account``)."""
 
     kubeconfig: str | None = None
     context: str | None = None
@@ -41,6 +42,7 @@ class ClusterSource:
     timeout: float = DEFAULT_TIMEOUT
     page_size: int = DEFAULT_PAGE_SIZE
     config_maps: bool = False
+    service_account: str = SERVICE_ACCOUNT
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,8 @@ def read_cluster(
 
 async def _read(source: ClusterSource, transport: Transport | None, progress: Progress | None) -> ClusterRead:
     owned = transport is None
-    api = transport or LightkubeTransport(Connection(source.kubeconfig, source.context, source.timeout))
+    connection = Connection(source.kubeconfig, source.context, source.timeout, source.service_account)
+    api = transport or LightkubeTransport(connection)
     try:
         return await _Reader(api, source, progress).run()
     finally:

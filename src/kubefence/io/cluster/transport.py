@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import httpx2
 
 DEFAULT_KUBECONFIG = "~/.kube/config"
+SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 IN_CLUSTER = "in-cluster"  # the context name of a service account's configuration
 
 
@@ -45,11 +46,13 @@ class Transport(Protocol):
 
 @dataclass(frozen=True)
 class Connection:
-    """Which cluster to read and how: the kubeconfig file and context, the request timeout."""
+    """Which cluster to read and how: the kubeconfig file and context, the request timeout, and
+    where a pod's service account is mounted (used when there is no kubeconfig)."""
 
     kubeconfig: str | None = None
     context: str | None = None
     timeout: float = 30.0
+    service_account: str = SERVICE_ACCOUNT
 
 
 class LightkubeTransport:
@@ -122,7 +125,7 @@ def _kubeconfig(kube_config: Any, connection: Connection) -> tuple[Any, bool]:
         if Path(candidate).expanduser().is_file():
             return kube_config.from_file(candidate), False
     if os.environ.get("KUBERNETES_SERVICE_HOST"):
-        return kube_config.from_service_account(), True
+        return kube_config.from_service_account(connection.service_account), True
     raise ValueError(f"no kubeconfig found ({', '.join([*listed, DEFAULT_KUBECONFIG])}) and not in a pod")
 
 
