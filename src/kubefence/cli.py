@@ -916,7 +916,8 @@ def guardrails_export_cmd(
 @click.option("--quiet", "-q", is_flag=True, help="Do not print warnings.")
 def snapshot_cmd(out_dir: str, quiet: bool, cluster: ClusterSource | None) -> None:
     """Write what a live cluster holds, as kubefence reads it, as manifests: one file per namespace
-    and kind (DIR/NAMESPACE/KIND.yaml; cluster-scoped kinds in DIR/_cluster/).
+    and kind (DIR/NAMESPACE/KIND.json, a JSON List as kubectl get -o json writes it; cluster-scoped
+    kinds in DIR/_cluster/).
 
     `kubefence map DIR` on the snapshot gives the map `kubefence map --cluster` gave, offline: for a
     review, a bug report or a record. Pods name their top owner (a Deployment, a CronJob, ...); status

@@ -3,6 +3,7 @@ snapshot; exit codes and one-line errors."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -54,16 +55,20 @@ def test_snapshot_files_are_one_per_namespace_and_kind(
 ) -> None:
     server = start_server(small_shop())
     assert main(["snapshot", *_kc(server, tmp_path), "-d", str(tmp_path / "snap"), "-q"]) == 0
-    names = sorted(p.relative_to(tmp_path / "snap").as_posix() for p in (tmp_path / "snap").rglob("*.yaml"))
+    names = sorted(p.relative_to(tmp_path / "snap").as_posix() for p in (tmp_path / "snap").rglob("*"))
     # the idle Deployment; the others are their pods
     assert names == [
-        "_cluster/namespaces.yaml",
-        "shop/deployments.yaml",
-        "shop/networkpolicies.yaml",
-        "shop/pods.yaml",
+        ".kubefence-snapshot",
+        "_cluster",
+        "_cluster/namespaces.json",
+        "shop",
+        "shop/deployments.json",
+        "shop/networkpolicies.json",
+        "shop/pods.json",
     ]
-    pods = list(yaml.safe_load_all((tmp_path / "snap" / "shop" / "pods.yaml").read_text()))
-    assert [p["metadata"]["name"] for p in pods] == [
+    pods = json.loads((tmp_path / "snap" / "shop" / "pods.json").read_text())
+    assert pods["kind"] == "List"
+    assert [p["metadata"]["name"] for p in pods["items"]] == [
         "agent-x1",
         "db-0",
         "debug",
@@ -71,10 +76,9 @@ def test_snapshot_files_are_one_per_namespace_and_kind(
         "web-5d9f-a",
         "web-5d9f-b",
     ]
-    assert (
-        (tmp_path / "snap" / "shop" / "pods.yaml")
-        .read_text()
-        .startswith("# kubefence snapshot of cluster:emulated: 6 pods, namespace shop\n")
+    marker = (tmp_path / "snap" / ".kubefence-snapshot").read_text()
+    assert marker == (
+        "kubefence snapshot of cluster:emulated\nDeployment: 1\nNamespace: 1\nNetworkPolicy: 2\nPod: 6\n"
     )
     # again: an earlier snapshot is replaced whole; the same cluster gives the same bytes
     before = {p: p.read_bytes() for p in (tmp_path / "snap").rglob("*") if p.is_file()}
@@ -260,3 +264,22 @@ def test_a_timeout_is_exit_2_with_one_line(
     server = start_server(small_shop(), behaviour=Behaviour(delay=1.0))
     code, _, err = _run(capsys, "map", *_kc(server, tmp_path), "--request-timeout", "0.2")
     assert code == 2 and err.count("\n") == 1 and "did not answer within 0.2 s" in err
+
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "connlist"
+
+
+@pytest.mark.parametrize("case", ["k8s_ingress_test", "anp_banp_blog_demo", "acs-security-demos"])
+def test_the_command_line_map_of_a_corpus_case(
+    case: str, start_server: StartServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from manifests import load_objects
+
+    files = CORPUS / case / "input"
+    if not files.is_dir():
+        pytest.skip("../shared/corpus not found")
+    server = start_server(load_objects(files))
+    code, live, err = _run(capsys, "map", *_kc(server, tmp_path), "-o", "json")
+    assert code == 0, err
+    code, offline, _ = _run(capsys, "map", str(files), "-o", "json")
+    assert code == 0 and live == offline

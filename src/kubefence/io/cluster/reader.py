@@ -8,6 +8,7 @@ manifest reader as files (see :func:`cluster_documents`). Their origin is
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,7 +52,7 @@ class ClusterRead:
     lines (kinds not installed, lists read again) and warnings (optional kinds not readable)."""
 
     context: str
-    objects: tuple[dict[str, Any], ...]
+    objects: tuple[dict[str, Any], ...] = field(repr=False)
     notes: tuple[str, ...] = ()
     warnings: tuple[Diagnostic, ...] = field(default=())
 
@@ -88,7 +89,17 @@ def read_cluster(
     >>> cluster = build_cluster(read.documents())                                  # doctest: +SKIP
     """
     source = source or ClusterSource()
-    return asyncio.run(_read(source, transport, progress))
+    # not asyncio.run: on Python 3.11 its SIGINT handling formats the finished task's repr, which
+    # holds the whole result (seconds for a large cluster)
+    loop = asyncio.new_event_loop()
+    saved = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 1000)  # decoding builds millions of objects: collect less often
+    try:
+        return loop.run_until_complete(_read(source, transport, progress))
+    finally:
+        gc.set_threshold(*saved)
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
 
 
 async def _read(source: ClusterSource, transport: Transport | None, progress: Progress | None) -> ClusterRead:

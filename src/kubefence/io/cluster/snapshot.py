@@ -1,14 +1,16 @@
 """Writing what a cluster read found as manifests: one file per namespace and kind.
 
 ``kubefence map DIR`` on a snapshot gives the map that ``kubefence map --cluster`` gave: the files
-hold the objects exactly as the reader handed them on (pods naming their top owner). The
-directory is written whole or not at all: the files go to a temporary directory beside it, which
-then takes its place.
+hold the objects exactly as the reader handed them on (pods naming their top owner), each file a
+JSON ``List`` (as ``kubectl get -o json`` writes it: several times faster than YAML to write and
+to read back, which matters at ten thousand pods). The directory is written whole or not at all:
+the files go to a temporary directory beside it, which then takes its place.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -16,8 +18,6 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from kubefence.errors import KubefenceError
 from kubefence.io.cluster.kinds import CONFIG_KINDS, POLICY_ANALYSIS_KINDS
@@ -28,14 +28,9 @@ CLUSTER_SCOPED_DIR = "_cluster"  # namespaces cannot start with "_"
 _SAFE = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _PLURALS = {s.kind: s.plural for s in POLICY_ANALYSIS_KINDS + CONFIG_KINDS}
 
-try:
-    _Dumper: Any = yaml.CSafeDumper
-except AttributeError:  # pragma: no cover - PyYAML without libyaml
-    _Dumper = yaml.SafeDumper
-
 
 def snapshot_files(read: ClusterRead) -> dict[str, str]:
-    """Relative path -> YAML text: ``<namespace>/<plural>.yaml``, ``_cluster/<plural>.yaml``."""
+    """Relative path -> JSON text: ``<namespace>/<plural>.json``, ``_cluster/<plural>.json``."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for obj in read.objects:
         meta = obj.get("metadata") or {}
@@ -48,10 +43,8 @@ def snapshot_files(read: ClusterRead) -> dict[str, str]:
         groups[(ns, plural)].append(obj)
     files = {}
     for (ns, plural), objects in sorted(groups.items()):
-        where = "cluster-scoped" if ns == CLUSTER_SCOPED_DIR else f"namespace {ns}"
-        header = f"# kubefence snapshot of cluster:{read.context}: {len(objects)} {plural}, {where}\n"
-        body = yaml.dump_all(objects, Dumper=_Dumper, sort_keys=False, default_flow_style=False)
-        files[f"{ns}/{plural}.yaml"] = header + body
+        listed = {"apiVersion": "v1", "kind": "List", "items": objects}
+        files[f"{ns}/{plural}.json"] = json.dumps(listed, indent=1, ensure_ascii=False) + "\n"
     return files
 
 
