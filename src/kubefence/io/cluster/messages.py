@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from kubefence.io.cluster.kinds import KindSpec
 
 EXTRA_MISSING = (
@@ -73,12 +75,9 @@ def unauthorized(context: str, detail: str) -> str:
     )
 
 
-def not_installed(context: str, spec: KindSpec) -> str:
-    versions = " or ".join(spec.api_version(v) for v in spec.versions)
-    return (
-        f"cluster:{context}: {spec.kind} is not installed "
-        f"(the API serves no {spec.resource} {versions}): skipped"
-    )
+def not_installed(context: str, specs: Sequence[KindSpec]) -> str:
+    kinds = ", ".join(f"{s.kind} ({' or '.join(s.api_version(v) for v in s.versions)})" for s in specs)
+    return f"cluster:{context}: not installed (the API serves no such resource), skipped: {kinds}"
 
 
 def continue_expired(context: str, spec: KindSpec) -> str:

@@ -136,10 +136,12 @@ class _Reader:
         specs = POLICY_ANALYSIS_KINDS + (CONFIG_KINDS if self.source.config_maps else ())
         served = await self._discover(specs)
         tasks: list[_Task] = []
+        missing = [spec for spec in specs if spec.kind not in served]
+        if missing:
+            self.notes.append(messages.not_installed(self.context, missing))
         for spec in specs:
             version = served.get(spec.kind)
             if version is None:
-                self.notes.append(messages.not_installed(self.context, spec))
                 continue
             if spec.namespaced and self.source.namespaces:
                 tasks.extend(_Task(spec, version, ns) for ns in self.source.namespaces)
@@ -243,7 +245,7 @@ class _Reader:
                 items, token, paged = [], "", False
                 continue
             except _NotFound:  # removed since discovery: as if it had not been installed
-                self.notes.append(messages.not_installed(self.context, task.spec))
+                self.notes.append(messages.not_installed(self.context, [task.spec]))
                 return []
             if page is None:  # an optional kind that may not be read
                 return []

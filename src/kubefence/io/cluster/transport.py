@@ -66,6 +66,7 @@ class LightkubeTransport:
         except ModuleNotFoundError:
             raise ClusterAccessError(messages.EXTRA_MISSING) from None
         self._httpx = httpx2
+        self._config_error = ConfigError
         try:
             kubeconfig, in_cluster = _kubeconfig(KubeConfig, connection)
             config = kubeconfig.get(None if in_cluster else connection.context)
@@ -96,10 +97,8 @@ class LightkubeTransport:
             raise ClusterAccessError(messages.timed_out(self._server, self._timeout)) from None
         except httpx.HTTPError as exc:
             raise ClusterAccessError(messages.unreachable(self._server, exc)) from None
-        except Exception as exc:  # an exec credential plugin that fails raises lightkube's ConfigError
-            if type(exc).__name__ == "ConfigError":
-                raise ClusterAccessError(messages.credentials_failed(self._context, str(exc))) from None
-            raise
+        except self._config_error as exc:  # an exec credential plugin failed
+            raise ClusterAccessError(messages.credentials_failed(self._context, str(exc))) from None
         body = response.content
         if response.status_code >= 400:
             raise StatusError.from_response(response.status_code, body)
