@@ -343,7 +343,7 @@ def manifest_inputs(
 
 
 @cli.command("map", epilog=EXIT_CODES_HELP)
-@click.argument("paths", nargs=-1, metavar="PATH...")
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
 @cluster_options
 @output_options()
 @click.option(
@@ -410,7 +410,7 @@ def map_cmd(
 
 
 @cli.command("discover", epilog=EXIT_CODES_HELP)
-@click.argument("paths", nargs=-1, metavar="PATH...")
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
 @cluster_options
 @output_options()
 @dns_options
@@ -448,7 +448,7 @@ def discover_cmd(
 
 
 @cli.command("explain", epilog=EXIT_CODES_HELP)
-@click.argument("paths", nargs=-1, metavar="PATH...")
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
 @cluster_options
 @click.option(
     "--src", required=True, metavar="PEER", help="Source: ns/name, ns/name[Kind], an IP address or CIDR."
@@ -496,7 +496,7 @@ def explain_cmd(
 
 
 @cli.command("generate", epilog=EXIT_CODES_HELP)
-@click.argument("paths", nargs=-1, metavar="PATH...")
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
 @cluster_options
 @click.option(
     "--connections",
@@ -819,7 +819,7 @@ def review_cmd(
 
 
 @cli.command("verify", epilog=EXIT_CODES_HELP)
-@click.argument("paths", nargs=-1, metavar="PATH...")
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
 @cluster_options
 @guardrails_option("The rules to check.", required=True)
 @click.option(

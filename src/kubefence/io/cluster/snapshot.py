@@ -35,11 +35,12 @@ def snapshot_files(read: ClusterRead) -> dict[str, str]:
     for obj in read.objects:
         meta = obj.get("metadata") or {}
         kind = str(obj.get("kind"))
-        ns = str(meta.get("namespace") or CLUSTER_SCOPED_DIR)
         plural = _PLURALS.get(kind, kind.lower())
-        for part in (ns, plural):
-            if part != CLUSTER_SCOPED_DIR and not _SAFE.match(part):
+        ns = str(meta.get("namespace") or "")
+        for part in (ns, plural) if ns else (plural,):
+            if not _SAFE.match(part):
                 raise KubefenceError(f"cluster:{read.context}: cannot name a snapshot file after {part!r}")
+        ns = ns or CLUSTER_SCOPED_DIR
         groups[(ns, plural)].append(obj)
     files = {}
     for (ns, plural), objects in sorted(groups.items()):
