@@ -13,10 +13,9 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
+# lightkube (the cluster extra) and cryptography (the test CA) are dev dependencies: no skipping
 from apiserver import ALL_RESOURCES, ApiServer, Behaviour, Resource, StartServer  # noqa: E402
 from kube_tls import TestCA, make_ca  # noqa: E402
-
-pytest.importorskip("lightkube", reason="the cluster extra (lightkube) is not installed")
 
 
 @pytest.fixture(scope="session")
