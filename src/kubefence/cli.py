@@ -305,7 +305,8 @@ def cluster_options(fn: F) -> F:
         "--cluster",
         is_flag=True,
         help="Read the live cluster of the current kubeconfig context too (needs kubefence[cluster]); "
-        "mixes with PATHs. See docs/gitops.md.",
+        "PATHs add to it, an object in a PATH replacing the cluster's of the same kind, namespace and "
+        "name. See docs/gitops.md.",
     )(out)
     return cast(F, out)
 
@@ -329,17 +330,19 @@ def read_live_cluster(source: ClusterSource, quiet: bool, *, config_maps: bool =
 def manifest_inputs(
     paths: Sequence[str], cluster: ClusterSource | None, quiet: bool, *, config_maps: bool = False
 ) -> list[Any]:
-    """The PATHs, or with --cluster the cluster's documents followed by those of the PATHs."""
+    """The PATHs, or with --cluster the cluster's documents and those of the PATHs on top (an object
+    in a PATH replaces the cluster's object of the same kind, namespace and name)."""
     if cluster is None:
         if not paths:
             raise UsageError("give at least one PATH (or --cluster to read a live cluster)")
         return list(paths)
     from kubefence.api import load_input_documents
+    from kubefence.io.cluster.reader import overlay_documents
 
-    docs: list[Any] = read_live_cluster(cluster, quiet, config_maps=config_maps).documents()
-    if paths:
-        docs.extend(load_input_documents(list(paths)))
-    return docs
+    docs = read_live_cluster(cluster, quiet, config_maps=config_maps).documents()
+    if not paths:
+        return docs
+    return overlay_documents(docs, load_input_documents(list(paths)))
 
 
 @cli.command("map", epilog=EXIT_CODES_HELP)

@@ -283,3 +283,17 @@ def test_the_command_line_map_of_a_corpus_case(
     assert code == 0, err
     code, offline, _ = _run(capsys, "map", str(files), "-o", "json")
     assert code == 0 and live == offline
+
+
+def test_a_branch_policy_replaces_the_deployed_one_of_the_same_name(
+    start_server: StartServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = start_server(small_shop())  # web-to-db lets web reach db on 5432
+    branch = [allow_from("shop", "web-to-db", "db", "report", 5432)]  # the branch's version: report instead
+    _write(tmp_path / "branch" / "p.yaml", branch)
+    code, out, err = _run(
+        capsys, "map", *_kc(server, tmp_path), str(tmp_path / "branch"), "--focus-workload", "shop/db"
+    )
+    assert code == 0, err
+    into_db = [line for line in out.splitlines() if "=> shop/db[StatefulSet]" in line]
+    assert into_db == ["shop/report[CronJob] => shop/db[StatefulSet] : TCP 5432"]

@@ -74,6 +74,23 @@ def cluster_documents(objects: Iterable[dict[str, Any]], context: str) -> list[D
     return [Document(obj, Origin(object_origin(obj, context))) for obj in objects]
 
 
+_CLUSTER_SCOPED = frozenset(s.kind for s in POLICY_ANALYSIS_KINDS if not s.namespaced)
+
+
+def _identity(doc: Document) -> tuple[str, str, str]:
+    meta = doc.obj.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    namespace = "" if doc.kind in _CLUSTER_SCOPED else str(meta.get("namespace") or "default")
+    return doc.kind, namespace, str(meta.get("name") or "")
+
+
+def overlay_documents(cluster: Sequence[Document], files: Sequence[Document]) -> list[Document]:
+    """The cluster's documents with those of ``files`` on top: an object in the files replaces the
+    cluster's object of the same kind, namespace and name (a branch's version of a policy)."""
+    replaced = {_identity(d) for d in files}
+    return [d for d in cluster if _identity(d) not in replaced] + list(files)
+
+
 def read_cluster(
     source: ClusterSource | None = None,
     *,
