@@ -34,10 +34,20 @@ if TYPE_CHECKING:
     from kubefence.io.cluster import ClusterRead, ClusterSource, read_cluster, write_snapshot
     from kubefence.io.guardrails import load_guardrails
     from kubefence.model.cluster import Cluster
-    from kubefence.model.connectivity import Connection, ConnectivityMap, Peer, PeerKind
+    from kubefence.model.connectivity import Connection, ConnectivityMap
     from kubefence.model.guardrails import Guardrail
     from kubefence.model.ipranges import IPRangeSet
+    from kubefence.model.peers import (
+        DomainPeer,
+        ExternalPeer,
+        IngressControllerPeer,
+        Peer,
+        PeerKind,
+        RepresentativePeer,
+        WorkloadPeer,
+    )
     from kubefence.model.ports import ConnectionSet, PortSet
+    from kubefence.model.rules import PolicyRef, RuleAction, RuleRef, RuleTier
     from kubefence.model.selectors import LabelSelector
 
 __all__ = [
@@ -51,10 +61,13 @@ __all__ = [
     "Diagnostic",
     "DiscoverOptions",
     "DiscoveryResult",
+    "DomainPeer",
     "Explanation",
     "ExportResult",
+    "ExternalPeer",
     "Guardrail",
     "IPRangeSet",
+    "IngressControllerPeer",
     "InputError",
     "KubefenceError",
     "LabelSelector",
@@ -63,8 +76,14 @@ __all__ = [
     "Origin",
     "Peer",
     "PeerKind",
+    "PolicyRef",
     "PortSet",
+    "RepresentativePeer",
+    "RuleAction",
+    "RuleRef",
+    "RuleTier",
     "VerifyResult",
+    "WorkloadPeer",
     "check_connections",
     "diff_connectivity",
     "diff_revisions",
@@ -94,20 +113,29 @@ _LAZY = {
     "Diagnostic": "kubefence.errors",
     "DiscoverOptions": "kubefence.analysis.discover.pipeline",
     "DiscoveryResult": "kubefence.analysis.discover.results",
+    "DomainPeer": "kubefence.model.peers",
     "Explanation": "kubefence.analysis.connectivity.explain",
     "ExportResult": "kubefence.analysis.guardrails.export",
+    "ExternalPeer": "kubefence.model.peers",
     "Guardrail": "kubefence.model.guardrails",
     "IPRangeSet": "kubefence.model.ipranges",
+    "IngressControllerPeer": "kubefence.model.peers",
     "InputError": "kubefence.errors",
     "KubefenceError": "kubefence.errors",
     "LabelSelector": "kubefence.model.selectors",
     "MapOptions": "kubefence.analysis.connectivity.engine",
     "MultiNetworkMap": "kubefence.analysis.connectivity.networks",
     "Origin": "kubefence.errors",
-    "Peer": "kubefence.model.connectivity",
-    "PeerKind": "kubefence.model.connectivity",
+    "Peer": "kubefence.model.peers",
+    "PeerKind": "kubefence.model.peers",
+    "PolicyRef": "kubefence.model.rules",
     "PortSet": "kubefence.model.ports",
+    "RepresentativePeer": "kubefence.model.peers",
+    "RuleAction": "kubefence.model.rules",
+    "RuleRef": "kubefence.model.rules",
+    "RuleTier": "kubefence.model.rules",
     "VerifyResult": "kubefence.analysis.guardrails.verify",
+    "WorkloadPeer": "kubefence.model.peers",
     "check_connections": "kubefence.analysis.guardrails.verify",
     "diff_connectivity": "kubefence.api",
     "diff_revisions": "kubefence.api",
@@ -119,10 +147,10 @@ _LAZY = {
     "load_guardrails": "kubefence.io.guardrails",
     "map_connectivity": "kubefence.api",
     "map_networks": "kubefence.api",
-    "verify_guardrails": "kubefence.api",
     "read_cluster": "kubefence.io.cluster",
     "write_snapshot": "kubefence.io.cluster",
     "report": "kubefence.report",
+    "verify_guardrails": "kubefence.api",
 }
 
 

@@ -377,7 +377,7 @@ def discover_options(
     try:
         selector = parse_selector_text(dns_selector)
     except ValueError as exc:
-        raise UsageError(f"--dns-selector: {exc}") from None
+        raise UsageError(str(exc)) from None
     return DiscoverOptions(dns=dns, dns_namespace=dns_namespace, dns_selector=selector, dns_port=dns_port)
 
 
