@@ -27,12 +27,14 @@ if TYPE_CHECKING:
         export_guardrails,
         load_cluster,
         map_connectivity,
+        map_exposure,
         map_networks,
         verify_guardrails,
     )
     from kubefence.errors import Diagnostic, InputError, KubefenceError, Origin
     from kubefence.io.guardrails import load_guardrails
     from kubefence.model.cluster import Cluster
+    from kubefence.model.exposure import ExposureMap
     from kubefence.model.connectivity import Connection, ConnectivityMap, Peer, PeerKind
     from kubefence.model.guardrails import Guardrail
     from kubefence.model.ipranges import IPRangeSet
@@ -55,6 +57,7 @@ __all__ = [
     "InputError",
     "KubefenceError",
     "LabelSelector",
+    "ExposureMap",
     "MapOptions",
     "MultiNetworkMap",
     "Origin",
@@ -72,6 +75,7 @@ __all__ = [
     "load_connections_file",
     "load_guardrails",
     "map_connectivity",
+    "map_exposure",
     "map_networks",
     "report",
     "verify_guardrails",
@@ -95,6 +99,7 @@ _LAZY = {
     "KubefenceError": "kubefence.errors",
     "LabelSelector": "kubefence.model.selectors",
     "MapOptions": "kubefence.analysis.connectivity.engine",
+    "ExposureMap": "kubefence.model.exposure",
     "MultiNetworkMap": "kubefence.analysis.connectivity.networks",
     "Origin": "kubefence.errors",
     "Peer": "kubefence.model.connectivity",
@@ -111,6 +116,7 @@ _LAZY = {
     "load_connections_file": "kubefence.analysis.discover.connections_file",
     "load_guardrails": "kubefence.io.guardrails",
     "map_connectivity": "kubefence.api",
+    "map_exposure": "kubefence.api",
     "map_networks": "kubefence.api",
     "verify_guardrails": "kubefence.api",
     "report": "kubefence.report",

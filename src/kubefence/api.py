@@ -21,6 +21,7 @@ from kubefence.io.kube import build_cluster
 from kubefence.io.render import ToolRunner, load_inputs
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import ConnectivityMap
+from kubefence.model.exposure import ExposureMap
 from kubefence.model.guardrails import Guardrail
 
 if TYPE_CHECKING:
@@ -75,6 +76,31 @@ def map_connectivity(
     """
     cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
     return compute_any_connectivity(cluster, options)
+
+
+def map_exposure(
+    inputs: Inputs | Cluster,
+    *,
+    options: MapOptions | None = None,
+    exposure: bool = True,
+    stdin_text: str | None = None,
+) -> ExposureMap:
+    """The connectivity map and, with ``exposure``, what each workload's policies open to pods
+    that do not exist yet (the entire cluster, namespaces or pods by labels) and which workloads
+    no policy protects; the focus options of ``options`` narrow both.
+
+    >>> emap = map_exposure(["examples/shop"])                 # doctest: +SKIP
+    >>> [str(i.peer) for i in emap.items][:1]                  # doctest: +SKIP
+    ['entire-cluster']
+    """
+    from kubefence.analysis.connectivity.exposure import compute_exposure
+
+    options = options or MapOptions()
+    cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
+    cmap = compute_any_connectivity(cluster, options)
+    if not exposure:
+        return ExposureMap(cmap, analyzed=False, focus_conn=options.focus_conn)
+    return compute_exposure(cluster, cmap, options)
 
 
 def map_networks(
