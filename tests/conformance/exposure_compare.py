@@ -38,7 +38,7 @@ Reqs = frozenset[Req]
 
 _EXPR_RE: Final = re.compile(r"\{Key:(?P<key>[^,]+),Operator:(?P<op>\w+),Values:\[(?P<values>[^\]]*)\],\}")
 _ITEM_RE: Final = re.compile(r"(?P<src>\S+)\s+(?P<arrow><=|=>)\s+(?P<peer>.+?)(?:\s+:\s*(?P<conn>.*))?$")
-_REP_RE: Final = re.compile(r"(?P<ns>\[[^\]]*(?:\{.*?\}\])?|[^/\[\]]+)/(?P<pods>\[.*\])$")
+_REP_RE: Final = re.compile(r"(?P<ns>\[all namespaces\]|\[namespace with \{.*?\}\]|[^/\[\]]+)/(?P<pods>\[.*\])$")
 _UNPROTECTED_RE: Final = re.compile(r"(?P<w>\S+) is not protected on (?P<dir>Egress|Ingress)$")
 
 

@@ -58,7 +58,7 @@ def _exposure_view(emap: ExposureMap) -> View:
                 yield title
                 yield from (_item_text(it, width, focus is None) for it in items)
                 yield ""
-        if emap.unprotected:
+        if emap.unprotected and focus is None:  # on one connection, as netpol-analyzer: no such section
             yield "Workloads not protected by network policies:"
             for u in emap.unprotected:
                 yield f"{peer_text(u.workload)} is not protected on {u.direction.capitalize()}"

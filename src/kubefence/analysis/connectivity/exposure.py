@@ -18,7 +18,7 @@ direction is unprotected there: exposed to everything.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kubefence.analysis.connectivity.effects import Direction, Effect, Layer, decide
 from kubefence.analysis.connectivity.engine import MapOptions, Prepared, bit_member, focus_names, prepare
@@ -45,6 +45,7 @@ class Potential:
 
     namespaces: Reqs
     pods: Reqs
+    plain: bool = field(default=True, compare=False)  # written as matchLabels only (no expressions)
 
     @property
     def entire_cluster(self) -> bool:
@@ -66,7 +67,7 @@ class Potential:
         """A representative of plain labels (no expressions) that a real pod matches."""
         if not self.namespaces or not self.pods:
             return False
-        if not all(_is_label(r) for r in (*self.namespaces, *self.pods)):
+        if not self.plain:
             return False
         return any(
             all(r.matches(ns) for r in self.namespaces) and all(r.matches(pod) for r in self.pods)
@@ -75,6 +76,10 @@ class Potential:
 
 
 ENTIRE_CLUSTER = Potential(_ANY, _ANY)
+
+
+def _plain(*selectors: LabelSelector | None) -> bool:
+    return all(s is None or not s.expressions for s in selectors)
 
 
 def _reqs(selector: LabelSelector | None) -> Reqs:
@@ -111,13 +116,17 @@ def _np_potentials(peers: tuple[PolicyPeer, ...] | None, namespace: str) -> list
             ns = frozenset({Requirement(NAMESPACE_NAME_LABEL, Operator.IN, (namespace,))})
         else:
             ns = _reqs(p.namespace_selector)
-        out.append(Potential(ns, _reqs(p.pod_selector)))
+        out.append(Potential(ns, _reqs(p.pod_selector), _plain(p.namespace_selector, p.pod_selector)))
     return out
 
 
 def _admin_potentials(peers: Iterable[AdminPeer]) -> list[Potential]:
     return [
-        Potential(_reqs(p.pods.namespace_selector), _reqs(p.pods.pod_selector))
+        Potential(
+            _reqs(p.pods.namespace_selector),
+            _reqs(p.pods.pod_selector),
+            _plain(p.pods.namespace_selector, p.pods.pod_selector),
+        )
         for p in peers
         if p.pods is not None
     ]
