@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from kubefence.errors import Diagnostic, InputError, KubefenceError, Origin
     from kubefence.io.guardrails import load_guardrails
     from kubefence.model.cluster import Cluster
-    from kubefence.model.exposure import ExposureMap
     from kubefence.model.connectivity import Connection, ConnectivityMap, Peer, PeerKind
+    from kubefence.model.exposure import ExposureMap
     from kubefence.model.guardrails import Guardrail
     from kubefence.model.ipranges import IPRangeSet
     from kubefence.model.ports import ConnectionSet, PortSet
@@ -52,12 +52,12 @@ __all__ = [
     "DiscoveryResult",
     "Explanation",
     "ExportResult",
+    "ExposureMap",
     "Guardrail",
     "IPRangeSet",
     "InputError",
     "KubefenceError",
     "LabelSelector",
-    "ExposureMap",
     "MapOptions",
     "MultiNetworkMap",
     "Origin",

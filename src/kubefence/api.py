@@ -127,14 +127,17 @@ def explain_connectivity(
     port: int | None = None,
     protocol: str | None = None,
     options: MapOptions | None = None,
+    only: str | None = None,
     stdin_text: str | None = None,
 ) -> Explanation:
     """Why traffic from ``src`` to ``dst`` is allowed or denied: per direction, the tier, policy and
-    rule that decided each part. Without ``src`` and ``dst``, every pair of workloads.
+    rule that decided each part. Without ``src`` and ``dst``, every pair of workloads (narrowed by
+    the focus options of ``options``); ``only``: ``allow`` keeps the pairs with something allowed,
+    ``deny`` those with something denied.
 
     >>> explain_connectivity(["examples/shop"], "shop-frontend/web", "shop-data/redis")  # doctest: +SKIP
     """
-    from kubefence.analysis.connectivity.explain import explain, explain_all
+    from kubefence.analysis.connectivity.explain import explain, explain_all, only_verdict
 
     cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
     if cluster.networks:
@@ -143,10 +146,10 @@ def explain_connectivity(
             "networks; use `kubefence map` for their connectivity per network"
         )
     if src is None and dst is None:
-        return explain_all(cluster, options)
+        return only_verdict(explain_all(cluster, options), only)
     if src is None or dst is None:
         raise UsageError("give both a source and a destination, or neither")
-    return explain(cluster, src, dst, port=port, protocol=protocol, options=options)
+    return only_verdict(explain(cluster, src, dst, port=port, protocol=protocol, options=options), only)
 
 
 def discover_connections(

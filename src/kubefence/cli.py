@@ -29,6 +29,7 @@ from kubefence.api import (
     load_cluster,
     load_guardrail_rules,
     map_connectivity,
+    map_exposure,
     map_networks,
     multiple_networks,
     plan_policy_directory,
@@ -127,6 +128,42 @@ def guardrails_option(purpose: str, required: bool = False) -> Callable[[F], F]:
     )
 
 
+def focus_options(fn: F) -> F:
+    """netpol-analyzer's query options: --focus-workload, --focus-workload-peer, --focus-direction,
+    --focus-conn and --explain-only."""
+    fn = click.option(
+        "--explain-only",
+        type=click.Choice(["allow", "deny"]),
+        help="With explanations: only the allowed, or only the denied, connections.",
+    )(fn)
+    fn = click.option(
+        "--focus-conn",
+        metavar="PROTO-PORT",
+        help="Only pairs that allow this connection, like tcp-8080 (shown without their other ports).",
+    )(fn)
+    fn = click.option(
+        "--focus-direction",
+        type=click.Choice(["ingress", "egress"]),
+        help="With --focus-workload: only what the focus workloads receive (ingress) or send (egress).",
+    )(fn)
+    fn = click.option(
+        "--focus-workload-peer",
+        "focus_workload_peers",
+        multiple=True,
+        metavar="NAME",
+        help="With --focus-workload: only pairs with these workloads on the other side (repeatable or "
+        "comma-separated).",
+    )(fn)
+    return click.option(
+        "--focus-workload",
+        "focus_workloads",
+        multiple=True,
+        metavar="NAME",
+        help="Only connections from or to these workloads (ns/name or name; repeatable or "
+        "comma-separated). An unknown name is an error.",
+    )(fn)
+
+
 def analysis_options(fn: F) -> F:
     """The options of the commands that evaluate policies."""
     return ingress_controller_option(ip_family_option(fn))
@@ -212,11 +249,25 @@ def dns_options(fn: F) -> F:
 
 
 def _map_options(
-    ip_family: str, ingress_controller_namespace: str, focus: str | None = None, quiet: bool = True
+    ip_family: str,
+    ingress_controller_namespace: str,
+    focus: Sequence[str] = (),
+    quiet: bool = True,
+    *,
+    peers: Sequence[str] = (),
+    direction: str | None = None,
+    conn: str | None = None,
 ) -> MapOptions:
+    from kubefence.analysis.connectivity.focus import parse_focus_conn, split_names
+
+    if (peers or direction) and not focus:
+        raise UsageError("--focus-workload-peer and --focus-direction need --focus-workload")
     return MapOptions(
         ip_family=ip_family,  # type: ignore[arg-type]  # click.Choice guarantees the literal
-        focus_workload=focus,
+        focus_workloads=split_names(focus),
+        focus_peers=split_names(peers),
+        focus_direction=direction,  # type: ignore[arg-type]  # click.Choice guarantees the literal
+        focus_conn=parse_focus_conn(conn) if conn else None,
         ingress_controller_namespace=ingress_controller_namespace,
         progress=None if quiet else progress_bar("mapping"),
     )
@@ -247,11 +298,15 @@ def progress_bar(label: str, in_bytes: bool = False) -> Callable[[int, int], Non
 @cli.command("map", epilog=EXIT_CODES_HELP)
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @output_options()
-@click.option(
-    "--focus-workload", metavar="NAME", help="Only connections from or to this workload (ns/name or name)."
-)
+@focus_options
 @click.option(
     "--explain", is_flag=True, help="Explain every pair of workloads: which tier, policy and rule decided."
+)
+@click.option(
+    "--exposure",
+    is_flag=True,
+    help="Also show what each workload's policies open to pods that do not exist yet (the entire "
+    "cluster, namespaces or pods matching labels) and which workloads no policy protects.",
 )
 @click.option(
     "--summary",
@@ -265,8 +320,13 @@ def map_cmd(
     fmt: str,
     out_file: str | None,
     quiet: bool,
-    focus_workload: str | None,
+    focus_workloads: tuple[str, ...],
+    focus_workload_peers: tuple[str, ...],
+    focus_direction: str | None,
+    focus_conn: str | None,
+    explain_only: str | None,
     explain: bool,
+    exposure: bool,
     summary: bool,
     ip_family: str,
     ingress_controller_namespace: str,
@@ -282,14 +342,33 @@ def map_cmd(
       0.0.0.0-255.255.255.255[External] => frontend/web[Deployment] : All Connections
       {ingress-controller} => frontend/web[Deployment] : TCP 8080
     """
-    options = _map_options(ip_family, ingress_controller_namespace, focus_workload, quiet)
+    options = _map_options(
+        ip_family,
+        ingress_controller_namespace,
+        focus_workloads,
+        quiet,
+        peers=focus_workload_peers,
+        direction=focus_direction,
+        conn=focus_conn,
+    )
     if explain and summary:
         raise UsageError("--explain and --summary do not go together")
+    if explain_only and not explain:
+        raise UsageError("--explain-only needs --explain")
+    if summary and (exposure or focus_conn):
+        raise UsageError("--summary does not go with --exposure or --focus-conn")
     cluster = load_cluster(list(paths), progress=None if quiet else progress_bar("reading", in_bytes=True))
+    if explain and exposure:
+        raise UsageError("--explain does not yet explain the potential peers of --exposure: run them apart")
     if explain:
-        expl = explain_connectivity(cluster, options=options)
+        expl = explain_connectivity(cluster, options=options, only=explain_only)
         show_warnings(expl.warnings, quiet)
         emit(expl, fmt, out_file)
+        return
+    if exposure or focus_conn:
+        emap = map_exposure(cluster, options=options, exposure=exposure)
+        show_warnings(emap.warnings, quiet)
+        emit(emap, fmt, out_file)
         return
     if multiple_networks(cluster) and not summary:  # one section per network
         networks = map_networks(cluster, options=options)

@@ -430,7 +430,13 @@ def test_bad_port_or_protocol(port: int, protocol: str | None) -> None:
 
 def test_every_pair_without_src_and_dst() -> None:
     expl = explain_connectivity([*BASE, DENY_8080])
-    assert [(str(p.src), str(p.dst)) for p in expl.pairs] == [(X, Y), (X, Z), (Y, X), (Y, Z), (Z, X), (Z, Y)]
+    workloads = [(str(p.src), str(p.dst)) for p in expl.pairs if "[External]" not in f"{p.src}{p.dst}"]
+    assert workloads == [(X, Y), (X, Z), (Y, X), (Y, Z), (Z, X), (Z, Y)]
+    # external addresses are explained too, both ways, for every workload
+    ext = "0.0.0.0-255.255.255.255[External]"
+    assert {(str(p.src), str(p.dst)) for p in expl.pairs} - set(workloads) == {
+        pair for w in (X, Y, Z) for pair in ((w, ext), (ext, w))
+    }
     assert {(str(p.src), str(p.dst)): str(p.allowed) for p in expl.pairs}[(X, Y)] == (
         "SCTP 1-65535,TCP 1-8079,8081-65535,UDP 1-65535"
     )
@@ -469,6 +475,7 @@ def test_json_shape() -> None:
                                 "policy": None,
                                 "rule": None,
                                 "action": "default",
+                                "cites": [{"policy": None, "rule": None, "action": "default"}],
                             }
                         ],
                     },
@@ -485,6 +492,7 @@ def test_json_shape() -> None:
                                 "policy": GUARD_POLICY,
                                 "rule": "no-x-8080",
                                 "action": "deny",
+                                "cites": [{"policy": GUARD_POLICY, "rule": "no-x-8080", "action": "deny"}],
                             }
                         ],
                     },

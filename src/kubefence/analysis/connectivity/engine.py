@@ -19,7 +19,7 @@ from kubefence import defaults
 from kubefence.analysis.connectivity.bitsets import LabelIndex, members
 from kubefence.analysis.connectivity.effects import Direction, Effect, Layer, decide, refine
 from kubefence.analysis.connectivity.focus import check_known, connection_filter, split_names
-from kubefence.errors import Diagnostic, Origin
+from kubefence.errors import Diagnostic
 from kubefence.model.admin import Action, AdminPeer, AdminPolicy, AdminRule, PodsSelector, Tier, domain_covers
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import Connection, ConnectivityMap
@@ -436,7 +436,7 @@ def focus_names(options: MapOptions) -> tuple[str, ...]:
 def focus_of(prep: Prepared, options: MapOptions) -> Callable[[Connection], Connection | None]:
     """The focus filter of ``options``, after checking that every name it gives is in the input."""
     workloads, peers = focus_names(options), split_names(options.focus_peers)
-    known = [_workload_peer(w) for w in prep.workloads[: prep.real]]
+    known: list[Peer] = [_workload_peer(w) for w in prep.workloads[: prep.real]]
     if prep.controller is not None:
         known.append(INGRESS_CONTROLLER)
     check_known(workloads, known)

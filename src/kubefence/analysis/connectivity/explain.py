@@ -12,9 +12,11 @@ from kubefence.analysis.connectivity.engine import (
     atom_member,
     bit_member,
     domain_member,
+    focus_names,
     ingress_routes,
     prepare,
 )
+from kubefence.analysis.connectivity.focus import check_known, pair_filter, split_names
 from kubefence.errors import Diagnostic, UsageError
 from kubefence.model.cluster import Cluster
 from kubefence.model.ipranges import IPRangeSet
@@ -175,20 +177,36 @@ def _split_addresses(prep: Prepared, src: Endpoint, dst: Endpoint) -> list[tuple
     return [(src, dst)]
 
 
+def only_verdict(expl: Explanation, only: str | None) -> Explanation:
+    """``allow``: the pairs with something allowed; ``deny``: those with something denied."""
+    if only is None:
+        return expl
+    if only not in ("allow", "deny"):
+        raise UsageError(f"--explain-only takes allow or deny, not {only!r}")
+    keep = [p for p in expl.pairs if (bool(p.allowed) if only == "allow" else p.allowed != p.query)]
+    return Explanation(tuple(keep), expl.warnings)
+
+
 def explain_all(cluster: Cluster, options: MapOptions | None = None) -> Explanation:
-    """Explain every ordered pair of distinct workloads (``map --explain``), or with
-    ``options.focus_workload`` the pairs from or to that workload."""
+    """Explain every ordered pair of distinct workloads (``map --explain``), narrowed by the focus
+    options (focus workloads, their peers, direction; ``focus_conn`` is the question asked)."""
+    options = options or MapOptions()
     prep = prepare(cluster, options)
-    query = ConnectionSet.all()
+    query = options.focus_conn or ConnectionSet.all()
     endpoints = [
         Endpoint(WorkloadPeer(w.namespace, w.name, w.kind), i)
         for i, w in enumerate(prep.workloads[: prep.real])
     ]
-    focus = options.focus_workload if options else None
-    focused = {e.peer for e in resolve_endpoint(prep, focus)} if focus else None
+    known: list[Peer] = [e.peer for e in endpoints] + (
+        [INGRESS_CONTROLLER] if prep.controller is not None else []
+    )
+    names, peers = focus_names(options), split_names(options.focus_peers)
+    check_known(names, known)
+    check_known(peers, known, "focus workload peer")
+    keep = pair_filter(names, peers, options.focus_direction)
 
-    def wanted(*peers: Peer) -> bool:
-        return focused is None or any(p in focused for p in peers)
+    def wanted(src: Peer, dst: Peer) -> bool:
+        return keep(src, dst)
 
     pairs = [
         explain_pair(prep, s, d, query)
@@ -196,15 +214,23 @@ def explain_all(cluster: Cluster, options: MapOptions | None = None) -> Explanat
         for d in endpoints
         if s.peer != d.peer and wanted(s.peer, d.peer)
     ]
+    for e in endpoints:  # external addresses, cut where the workload's rules cut them
+        assert e.index is not None
+        for atom in refine(prep.space, prep.egress[e.index].ip_sets()):
+            if wanted(e.peer, ExternalPeer(atom)):
+                pairs.append(explain_pair(prep, e, Endpoint(ExternalPeer(atom), ips=atom), query))
+        for atom in refine(prep.space, prep.ingress[e.index].ip_sets()):
+            if wanted(ExternalPeer(atom), e.peer):
+                pairs.append(explain_pair(prep, Endpoint(ExternalPeer(atom), ips=atom), e, query))
     if prep.controller is not None:  # the controller, on the ports routes send to (as the map)
         routed: dict[int, ConnectionSet] = {}
         for _, i, ports in ingress_routes(prep):
             routed[i] = routed.get(i, ConnectionSet.none()) | ports
         controller = Endpoint(INGRESS_CONTROLLER, prep.controller)
         pairs += [
-            explain_pair(prep, controller, endpoints[i], ports)
+            explain_pair(prep, controller, endpoints[i], ports & query)
             for i, ports in routed.items()
-            if ports and wanted(INGRESS_CONTROLLER, endpoints[i].peer)
+            if ports & query and wanted(INGRESS_CONTROLLER, endpoints[i].peer)
         ]
     pairs.sort(key=lambda p: (p.src, p.dst))
     return Explanation(tuple(pairs), tuple(cluster.warnings) + tuple(prep.warnings))

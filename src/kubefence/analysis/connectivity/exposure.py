@@ -29,7 +29,7 @@ from kubefence.model.connectivity import ConnectivityMap
 from kubefence.model.exposure import ExposureConn, ExposureItem, ExposureMap, NamedPort, Unprotected
 from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.peers import ExternalPeer, RepresentativePeer, WorkloadPeer
-from kubefence.model.policies import NetworkPolicy, PolicyPeer, PolicyRule
+from kubefence.model.policies import PolicyPeer, PolicyRule
 from kubefence.model.ports import ConnectionSet
 from kubefence.model.rules import PolicyRef, RuleAction, RuleRef, RuleTier
 from kubefence.model.selectors import LabelSelector, Operator, Requirement
@@ -61,7 +61,9 @@ class Potential:
         name = _namespace_name(self.namespaces)
         if name is not None:
             return RepresentativePeer(namespace=name, pod_selector=_selector(self.pods))
-        return RepresentativePeer(namespace_selector=_selector(self.namespaces), pod_selector=_selector(self.pods))
+        return RepresentativePeer(
+            namespace_selector=_selector(self.namespaces), pod_selector=_selector(self.pods)
+        )
 
     def realized_by(self, workloads: Iterable[tuple[dict[str, str], dict[str, str]]]) -> bool:
         """A representative of plain labels (no expressions) that a real pod matches."""
@@ -143,7 +145,10 @@ def potentials(cluster: Cluster) -> list[Potential]:
         for arule in (*admin.ingress, *admin.egress):
             found.update(dict.fromkeys(_admin_potentials(arule.peers)))
     ns_labels = {ns.name: ns.label_map for ns in cluster.namespaces}
-    real = [(w.label_map, ns_labels.get(w.namespace, {NAMESPACE_NAME_LABEL: w.namespace})) for w in cluster.workloads]
+    real = [
+        (w.label_map, ns_labels.get(w.namespace, {NAMESPACE_NAME_LABEL: w.namespace}))
+        for w in cluster.workloads
+    ]
     return [p for p in found if p.entire_cluster or not p.realized_by(real)]
 
 
@@ -198,7 +203,14 @@ def _sides(prep: Prepared, reps: list[Potential], i: int, ingress: bool) -> _Sid
                 continue
             source = RuleRef(RuleTier.NETWORK_POLICY, direction, RuleAction.ALLOW, ref, r + 1)
             d.network_policy.append(
-                Effect(Layer.NETWORK_POLICY, Action.ALLOW, bits, IPRangeSet.empty(), rule.connections(dst), source)
+                Effect(
+                    Layer.NETWORK_POLICY,
+                    Action.ALLOW,
+                    bits,
+                    IPRangeSet.empty(),
+                    rule.connections(dst),
+                    source,
+                )
             )
             if not ingress:
                 side.allows.append((bits, _np_names(rule)))
@@ -292,7 +304,9 @@ def compute_exposure(
         if focus and not any(names_peer(WorkloadPeer(w.namespace, w.name, w.kind), f) for f in focus):
             continue
         for ingress in (False, True):
-            if options.focus_direction is not None and options.focus_direction != ("ingress" if ingress else "egress"):
+            if options.focus_direction is not None and options.focus_direction != (
+                "ingress" if ingress else "egress"
+            ):
                 continue
             for found in workload_exposure(prep, reps, i, ingress, options.focus_conn):
                 if isinstance(found, Unprotected):
@@ -304,7 +318,9 @@ def compute_exposure(
             items.append(ExposureItem(c.src, "egress", c.dst, ExposureConn(c.conn)))
         elif isinstance(c.src, ExternalPeer) and isinstance(c.dst, WorkloadPeer):
             items.append(ExposureItem(c.dst, "ingress", c.src, ExposureConn(c.conn)))
-    return ExposureMap(cmap, tuple(dedupe(items)), tuple(sorted(set(unprotected))), focus_conn=options.focus_conn)
+    return ExposureMap(
+        cmap, tuple(dedupe(items)), tuple(sorted(set(unprotected))), focus_conn=options.focus_conn
+    )
 
 
 def dedupe(items: list[ExposureItem]) -> list[ExposureItem]:
@@ -315,7 +331,9 @@ def dedupe(items: list[ExposureItem]) -> list[ExposureItem]:
         prev = joined.get(key)
         if prev is not None:
             it = ExposureItem(
-                it.workload, it.direction, it.peer,
+                it.workload,
+                it.direction,
+                it.peer,
                 ExposureConn(prev.conn.conn | it.conn.conn, prev.conn.named + it.conn.named),
             )
         joined[key] = it

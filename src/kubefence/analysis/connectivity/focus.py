@@ -41,7 +41,9 @@ def parse_focus_conn(text: str) -> ConnectionSet:
     proto, _, port = cleaned.partition("-")
     proto = proto.upper()
     if proto not in PROTOCOLS or not port.isdigit() or not 1 <= int(port) <= 65535:
-        raise UsageError(f"focus connection {text!r} is not PROTOCOL-PORT (like tcp-8080; protocols: tcp, udp, sctp)")
+        raise UsageError(
+            f"focus connection {text!r} is not PROTOCOL-PORT (like tcp-8080; protocols: tcp, udp, sctp)"
+        )
     return ConnectionSet.of(proto, PortSet.of(int(port)))
 
 
