@@ -163,6 +163,8 @@ def parse_exposure(text: str) -> ExposureOutput:
             focus = m[1]
             continue
         if line.startswith("Exposure Analysis Result"):
+            if m := re.fullmatch(r"Exposure Analysis Result On (.*):", line):
+                focus = m[1]
             out.analyzed = True
             section = "exposure"
             continue

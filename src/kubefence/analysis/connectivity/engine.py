@@ -205,7 +205,7 @@ def _add_np(prep: Prepared, policy: NetworkPolicy, targets: int, *, ingress: boo
         directions[i].isolated_by.append(isolated)
     rules = policy.ingress if ingress else policy.egress
     for r, rule in enumerate(rules):
-        bits, ips = _np_rule_peers(sel, rule, policy.namespace, prep.space)
+        bits, ips = np_rule_peers(sel, rule, policy.namespace, prep.space)
         if not bits and not ips:
             continue
         source = _np_ref(policy, direction, RuleAction.ALLOW, r + 1)
@@ -247,10 +247,10 @@ def _split_named(
     return effects
 
 
-def _np_rule_peers(
+def np_rule_peers(
     sel: Selection, rule: PolicyRule, namespace: str, space: IPRangeSet
 ) -> tuple[int, IPRangeSet]:
-    """(workload bits, external addresses) a rule's ``from``/``to`` covers."""
+    """(workload bits, external addresses) a NetworkPolicy rule's ``from``/``to`` covers."""
     if rule.peers is None:
         return sel.all, space
     bits = 0

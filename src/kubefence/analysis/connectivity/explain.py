@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from kubefence.analysis.connectivity.effects import Decision, Direction, decide, refine
+from kubefence.analysis.connectivity.effects import Decision, Direction, Layer, Member, decide, refine
 from kubefence.analysis.connectivity.engine import (
     MapOptions,
     Prepared,
@@ -14,6 +14,7 @@ from kubefence.analysis.connectivity.engine import (
     domain_member,
     focus_names,
     ingress_routes,
+    np_rule_peers,
     prepare,
 )
 from kubefence.analysis.connectivity.focus import check_known, pair_filter, split_names
@@ -22,6 +23,7 @@ from kubefence.model.cluster import Cluster
 from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.peers import INGRESS_CONTROLLER, DomainPeer, ExternalPeer, Peer, WorkloadPeer
 from kubefence.model.ports import PROTOCOLS, ConnectionSet, PortSet
+from kubefence.model.rules import RuleAction, RuleRef
 
 
 @dataclass(frozen=True)
@@ -43,12 +45,24 @@ class DirectionExplanation:
 
 
 @dataclass(frozen=True)
+class RouteGrant:
+    """An Ingress or Route object that sends the ingress controller's traffic to a workload, on
+    ``conn`` (TCP ports of the workload): the controller's pairs are allowed no more than that."""
+
+    kind: str
+    namespace: str
+    name: str
+    conn: ConnectionSet
+
+
+@dataclass(frozen=True)
 class PairExplanation:
     src: Peer
     dst: Peer
     query: ConnectionSet
     allowed: ConnectionSet
     directions: tuple[DirectionExplanation, ...]
+    routes: tuple[RouteGrant, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,8 +130,62 @@ def _explain_direction(
     else:
         member = atom_member(peer.ips or IPRangeSet.empty())
     allowed = decide(d, member, trace) & query
+    trace = _cite_network_policy_rules(prep, d, peer, member, trace)
     decisions = tuple(dec.on(query) for dec in trace if dec.conn & query)
     return DirectionExplanation(direction, subject, allowed, decisions)
+
+
+def _cite_network_policy_rules(
+    prep: Prepared, d: Direction, peer: Endpoint, member: Member, trace: list[Decision]
+) -> list[Decision]:
+    """Per NetworkPolicy, the first of its rules that allows a part is cited (the trace credits
+    only the first policy), and a part denied under isolation cites, per isolating policy, its first
+    rule that selects the peer on other ports (or the policy alone when none does), as
+    netpol-analyzer explains them."""
+    np_parts = [dec for dec in trace if dec.layer is Layer.NETWORK_POLICY]
+    if not np_parts:
+        return trace
+    decided = ConnectionSet.union_all(dec.conn for dec in np_parts)
+    out = [dec for dec in trace if dec.layer is not Layer.NETWORK_POLICY]
+    credited: dict[object, ConnectionSet] = {}
+    for e in d.network_policy:
+        if not member(e):
+            continue
+        before = credited.get(e.ref.policy, ConnectionSet.none())
+        part = (e.conn & decided) - before
+        if part:
+            credited[e.ref.policy] = before | part
+            out.append(Decision(part, Layer.NETWORK_POLICY, True, (e.ref,)))
+    for dec in np_parts:
+        if not dec.allowed:
+            refs = tuple(_selecting_rule(prep, d, peer, member, iso) for iso in dec.refs)
+            out.append(Decision(dec.conn, dec.layer, False, refs))
+    return out
+
+
+def _selecting_rule(prep: Prepared, d: Direction, peer: Endpoint, member: Member, iso: RuleRef) -> RuleRef:
+    """The first rule of the isolating policy ``iso`` whose peers select ``peer`` (its ports, or
+    named ports the destination lacks, do not match), else ``iso`` itself."""
+    policy = next(
+        (
+            p
+            for p in prep.cluster.policies
+            if iso.policy is not None and (p.namespace, p.name) == (iso.policy.namespace, iso.policy.name)
+        ),
+        None,
+    )
+    if policy is None or peer.domain is not None:
+        rules = [e.ref for e in d.network_policy if e.ref.policy == iso.policy and member(e)]
+        return replace(rules[0], action=RuleAction.ISOLATED) if rules else iso
+    for r, rule in enumerate(policy.ingress if d.name == "ingress" else policy.egress):
+        bits, ips = np_rule_peers(prep.selection, rule, policy.namespace, prep.space)
+        if peer.index is not None:
+            hit = bool(bits >> peer.index & 1)
+        else:
+            hit = peer.ips is not None and bool(peer.ips) and peer.ips <= ips
+        if hit:
+            return replace(iso, rule=r + 1)
+    return iso
 
 
 def explain_pair(prep: Prepared, src: Endpoint, dst: Endpoint, query: ConnectionSet) -> PairExplanation:
@@ -222,15 +290,20 @@ def explain_all(cluster: Cluster, options: MapOptions | None = None) -> Explanat
         for atom in refine(prep.space, prep.ingress[e.index].ip_sets()):
             if wanted(ExternalPeer(atom), e.peer):
                 pairs.append(explain_pair(prep, Endpoint(ExternalPeer(atom), ips=atom), e, query))
-    if prep.controller is not None:  # the controller, on the ports routes send to (as the map)
-        routed: dict[int, ConnectionSet] = {}
-        for _, i, ports in ingress_routes(prep):
-            routed[i] = routed.get(i, ConnectionSet.none()) | ports
+    if prep.controller is not None:  # the controller on every port: routes limit what it sends
+        routed: dict[int, dict[tuple[str, str, str], ConnectionSet]] = {}
+        for obj, i, ports in ingress_routes(prep):
+            by_object = routed.setdefault(i, {})
+            key = (obj.kind, obj.namespace, obj.name)
+            by_object[key] = by_object.get(key, ConnectionSet.none()) | ports
         controller = Endpoint(INGRESS_CONTROLLER, prep.controller)
-        pairs += [
-            explain_pair(prep, controller, endpoints[i], ports & query)
-            for i, ports in routed.items()
-            if ports & query and wanted(INGRESS_CONTROLLER, endpoints[i].peer)
-        ]
+        for i, objects in sorted(routed.items()):
+            if wanted(INGRESS_CONTROLLER, endpoints[i].peer):
+                pair = explain_pair(prep, controller, endpoints[i], query)
+                grants = tuple(
+                    RouteGrant(*key, conn) for key, conn in sorted(objects.items(), key=lambda kv: kv[0])
+                )
+                through = ConnectionSet.union_all(g.conn for g in grants)
+                pairs.append(replace(pair, allowed=pair.allowed & through, routes=grants))
     pairs.sort(key=lambda p: (p.src, p.dst))
     return Explanation(tuple(pairs), tuple(cluster.warnings) + tuple(prep.warnings))
