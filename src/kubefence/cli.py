@@ -128,14 +128,19 @@ def guardrails_option(purpose: str, required: bool = False) -> Callable[[F], F]:
     )
 
 
+def explain_only_option(fn: F) -> F:
+    """--explain-only allow|deny."""
+    return click.option(
+        "--explain-only",
+        type=click.Choice(["allow", "deny"]),
+        help="With explanations: only the pairs with allowed, or with denied, connections.",
+    )(fn)
+
+
 def focus_options(fn: F) -> F:
     """netpol-analyzer's query options: --focus-workload, --focus-workload-peer, --focus-direction,
     --focus-conn and --explain-only."""
-    fn = click.option(
-        "--explain-only",
-        type=click.Choice(["allow", "deny"]),
-        help="With explanations: only the allowed, or only the denied, connections.",
-    )(fn)
+    fn = explain_only_option(fn)
     fn = click.option(
         "--focus-conn",
         metavar="PROTO-PORT",
@@ -358,12 +363,15 @@ def map_cmd(
     if summary and (exposure or focus_conn):
         raise UsageError("--summary does not go with --exposure or --focus-conn")
     cluster = load_cluster(list(paths), progress=None if quiet else progress_bar("reading", in_bytes=True))
-    if explain and exposure:
-        raise UsageError("--explain does not yet explain the potential peers of --exposure: run them apart")
     if explain:
         expl = explain_connectivity(cluster, options=options, only=explain_only)
         show_warnings(expl.warnings, quiet)
-        emit(expl, fmt, out_file)
+        if exposure:
+            from kubefence.analysis.connectivity.exposure import ExplainedExposure
+
+            emit(ExplainedExposure(expl, map_exposure(cluster, options=options)), fmt, out_file)
+        else:
+            emit(expl, fmt, out_file)
         return
     if exposure or focus_conn:
         emap = map_exposure(cluster, options=options, exposure=exposure)
@@ -439,6 +447,7 @@ def discover_cmd(
 @click.option(
     "--protocol", type=click.Choice(["TCP", "UDP", "SCTP"], case_sensitive=False), help="Only this protocol."
 )
+@explain_only_option
 @output_options()
 @analysis_options
 def explain_cmd(
@@ -447,6 +456,7 @@ def explain_cmd(
     dst: str,
     port: int | None,
     protocol: str | None,
+    explain_only: str | None,
     fmt: str,
     out_file: str | None,
     quiet: bool,
@@ -463,7 +473,9 @@ def explain_cmd(
       kubefence explain examples/shop --src shop-frontend/web --dst shop-data/redis --port 6379
     """
     options = _map_options(ip_family, ingress_controller_namespace)
-    expl = explain_connectivity(list(paths), src, dst, port=port, protocol=protocol, options=options)
+    expl = explain_connectivity(
+        list(paths), src, dst, port=port, protocol=protocol, options=options, only=explain_only
+    )
     show_warnings(expl.warnings, quiet)
     emit(expl, fmt, out_file)
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from kubefence.analysis.connectivity.exposure import ExplainedExposure
 from kubefence.model.exposure import ExposureItem, ExposureMap
 from kubefence.model.peers import ExternalPeer, RepresentativePeer
 from kubefence.report.peers_text import connection_text, node_label, peer_namespace, peer_text
-from kubefence.report.view import Edge, Node, View, adapter, graph_of
+from kubefence.report.view import Edge, Node, View, adapter, graph_of, view_of
 
 
 def peer_json(peer: RepresentativePeer | ExternalPeer) -> dict[str, Any]:
@@ -32,6 +33,41 @@ def _ends(it: ExposureItem) -> tuple[str, str]:
     return (p, w) if it.direction == "ingress" else (w, p)
 
 
+def exposure_lines(emap: ExposureMap) -> Iterator[str]:
+    """The exposure section (txt), after a map or explanations."""
+    focus = emap.focus_conn
+    yield "Exposure Analysis Result:" if focus is None else f"Exposure Analysis Result On {focus}:"
+    width = max((len(peer_text(it.workload)) for it in emap.items), default=0)
+    for direction, title in (("egress", "Egress Exposure:"), ("ingress", "Ingress Exposure:")):
+        items = [it for it in emap.items if it.direction == direction]
+        if items:
+            yield title
+            yield from (_item_text(it, width, focus is None) for it in items)
+            yield ""
+    if emap.unprotected and focus is None:  # on one connection, as netpol-analyzer: no such section
+        yield "Workloads not protected by network policies:"
+        for u in emap.unprotected:
+            yield f"{peer_text(u.workload)} is not protected on {u.direction.capitalize()}"
+
+
+def exposure_json(emap: ExposureMap) -> dict[str, Any]:
+    """The exposure contract: ``exposure`` items and ``unprotected`` workload directions."""
+    return {
+        "exposure": [
+            {
+                "workload": peer_text(it.workload),
+                "direction": it.direction,
+                "peer": peer_json(it.peer),
+                "conn": str(it.conn),
+            }
+            for it in emap.items
+        ],
+        "unprotected": [
+            {"workload": peer_text(u.workload), "direction": u.direction} for u in emap.unprotected
+        ],
+    }
+
+
 def _item_text(it: ExposureItem, width: int, with_conn: bool) -> str:
     arrow = "<=" if it.direction == "ingress" else "=>"
     line = f"{peer_text(it.workload).ljust(width)} \t{arrow} \t{peer_text(it.peer)}"
@@ -50,18 +86,7 @@ def _exposure_view(emap: ExposureMap) -> View:
         if not emap.analyzed:
             return
         yield ""
-        yield "Exposure Analysis Result:" if focus is None else f"Exposure Analysis Result On {focus}:"
-        width = max((len(peer_text(it.workload)) for it in emap.items), default=0)
-        for direction, title in (("egress", "Egress Exposure:"), ("ingress", "Ingress Exposure:")):
-            items = [it for it in emap.items if it.direction == direction]
-            if items:
-                yield title
-                yield from (_item_text(it, width, focus is None) for it in items)
-                yield ""
-        if emap.unprotected and focus is None:  # on one connection, as netpol-analyzer: no such section
-            yield "Workloads not protected by network policies:"
-            for u in emap.unprotected:
-                yield f"{peer_text(u.workload)} is not protected on {u.direction.capitalize()}"
+        yield from exposure_lines(emap)
 
     def as_json() -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -79,18 +104,7 @@ def _exposure_view(emap: ExposureMap) -> View:
         if focus is not None:
             out["focus_conn"] = str(focus)
         if emap.analyzed:
-            out["exposure"] = [
-                {
-                    "workload": peer_text(it.workload),
-                    "direction": it.direction,
-                    "peer": peer_json(it.peer),
-                    "conn": str(it.conn),
-                }
-                for it in emap.items
-            ]
-            out["unprotected"] = [
-                {"workload": peer_text(u.workload), "direction": u.direction} for u in emap.unprotected
-            ]
+            out.update(exposure_json(emap))
         return out
 
     def rows() -> Iterator[tuple[str, ...]]:
@@ -125,4 +139,26 @@ def _exposure_view(emap: ExposureMap) -> View:
         edges=lambda: graph()[1],
         summary=f"{n} allowed connection{'s' if n != 1 else ''}, {len(emap.items)} exposure lines, "
         f"{len(emap.unprotected)} unprotected workload directions",
+    )
+
+
+@adapter(ExplainedExposure)
+def _explained_exposure_view(result: ExplainedExposure) -> View:
+    explained = view_of(result.explanation)
+    exposed = _exposure_view(result.exposure)
+
+    def lines() -> Iterator[str]:
+        yield from explained.lines()
+        yield ""
+        yield from exposure_lines(result.exposure)
+
+    return View(
+        title="Connectivity explained, with exposure",
+        lines=lines,
+        json=lambda: {**explained.json(), **exposure_json(result.exposure)},
+        columns=explained.columns,
+        rows=explained.rows,
+        nodes=exposed.nodes,
+        edges=exposed.edges,
+        summary=f"{explained.summary}; {exposed.summary}",
     )

@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 
 from kubefence.analysis.connectivity.effects import Direction, Effect, Layer, decide
 from kubefence.analysis.connectivity.engine import MapOptions, Prepared, bit_member, focus_names, prepare
+from kubefence.analysis.connectivity.explain import Explanation
 from kubefence.analysis.connectivity.focus import names_peer
+from kubefence.errors import Diagnostic
 from kubefence.model.admin import Action, AdminPeer, AdminPolicy, AdminRule, Tier
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import ConnectivityMap
@@ -161,16 +163,32 @@ class _Side:
 
     direction: Direction
     protected: bool = False
-    names: dict[int, tuple[NamedPort, ...]] | None = None  # effect index in ``allows`` -> named ports
-    allows: list[tuple[int, tuple[NamedPort, ...]]] | None = None  # (bits, names) of allowing rules
+    allows: list[tuple[int, tuple[NamedPort, ...]]] = field(default_factory=list)  # (bits, names) allowing
 
 
-def _bits(reps: list[Potential], rule_peers: list[Potential]) -> int:
-    bits = 0
-    for k, rep in enumerate(reps):
-        if any(rep.covered_by(r) for r in rule_peers):
-            bits |= 1 << k
-    return bits
+class _Reps:
+    """The representatives, with what each rule peer list covers and each policy selects, computed
+    once for all workloads."""
+
+    def __init__(self, prep: Prepared, reps: list[Potential]) -> None:
+        self.reps = reps
+        self._bits: dict[tuple[Potential, ...], int] = {}
+        self.np_targets = [(p, prep.selection.policy_targets(p)) for p in prep.cluster.policies]
+        self.admin_subjects = [(a, prep.selection.pods_bits(a.subject)) for a in prep.cluster.admin_policies]
+
+    def __len__(self) -> int:
+        return len(self.reps)
+
+    def bits(self, rule_peers: list[Potential]) -> int:
+        key = tuple(rule_peers)
+        found = self._bits.get(key)
+        if found is None:
+            found = 0
+            for k, rep in enumerate(self.reps):
+                if any(rep.covered_by(r) for r in rule_peers):
+                    found |= 1 << k
+            self._bits[key] = found
+        return found
 
 
 def _np_names(rule: PolicyRule) -> tuple[NamedPort, ...]:
@@ -181,24 +199,23 @@ def _admin_names(rule: AdminRule) -> tuple[NamedPort, ...]:
     return tuple(NamedPort("", p.name) for p in rule.ports or () if p.name)
 
 
-def _sides(prep: Prepared, reps: list[Potential], i: int, ingress: bool) -> _Side:
+def _sides(prep: Prepared, reps: _Reps, i: int, ingress: bool) -> _Side:
     w = prep.workloads[i]
     bit = 1 << i
     direction = "ingress" if ingress else "egress"
-    side = _Side(Direction(direction), allows=[])
-    assert side.allows is not None
+    side = _Side(Direction(direction))
     d = side.direction
     dst = w if ingress else None  # named ports resolve on the destination; a potential pod has none
-    for policy in prep.cluster.policies:
+    for policy, targets in reps.np_targets:
         if not (policy.affects_ingress if ingress else policy.affects_egress):
             continue
-        if not prep.selection.policy_targets(policy) & bit:
+        if not targets & bit:
             continue
         side.protected = True
         ref = PolicyRef("NetworkPolicy", policy.namespace, policy.name)
         d.isolated_by.append(RuleRef(RuleTier.NETWORK_POLICY, direction, RuleAction.ISOLATED, ref))
         for r, rule in enumerate(policy.ingress if ingress else policy.egress):
-            bits = _bits(reps, _np_potentials(rule.peers, policy.namespace))
+            bits = reps.bits(_np_potentials(rule.peers, policy.namespace))
             if not bits:
                 continue
             source = RuleRef(RuleTier.NETWORK_POLICY, direction, RuleAction.ALLOW, ref, r + 1)
@@ -215,9 +232,9 @@ def _sides(prep: Prepared, reps: list[Potential], i: int, ingress: bool) -> _Sid
             if not ingress:
                 side.allows.append((bits, _np_names(rule)))
     d.merged = list(d.network_policy)
-    for admin in prep.cluster.admin_policies:
+    for admin, subjects in reps.admin_subjects:
         rules = admin.ingress if ingress else admin.egress
-        if not rules or not prep.selection.pods_bits(admin.subject) & bit:
+        if not rules or not subjects & bit:
             continue
         side.protected = True
         _add_admin(side, admin, rules, reps, dst, ingress)
@@ -231,16 +248,15 @@ def _add_admin(
     side: _Side,
     admin: AdminPolicy,
     rules: tuple[AdminRule, ...],
-    reps: list[Potential],
+    reps: _Reps,
     dst: Workload | None,
     ingress: bool,
 ) -> None:
-    assert side.allows is not None
     d = side.direction
     layer = Layer.ADMIN if admin.tier is Tier.ADMIN else Layer.BASELINE
     ref = PolicyRef(admin.kind, None, admin.name)
     for rule in rules:
-        bits = _bits(reps, _admin_potentials(rule.peers))
+        bits = reps.bits(_admin_potentials(rule.peers))
         if not bits:
             continue
         source = RuleRef(layer, d.name, _ACTIONS[rule.action], ref, rule.name)
@@ -264,7 +280,7 @@ def _on(conn: ExposureConn, focus: ConnectionSet | None) -> ExposureConn | None:
 
 
 def workload_exposure(
-    prep: Prepared, reps: list[Potential], i: int, ingress: bool, focus: ConnectionSet | None = None
+    prep: Prepared, reps: _Reps, i: int, ingress: bool, focus: ConnectionSet | None = None
 ) -> Iterator[ExposureItem | Unprotected]:
     """The exposure of workload ``i`` in one direction: unprotected, or the entire cluster's
     connections and every representative whose connections differ from them (on ``focus`` only,
@@ -286,7 +302,7 @@ def workload_exposure(
         conn = _on(_conn(side, k), focus)
         if conn is None or (cluster_wide and conn == cluster_wide) or (not cluster_wide and not conn):
             continue
-        yield ExposureItem(peer, direction, reps[k].peer(), conn)
+        yield ExposureItem(peer, direction, reps.reps[k].peer(), conn)
 
 
 def compute_exposure(
@@ -295,7 +311,7 @@ def compute_exposure(
     """The exposure of every workload of ``cluster`` (``cmap`` gives the external addresses)."""
     options = options or MapOptions()
     prep = prepare(cluster, options)
-    reps = potentials(cluster)
+    reps = _Reps(prep, potentials(cluster))
     focus = focus_names(options)
     items: list[ExposureItem] = []
     unprotected: list[Unprotected] = []
@@ -338,3 +354,15 @@ def dedupe(items: list[ExposureItem]) -> list[ExposureItem]:
             )
         joined[key] = it
     return [joined[k] for k in sorted(joined, key=lambda k: (k[1], str(k[0]), k[2]))]
+
+
+@dataclass(frozen=True)
+class ExplainedExposure:
+    """``map --explain --exposure``: the explanation of every pair, then the exposure."""
+
+    explanation: Explanation
+    exposure: ExposureMap
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return self.explanation.warnings
