@@ -7,9 +7,57 @@ from pathlib import Path
 
 import pytest
 
-from test_cli_explain import DB, MANIFESTS, WEB, run
+from kubefence.cli import main
 
-# db's ingress is governed by an admin policy: web may reach pg, every other pod is denied
+# web may reach db's pg port (an admin policy governs db's ingress); every other pod is denied
+MANIFESTS = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, ports: [{containerPort: 8080, name: http}]}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: db, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: db, ports: [{containerPort: 5432, name: pg}]}]}
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: protect-db}
+spec:
+  priority: 10
+  subject:
+    pods:
+      namespaceSelector: {}
+      podSelector: {matchLabels: {app: db}}
+  ingress:
+  - name: web-to-pg
+    action: Allow
+    from: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: web}}}}]
+    ports: [{namedPort: pg}]
+  - name: nothing-else
+    action: Deny
+    from: [{namespaces: {}}]
+"""
+WEB, DB = "shop/web[Deployment]", "shop/db[Deployment]"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 WIDE_OPEN = """
 ---
 apiVersion: networking.k8s.io/v1

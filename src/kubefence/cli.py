@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
@@ -47,8 +47,11 @@ from kubefence.io.atomic import atomic_writer
 from kubefence.report import FORMATS, render_chunks
 from kubefence.report.peers_text import connection_text
 
-# Start-up time matters (a pre-commit hook runs kubefence on every commit): the modules only some
-# commands need (discover, generate, diff, review, guardrails) are imported in those commands.
+if TYPE_CHECKING:
+    from kubefence import DiscoverOptions
+
+# Start-up time matters (a pre-commit hook runs kubefence on every commit): each kubefence.api entry
+# point imports the analysis it needs when called, so a run loads only its command's modules.
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -167,6 +170,16 @@ def focus_options(fn: F) -> F:
         help="Only connections from or to these workloads (ns/name or name; repeatable or "
         "comma-separated). An unknown name is an error.",
     )(fn)
+
+
+def _dns_options(dns_namespace: str, dns_selector: str, dns_port: int, no_dns: bool) -> DiscoverOptions:
+    """The discovery options of the DNS options (see :func:`dns_options`)."""
+    try:
+        return discover_options(
+            dns=not no_dns, dns_namespace=dns_namespace, dns_selector=dns_selector, dns_port=dns_port
+        )
+    except UsageError as exc:
+        raise UsageError(f"--dns-selector: {exc}") from None
 
 
 def analysis_options(fn: F) -> F:
@@ -423,9 +436,7 @@ def discover_cmd(
           frontend/web.yaml:31 Deployment frontend/web container web env API_URL: http://api.backend:8080
       {ingress-controller} => frontend/web[Deployment] : TCP 8080
     """
-    options = discover_options(
-        dns=not no_dns, dns_namespace=dns_namespace, dns_selector=dns_selector, dns_port=dns_port
-    )
+    options = _dns_options(dns_namespace, dns_selector, dns_port, no_dns)
     result = discover_connections(list(paths), options=options)
     show_warnings(result.warnings, quiet)
     emit(result, fmt, out_file)
@@ -553,9 +564,7 @@ def generate_cmd(
             ingress_controller_namespace=ingress_controller_namespace, named_ports=not numeric_ports
         ),
         guardrails=list(guardrail_paths),
-        discover_options=discover_options(
-            dns=not no_dns, dns_namespace=dns_namespace, dns_selector=dns_selector, dns_port=dns_port
-        ),
+        discover_options=_dns_options(dns_namespace, dns_selector, dns_port, no_dns),
     )
     show_warnings(generated.warnings, quiet)
     for note in generated.guardrail_notes:  # what guardrails changed is a result, shown even with --quiet
@@ -720,9 +729,7 @@ def review_cmd(
     rules = load_guardrail_rules(list(guardrail_paths)) if guardrail_paths else ()
     options = review_options(
         generate=generate_options(ingress_controller_namespace=ingress_controller_namespace),
-        discover=discover_options(
-            dns=not no_dns, dns_namespace=dns_namespace, dns_selector=dns_selector, dns_port=dns_port
-        ),
+        discover=_dns_options(dns_namespace, dns_selector, dns_port, no_dns),
     )
     result = review_revisions(
         base, head, list(paths), repo=repo, guardrails=rules, policies_dir=policies_dir, options=options

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
+from kubefence.analysis.connectivity.effects import Decision
 from kubefence.analysis.connectivity.explain import Explanation, PairExplanation
 from kubefence.model.ports import PROTOCOLS, ConnectionSet
 from kubefence.model.rules import RuleRef
@@ -150,6 +151,15 @@ def ref_cite(ref: RuleRef) -> Cite:
     return (p.kind, p.name, None if ref.rule is None else str(ref.rule))
 
 
+def _decision_cites(dec: Decision) -> set[Cite]:
+    """netpol-analyzer names, per policy, the first of its rules that allows a part; kubefence keeps
+    every rule allowing it (in evaluation order), so the first per policy is what is compared."""
+    seen: dict[object, Cite] = {}
+    for r in dec.refs:
+        seen.setdefault(r.policy if r.policy is not None else r, ref_cite(r))
+    return set(seen.values())
+
+
 def _intervals(conn: ConnectionSet) -> Iterator[tuple[str, int, int]]:
     for proto, ports in conn.items():
         for lo, hi in ports.intervals:
@@ -166,7 +176,7 @@ def our_parts(p: PairExplanation) -> list[Part]:
         cites: dict[str, set[Cite]] = {"egress": {DEFAULT}, "ingress": {DEFAULT}}
         for d in p.directions:
             cites[d.direction] = {
-                ref_cite(r) for dec in d.decisions if _has(dec.conn, proto, lo) for r in dec.refs
+                c for dec in d.decisions if _has(dec.conn, proto, lo) for c in _decision_cites(dec)
             }
         if p.routes:  # the objects routing this port, else all of them (theirs do not match it)
             routing = [r for r in p.routes if _has(r.conn, proto, lo)] or list(p.routes)

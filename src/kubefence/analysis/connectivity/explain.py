@@ -138,28 +138,29 @@ def _explain_direction(
 def _cite_network_policy_rules(
     prep: Prepared, d: Direction, peer: Endpoint, member: Member, trace: list[Decision]
 ) -> list[Decision]:
-    """Per NetworkPolicy, the first of its rules that allows a part is cited (the trace credits
-    only the first policy), and a part denied under isolation cites, per isolating policy, its first
-    rule that selects the peer on other ports (or the policy alone when none does), as
+    """Every NetworkPolicy rule allowing a port is cited for it: an allowed part is cut where the
+    allowing rules' ports differ, each piece citing the rule that granted it first and then every
+    other rule allowing all of it. A part denied under isolation cites, per isolating policy, its
+    first rule that selects the peer on other ports (or the policy alone when none does), as
     netpol-analyzer explains them."""
-    np_parts = [dec for dec in trace if dec.layer is Layer.NETWORK_POLICY]
-    if not np_parts:
-        return trace
-    decided = ConnectionSet.union_all(dec.conn for dec in np_parts)
-    out = [dec for dec in trace if dec.layer is not Layer.NETWORK_POLICY]
-    credited: dict[object, ConnectionSet] = {}
-    for e in d.network_policy:
-        if not member(e):
-            continue
-        before = credited.get(e.ref.policy, ConnectionSet.none())
-        part = (e.conn & decided) - before
-        if part:
-            credited[e.ref.policy] = before | part
-            out.append(Decision(part, Layer.NETWORK_POLICY, True, (e.ref,)))
-    for dec in np_parts:
-        if not dec.allowed:
-            refs = tuple(_selecting_rule(prep, d, peer, member, iso) for iso in dec.refs)
-            out.append(Decision(dec.conn, dec.layer, False, refs))
+    out: list[Decision] = []
+    for dec in trace:
+        if dec.layer is not Layer.NETWORK_POLICY:
+            out.append(dec)
+        elif dec.allowed:
+            covering = [e for e in d.network_policy if member(e) and e.conn & dec.conn]
+            pieces = [dec.conn]
+            for e in covering:
+                pieces = [cut for piece in pieces for cut in (piece & e.conn, piece - e.conn) if cut]
+            for piece in pieces:
+                allowing = {dec.refs[0]: None}
+                for e in covering:
+                    if piece <= e.conn:
+                        allowing.setdefault(e.ref, None)
+                out.append(Decision(piece, dec.layer, True, tuple(allowing)))
+        else:
+            selecting = tuple(_selecting_rule(prep, d, peer, member, iso) for iso in dec.refs)
+            out.append(Decision(dec.conn, dec.layer, False, selecting))
     return out
 
 
