@@ -179,7 +179,8 @@ def test_pass_then_network_policy_allow_and_isolation() -> None:
             "TCP 1-8079,8081-65535",
             Layer.NETWORK_POLICY,
             False,
-            "denied: isolated by NetworkPolicy a/y-from-x, NetworkPolicy a/y-too and no rule allows it",
+            "denied: isolated by NetworkPolicy a/y-from-x (its ingress rule #1 selects the peer, on other "
+            "ports), NetworkPolicy a/y-too and no rule allows it",
         ),
     ]
 

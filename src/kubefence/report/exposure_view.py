@@ -22,8 +22,8 @@ def peer_json(peer: RepresentativePeer | ExternalPeer) -> dict[str, Any]:
     return {
         "type": "pods",
         "namespace": peer.namespace,
-        "namespace_selector": None if peer.namespace_selector is None else str(peer.namespace_selector),
-        "pod_selector": None if peer.pod_selector is None else str(peer.pod_selector),
+        "namespace_selector": None if peer.namespace_selector is None else peer.namespace_selector.by_key(),
+        "pod_selector": None if peer.pod_selector is None else peer.pod_selector.by_key(),
     }
 
 

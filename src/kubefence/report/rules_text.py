@@ -57,7 +57,7 @@ def decision_text(dec: Decision) -> str:
     if first.action is RuleAction.DEFAULT:
         return "allowed by default: no policy isolates this direction"
     if first.action is RuleAction.ISOLATED:
-        names = ", ".join(policy_text(r) for r in dec.refs)
+        names = ", ".join(_isolating_text(r) for r in dec.refs)
         return f"denied: isolated by {names} and no rule allows it"
     return _VERBS[first.action] + rule_source(first)
 
@@ -78,6 +78,13 @@ def ref_json(ref: RuleRef) -> dict[str, Any]:
         "rule": rule,
         "action": ref.action.value,
     }
+
+
+def _isolating_text(ref: RuleRef) -> str:
+    """An isolating policy, with the rule of it that selects the peer on other ports, if any."""
+    if ref.rule is None:
+        return policy_text(ref)
+    return f"{policy_text(ref)} (its {ref.direction} rule #{ref.rule} selects the peer, on other ports)"
 
 
 def decision_json(dec: Decision) -> dict[str, Any]:
