@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from kubefence.analysis.connectivity.bitsets import members
 from kubefence.analysis.connectivity.effects import Direction, Effect, Layer, decide
 from kubefence.analysis.connectivity.engine import MapOptions, Prepared, bit_member, focus_names, prepare
 from kubefence.analysis.connectivity.explain import Explanation
@@ -279,6 +280,17 @@ def _on(conn: ExposureConn, focus: ConnectionSet | None) -> ExposureConn | None:
     return ExposureConn(focus) if focus <= conn.conn else None
 
 
+def _specific(d: Direction) -> int:
+    """Representatives some rule of ``d`` speaks of in particular. A rule covering the entire
+    cluster (bit 0) covers every representative, so any other one meets exactly the entire
+    cluster's rules and gets its connections: there is nothing to report about it."""
+    bits = 0
+    for e in (*d.admin, *d.network_policy, *d.baseline):
+        if not e.bits & 1:
+            bits |= e.bits
+    return bits
+
+
 def workload_exposure(
     prep: Prepared, reps: _Reps, i: int, ingress: bool, focus: ConnectionSet | None = None
 ) -> Iterator[ExposureItem | Unprotected]:
@@ -298,7 +310,7 @@ def workload_exposure(
     cluster_wide = _on(_conn(side, 0), focus) or ExposureConn(ConnectionSet.none())
     if cluster_wide:
         yield ExposureItem(peer, direction, RepresentativePeer(), cluster_wide)
-    for k in range(1, len(reps)):
+    for k in members(_specific(side.direction)):
         conn = _on(_conn(side, k), focus)
         if conn is None or (cluster_wide and conn == cluster_wide) or (not cluster_wide and not conn):
             continue
