@@ -130,6 +130,20 @@ def test_explain_only_and_explain_with_exposure(shop: Path, capsys: pytest.Captu
     code, out, _ = run(capsys, "map", "--explain", "--exposure", "-o", "json", str(shop))
     data = json.loads(out)
     assert set(data) == {"explanations", "exposure", "unprotected"}
+    # the potential peers are explained too: the rule that opened web to team=frontend namespaces
+    (opened,) = [e for e in data["exposure"] if e["peer"].get("namespace_selector") == "team=frontend"]
+    assert opened["cites"] == [
+        {
+            "policy": {"kind": "NetworkPolicy", "namespace": "shop", "name": "web-in"},
+            "rule": "#1",
+            "action": "allow",
+        },
+        {
+            "policy": {"kind": "NetworkPolicy", "namespace": "shop", "name": "web-in"},
+            "rule": None,
+            "action": "isolated",
+        },
+    ]
     cites = [
         c
         for p in data["explanations"]

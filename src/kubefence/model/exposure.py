@@ -13,12 +13,13 @@ with the connections its policies allow there. A workload no policy selects in a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kubefence.errors import Diagnostic
 from kubefence.model.connectivity import ConnectivityMap
 from kubefence.model.peers import ExternalPeer, RepresentativePeer, WorkloadPeer
 from kubefence.model.ports import PROTOCOLS, ConnectionSet
+from kubefence.model.rules import RuleRef
 
 
 @dataclass(frozen=True, order=True)
@@ -59,12 +60,14 @@ class ExposureConn:
 
 @dataclass(frozen=True, order=True)
 class ExposureItem:
-    """``workload`` is exposed in ``direction`` (``ingress``: from the peer; ``egress``: to it)."""
+    """``workload`` is exposed in ``direction`` (``ingress``: from the peer; ``egress``: to it);
+    ``refs``: the rules that decided it (the default when no policy protects the direction)."""
 
     workload: WorkloadPeer
     direction: str
     peer: RepresentativePeer | ExternalPeer
     conn: ExposureConn
+    refs: tuple[RuleRef, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, order=True)

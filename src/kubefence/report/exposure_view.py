@@ -10,6 +10,7 @@ from kubefence.analysis.connectivity.exposure import ExplainedExposure
 from kubefence.model.exposure import ExposureItem, ExposureMap
 from kubefence.model.peers import ExternalPeer, RepresentativePeer
 from kubefence.report.peers_text import connection_text, node_label, peer_namespace, peer_text
+from kubefence.report.rules_text import ref_json
 from kubefence.report.view import Edge, Node, View, adapter, graph_of, view_of
 
 
@@ -50,8 +51,9 @@ def exposure_lines(emap: ExposureMap) -> Iterator[str]:
             yield f"{peer_text(u.workload)} is not protected on {u.direction.capitalize()}"
 
 
-def exposure_json(emap: ExposureMap) -> dict[str, Any]:
-    """The exposure contract: ``exposure`` items and ``unprotected`` workload directions."""
+def exposure_json(emap: ExposureMap, cites: bool = False) -> dict[str, Any]:
+    """The exposure contract: ``exposure`` items and ``unprotected`` workload directions; with
+    ``cites`` (explanations asked for), each item also names the rules that decided it."""
     return {
         "exposure": [
             {
@@ -59,6 +61,7 @@ def exposure_json(emap: ExposureMap) -> dict[str, Any]:
                 "direction": it.direction,
                 "peer": peer_json(it.peer),
                 "conn": str(it.conn),
+                **({"cites": [ref_json(r) for r in it.refs]} if cites else {}),
             }
             for it in emap.items
         ],
@@ -155,7 +158,7 @@ def _explained_exposure_view(result: ExplainedExposure) -> View:
     return View(
         title="Connectivity explained, with exposure",
         lines=lines,
-        json=lambda: {**explained.json(), **exposure_json(result.exposure)},
+        json=lambda: {**explained.json(), **exposure_json(result.exposure, cites=True)},
         columns=explained.columns,
         rows=explained.rows,
         nodes=exposed.nodes,

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from kubefence.analysis.connectivity.bitsets import members
-from kubefence.analysis.connectivity.effects import Direction, Effect, Layer, decide
+from kubefence.analysis.connectivity.effects import Decision, Direction, Effect, Layer, decide
 from kubefence.analysis.connectivity.engine import MapOptions, Prepared, bit_member, focus_names, prepare
 from kubefence.analysis.connectivity.explain import Explanation
 from kubefence.analysis.connectivity.focus import names_peer
@@ -273,6 +273,13 @@ def _conn(side: _Side, k: int) -> ExposureConn:
     return ExposureConn(conn, tuple(names))
 
 
+def _why(side: _Side, k: int) -> tuple[RuleRef, ...]:
+    """The rules that decide what potential peer ``k`` gets (denials included: they make exceptions)."""
+    trace: list[Decision] = []
+    decide(side.direction, bit_member(k), trace)
+    return tuple(dict.fromkeys(r for dec in trace for r in dec.refs))
+
+
 def _on(conn: ExposureConn, focus: ConnectionSet | None) -> ExposureConn | None:
     """With a focus connection: the focus if ``conn`` allows all of it, else None."""
     if focus is None:
@@ -305,16 +312,18 @@ def workload_exposure(
         yield Unprotected(peer, direction)
         everything = _on(ExposureConn(ConnectionSet.all()), focus)
         if everything is not None:
-            yield ExposureItem(peer, direction, RepresentativePeer(), everything)
+            yield ExposureItem(
+                peer, direction, RepresentativePeer(), everything, (RuleRef.default(direction),)
+            )
         return
     cluster_wide = _on(_conn(side, 0), focus) or ExposureConn(ConnectionSet.none())
     if cluster_wide:
-        yield ExposureItem(peer, direction, RepresentativePeer(), cluster_wide)
+        yield ExposureItem(peer, direction, RepresentativePeer(), cluster_wide, _why(side, 0))
     for k in members(_specific(side.direction)):
         conn = _on(_conn(side, k), focus)
         if conn is None or (cluster_wide and conn == cluster_wide) or (not cluster_wide and not conn):
             continue
-        yield ExposureItem(peer, direction, reps.reps[k].peer(), conn)
+        yield ExposureItem(peer, direction, reps.reps[k].peer(), conn, _why(side, k))
 
 
 def compute_exposure(
@@ -363,6 +372,7 @@ def dedupe(items: list[ExposureItem]) -> list[ExposureItem]:
                 it.direction,
                 it.peer,
                 ExposureConn(prev.conn.conn | it.conn.conn, prev.conn.named + it.conn.named),
+                tuple(dict.fromkeys((*prev.refs, *it.refs))),
             )
         joined[key] = it
     return [joined[k] for k in sorted(joined, key=lambda k: (k[1], str(k[0]), k[2]))]
