@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -176,10 +177,32 @@ def discover_connections(
 def diff_connectivity(
     old: Inputs | Cluster, new: Inputs | Cluster, *, options: MapOptions | None = None
 ) -> ConnectivityDiff:
-    """How connectivity changes from ``old`` to ``new`` (paths, parsed objects or clusters)."""
-    from kubefence.analysis.connectivity.diff import diff_maps
+    """How connectivity changes from ``old`` to ``new`` (paths, parsed objects or clusters); the
+    focus options of ``options`` keep the changes they ask about (a focus workload may be in either
+    version)."""
+    from kubefence.analysis.connectivity.diff import diff_maps, focus_diff
+    from kubefence.analysis.connectivity.engine import focus_names
+    from kubefence.analysis.connectivity.focus import check_known, split_names
+    from kubefence.model.peers import INGRESS_CONTROLLER
 
-    return diff_maps(map_connectivity(old, options=options), map_connectivity(new, options=options))
+    options = options or MapOptions()
+    whole = replace(
+        options,
+        focus_workload=None,
+        focus_workloads=(),
+        focus_peers=(),
+        focus_direction=None,
+        focus_conn=None,
+    )
+    before, after = map_connectivity(old, options=whole), map_connectivity(new, options=whole)
+    diff = diff_maps(before, after)
+    workloads, peers = focus_names(options), split_names(options.focus_peers)
+    if not (workloads or peers or options.focus_conn):
+        return diff
+    known = [*before.workloads, *after.workloads, INGRESS_CONTROLLER]
+    check_known(workloads, known)
+    check_known(peers, known, "focus workload peer")
+    return focus_diff(diff, workloads, peers, options.focus_direction, options.focus_conn)
 
 
 def diff_revisions(

@@ -143,7 +143,11 @@ def explain_only_option(fn: F) -> F:
 def focus_options(fn: F) -> F:
     """netpol-analyzer's query options: --focus-workload, --focus-workload-peer, --focus-direction,
     --focus-conn and --explain-only."""
-    fn = explain_only_option(fn)
+    return focus_query_options(explain_only_option(fn))
+
+
+def focus_query_options(fn: F) -> F:
+    """--focus-workload, --focus-workload-peer, --focus-direction and --focus-conn."""
     fn = click.option(
         "--focus-conn",
         metavar="PROTO-PORT",
@@ -621,6 +625,7 @@ FAIL_ON = ("added", "removed", "changed", "any")
     help="Exit 1 when there are changes of this type (repeatable; any = every type).",
 )
 @output_options()
+@focus_query_options
 @analysis_options
 def diff_cmd(
     paths: tuple[str, ...],
@@ -631,6 +636,10 @@ def diff_cmd(
     fmt: str,
     out_file: str | None,
     quiet: bool,
+    focus_workloads: tuple[str, ...],
+    focus_workload_peers: tuple[str, ...],
+    focus_direction: str | None,
+    focus_conn: str | None,
     ip_family: str,
     ingress_controller_namespace: str,
 ) -> None:
@@ -640,7 +649,14 @@ def diff_cmd(
       kubefence diff old/ new/
       kubefence diff --git --base origin/main --head HEAD deploy/
     """
-    options = _map_options(ip_family, ingress_controller_namespace)
+    options = _map_options(
+        ip_family,
+        ingress_controller_namespace,
+        focus_workloads,
+        peers=focus_workload_peers,
+        direction=focus_direction,
+        conn=focus_conn,
+    )
     if git_repo is not None:
         if not base or not head:
             raise UsageError("--git needs --base REF and --head REF")

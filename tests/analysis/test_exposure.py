@@ -181,3 +181,21 @@ def test_focus_options() -> None:
     assert str(parse_focus_conn("tcp-8080")) == "TCP 8080"
     with pytest.raises(UsageError):
         parse_focus_conn("tcp")
+
+
+def test_diff_keeps_the_changes_the_focus_asks_about() -> None:
+    closed = _np(
+        "shop", "api-closed", {"podSelector": {"matchLabels": {"app": "api"}}, "policyTypes": ["Ingress"]}
+    )
+    old, new = [*NS, WEB, API], [*NS, WEB, API, closed]
+    everything = kubefence.diff_connectivity(old, new)
+    assert len(everything.changes) > 1
+    opts = kubefence.MapOptions(focus_workloads=("web",), focus_direction="egress")
+    focused = kubefence.diff_connectivity(old, new, options=opts)
+    assert [(str(c.src), str(c.dst), c.type.value) for c in focused.changes] == [
+        ("shop/web[Deployment]", "shop/api[Deployment]", "removed")
+    ]
+    on_53 = kubefence.MapOptions(focus_conn=parse_focus_conn("udp-53"))
+    assert kubefence.diff_connectivity(old, new, options=on_53).changes == everything.changes
+    with pytest.raises(UsageError):
+        kubefence.diff_connectivity(old, new, options=kubefence.MapOptions(focus_workloads=("nope",)))
