@@ -660,27 +660,3 @@ def _workload_peer(w: Workload) -> WorkloadPeer:
 
 def _ip_peer(ips: IPRangeSet) -> ExternalPeer:
     return ExternalPeer(ips)
-
-
-def focused(c: Connection, focus: str) -> bool:
-    """Whether ``c`` is from or to the workload ``focus`` names (``ns/name``, ``name`` or the peer)."""
-    return _focused(c, focus)
-
-
-def names_workload(w: Workload, focus: str) -> bool:
-    """Whether ``focus`` names workload ``w``."""
-    return _names_workload(_workload_peer(w), focus)
-
-
-def _focused(c: Connection, focus: str) -> bool:
-    return any(_names_workload(p, focus) for p in (c.src, c.dst))
-
-
-def _names_workload(peer: Peer, focus: str) -> bool:
-    """Whether the user's ``focus`` (``name``, ``ns/name``, ``ns/name[Kind]``) names ``peer``."""
-    if peer is INGRESS_CONTROLLER or peer == INGRESS_CONTROLLER:
-        return focus in ("{ingress-controller}", "ingress-controller")
-    if not isinstance(peer, WorkloadPeer):
-        return False
-    ns_name = f"{peer.namespace}/{peer.name}"
-    return focus in (f"{ns_name}[{peer.kind}]", ns_name, peer.name)
