@@ -14,9 +14,7 @@ if TYPE_CHECKING:
     from kubefence.analysis.connectivity.engine import MapOptions
     from kubefence.analysis.connectivity.explain import Explanation
     from kubefence.analysis.connectivity.networks import MultiNetworkMap
-    from kubefence.analysis.discover.connections_file import load_connections_file
     from kubefence.analysis.discover.pipeline import DiscoverOptions
-    from kubefence.analysis.discover.results import DiscoveryResult
     from kubefence.analysis.guardrails.export import ExportResult
     from kubefence.analysis.guardrails.verify import ConnectionCheck, VerifyResult, check_connections
     from kubefence.api import (
@@ -27,13 +25,18 @@ if TYPE_CHECKING:
         export_guardrails,
         load_cluster,
         map_connectivity,
+        map_exposure,
         map_networks,
         verify_guardrails,
     )
     from kubefence.errors import Diagnostic, InputError, KubefenceError, Origin
+    from kubefence.io.cluster import ClusterRead, ClusterSource, read_cluster, write_snapshot
+    from kubefence.io.connections_file import load_connections_file
     from kubefence.io.guardrails import load_guardrails
     from kubefence.model.cluster import Cluster
     from kubefence.model.connectivity import Connection, ConnectivityMap
+    from kubefence.model.discovery import DiscoveryResult
+    from kubefence.model.exposure import ExposureMap
     from kubefence.model.guardrails import Guardrail
     from kubefence.model.ipranges import IPRangeSet
     from kubefence.model.peers import (
@@ -51,6 +54,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Cluster",
+    "ClusterRead",
+    "ClusterSource",
     "Connection",
     "ConnectionCheck",
     "ConnectionSet",
@@ -61,6 +66,7 @@ __all__ = [
     "DomainPeer",
     "Explanation",
     "ExportResult",
+    "ExposureMap",
     "ExternalPeer",
     "Guardrail",
     "IPRangeSet",
@@ -91,21 +97,26 @@ __all__ = [
     "load_connections_file",
     "load_guardrails",
     "map_connectivity",
+    "map_exposure",
     "map_networks",
+    "read_cluster",
     "report",
     "verify_guardrails",
+    "write_snapshot",
 ]
 __version__ = "0.1.0"
 
 _LAZY = {
     "Cluster": "kubefence.model.cluster",
+    "ClusterRead": "kubefence.io.cluster",
+    "ClusterSource": "kubefence.io.cluster",
     "Connection": "kubefence.model.connectivity",
     "ConnectionCheck": "kubefence.analysis.guardrails.verify",
     "ConnectionSet": "kubefence.model.ports",
     "ConnectivityMap": "kubefence.model.connectivity",
     "Diagnostic": "kubefence.errors",
     "DiscoverOptions": "kubefence.analysis.discover.pipeline",
-    "DiscoveryResult": "kubefence.analysis.discover.results",
+    "DiscoveryResult": "kubefence.model.discovery",
     "DomainPeer": "kubefence.model.peers",
     "Explanation": "kubefence.analysis.connectivity.explain",
     "ExportResult": "kubefence.analysis.guardrails.export",
@@ -117,6 +128,7 @@ _LAZY = {
     "KubefenceError": "kubefence.errors",
     "LabelSelector": "kubefence.model.selectors",
     "MapOptions": "kubefence.analysis.connectivity.engine",
+    "ExposureMap": "kubefence.model.exposure",
     "MultiNetworkMap": "kubefence.analysis.connectivity.networks",
     "Origin": "kubefence.errors",
     "Peer": "kubefence.model.peers",
@@ -136,10 +148,13 @@ _LAZY = {
     "explain_connectivity": "kubefence.api",
     "export_guardrails": "kubefence.api",
     "load_cluster": "kubefence.api",
-    "load_connections_file": "kubefence.analysis.discover.connections_file",
+    "load_connections_file": "kubefence.io.connections_file",
     "load_guardrails": "kubefence.io.guardrails",
     "map_connectivity": "kubefence.api",
+    "map_exposure": "kubefence.api",
     "map_networks": "kubefence.api",
+    "read_cluster": "kubefence.io.cluster",
+    "write_snapshot": "kubefence.io.cluster",
     "report": "kubefence.report",
     "verify_guardrails": "kubefence.api",
 }

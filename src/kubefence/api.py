@@ -15,29 +15,31 @@ from kubefence.analysis.connectivity.networks import (
     compute_network_connectivity,
     uses_multiple_networks,
 )
-from kubefence.errors import Origin, UsageError
+from kubefence.errors import InputError, Origin, UsageError
 from kubefence.io.documents import Document
-from kubefence.io.kube import build_cluster
+from kubefence.io.kube import build_cluster, read_application
 from kubefence.io.render import ToolRunner, load_inputs
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import ConnectivityMap
+from kubefence.model.exposure import ExposureMap
 from kubefence.model.guardrails import Guardrail
 
 if TYPE_CHECKING:
     from kubefence.analysis.connectivity.diff import ConnectivityDiff
     from kubefence.analysis.connectivity.explain import Explanation
     from kubefence.analysis.discover.pipeline import DiscoverOptions
-    from kubefence.analysis.discover.results import DiscoveryResult
+    from kubefence.analysis.generate.deployed import DeployedDrift
     from kubefence.analysis.generate.synthesize import GeneratedPolicies, GenerateOptions
     from kubefence.analysis.guardrails.export import ExportResult
     from kubefence.analysis.guardrails.verify import VerifyResult
     from kubefence.analysis.review import ReviewOptions, ReviewResult
     from kubefence.io.gitsource import TreeReader
+    from kubefence.model.discovery import DiscoveryResult
 
 # Only what mapping needs is imported above; each other entry point imports its analysis when
 # called, so that one command line run loads only the modules its command uses.
 
-Inputs = Sequence[str | Path] | Iterable[dict[str, Any]]
+Inputs = Sequence[str | Path] | Iterable[dict[str, Any]] | Sequence[Document]
 
 
 def load_input_documents(
@@ -50,6 +52,8 @@ def load_input_documents(
     """Documents from paths (files, directories, Helm charts, Kustomize directories, ``-`` for
     stdin) or from parsed objects (dicts). ``progress(done, total)``: bytes of files parsed."""
     items = list(inputs)
+    if items and all(isinstance(i, Document) for i in items):  # already read (a live cluster)
+        return [i for i in items if isinstance(i, Document)]
     if items and all(isinstance(i, dict) for i in items):
         return [Document(obj, Origin("<objects>", n + 1)) for n, obj in enumerate(items)]  # type: ignore[arg-type]
     paths = [i for i in items if isinstance(i, str | Path)]
@@ -77,6 +81,31 @@ def map_connectivity(
     return compute_any_connectivity(cluster, options)
 
 
+def map_exposure(
+    inputs: Inputs | Cluster,
+    *,
+    options: MapOptions | None = None,
+    exposure: bool = True,
+    stdin_text: str | None = None,
+) -> ExposureMap:
+    """The connectivity map and, with ``exposure``, what each workload's policies open to pods
+    that do not exist yet (the entire cluster, namespaces or pods by labels) and which workloads
+    no policy protects; the focus options of ``options`` narrow both.
+
+    >>> emap = map_exposure(["examples/shop"])                 # doctest: +SKIP
+    >>> [str(i.peer) for i in emap.items][:1]                  # doctest: +SKIP
+    ['entire-cluster']
+    """
+    from kubefence.analysis.connectivity.exposure import compute_exposure
+
+    options = options or MapOptions()
+    cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
+    cmap = compute_any_connectivity(cluster, options)
+    if not exposure:
+        return ExposureMap(cmap, analyzed=False, focus_conn=options.focus_conn)
+    return compute_exposure(cluster, cmap, options)
+
+
 def map_networks(
     inputs: Inputs | Cluster, *, options: MapOptions | None = None, stdin_text: str | None = None
 ) -> MultiNetworkMap:
@@ -101,14 +130,17 @@ def explain_connectivity(
     port: int | None = None,
     protocol: str | None = None,
     options: MapOptions | None = None,
+    only: str | None = None,
     stdin_text: str | None = None,
 ) -> Explanation:
     """Why traffic from ``src`` to ``dst`` is allowed or denied: per direction, the tier, policy and
-    rule that decided each part. Without ``src`` and ``dst``, every pair of workloads.
+    rule that decided each part. Without ``src`` and ``dst``, every pair of workloads (narrowed by
+    the focus options of ``options``); ``only``: ``allow`` keeps the pairs with something allowed,
+    ``deny`` those with something denied.
 
     >>> explain_connectivity(["examples/shop"], "shop-frontend/web", "shop-data/redis")  # doctest: +SKIP
     """
-    from kubefence.analysis.connectivity.explain import explain, explain_all
+    from kubefence.analysis.connectivity.explain import explain, explain_all, only_verdict
 
     cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
     if cluster.networks:
@@ -117,10 +149,10 @@ def explain_connectivity(
             "networks; use `kubefence map` for their connectivity per network"
         )
     if src is None and dst is None:
-        return explain_all(cluster, options)
+        return only_verdict(explain_all(cluster, options), only)
     if src is None or dst is None:
         raise UsageError("give both a source and a destination, or neither")
-    return explain(cluster, src, dst, port=port, protocol=protocol, options=options)
+    return only_verdict(explain(cluster, src, dst, port=port, protocol=protocol, options=options), only)
 
 
 def discover_connections(
@@ -139,18 +171,41 @@ def discover_connections(
     >>> print(result.connections[0])                           # doctest: +SKIP
     shop-backend/cart[Deployment] => shop-data/redis[StatefulSet] : TCP 6379
     """
-    from kubefence.analysis.discover.pipeline import discover_documents
+    from kubefence.analysis.discover.pipeline import discover
 
-    return discover_documents(load_input_documents(inputs, runner=runner, stdin_text=stdin_text), options)
+    docs = load_input_documents(inputs, runner=runner, stdin_text=stdin_text)
+    return discover(build_cluster(docs, read_config=True), options)
 
 
 def diff_connectivity(
     old: Inputs | Cluster, new: Inputs | Cluster, *, options: MapOptions | None = None
 ) -> ConnectivityDiff:
-    """How connectivity changes from ``old`` to ``new`` (paths, parsed objects or clusters)."""
-    from kubefence.analysis.connectivity.diff import diff_maps
+    """How connectivity changes from ``old`` to ``new`` (paths, parsed objects or clusters); the
+    focus options of ``options`` keep the changes they ask about (a focus workload may be in either
+    version)."""
+    from kubefence.analysis.connectivity.diff import diff_maps, focus_diff
+    from kubefence.analysis.connectivity.engine import focus_names
+    from kubefence.analysis.connectivity.focus import check_known, split_names
+    from kubefence.model.peers import INGRESS_CONTROLLER
 
-    return diff_maps(map_connectivity(old, options=options), map_connectivity(new, options=options))
+    options = options or MapOptions()
+    whole = replace(
+        options,
+        focus_workload=None,
+        focus_workloads=(),
+        focus_peers=(),
+        focus_direction=None,
+        focus_conn=None,
+    )
+    before, after = map_connectivity(old, options=whole), map_connectivity(new, options=whole)
+    diff = diff_maps(before, after)
+    workloads, peers = focus_names(options), split_names(options.focus_peers)
+    if not (workloads or peers or options.focus_conn):
+        return diff
+    known = [*before.workloads, *after.workloads, INGRESS_CONTROLLER]
+    check_known(workloads, known)
+    check_known(peers, known, "focus workload peer")
+    return focus_diff(diff, workloads, peers, options.focus_direction, options.focus_conn)
 
 
 def diff_revisions(
@@ -166,8 +221,9 @@ def diff_revisions(
     from kubefence.io.gitsource import GitTreeReader, load_revision
 
     reader = reader or GitTreeReader(repo)
-    old = build_cluster(load_revision(reader, base, paths))
-    new = build_cluster(load_revision(reader, head, paths))
+    old_docs, new_docs = load_revision(reader, base, paths), load_revision(reader, head, paths)
+    _require_objects(old_docs, new_docs, paths, base, head)
+    old, new = build_cluster(old_docs), build_cluster(new_docs)
     return diff_connectivity(old, new, options=options)
 
 
@@ -191,31 +247,23 @@ def generate_policies(
     >>> generated = generate_policies(["examples/shop"])          # doctest: +SKIP
     >>> files = policy_files(generated)                           # {"shop-backend.yaml": "...", ...}
     """
-    from kubefence.analysis.discover.connections_file import load_connections_file
-    from kubefence.analysis.discover.pipeline import discover_documents
-    from kubefence.analysis.discover.results import DiscoveryResult
-    from kubefence.analysis.generate.guarded import apply_guardrails
-    from kubefence.analysis.generate.synthesize import GenerateOptions, synthesize
-    from kubefence.analysis.review import POLICY_KINDS
+    from kubefence.analysis.generate.pipeline import generate_for
+    from kubefence.io.connections_file import load_connections_file
+    from kubefence.model.discovery import DiscoveryResult
 
-    docs = load_input_documents(inputs, runner=runner, stdin_text=stdin_text)
-    if connections is None:
-        needed = discover_documents(docs, discover_options)
-    elif isinstance(connections, DiscoveryResult):
+    # policies already in the input are the app's old policies: generation ignores them
+    app = read_application(load_input_documents(inputs, runner=runner, stdin_text=stdin_text))
+    if connections is None or isinstance(connections, DiscoveryResult):
         needed = connections
     else:
         needed = load_connections_file(connections)
-    # policies already in the input are the app's old policies: generation ignores them
-    cluster = build_cluster([d for d in docs if d.kind not in POLICY_KINDS])
-    options = options or GenerateOptions()
-    rules = _rules(guardrails)
-    if not rules:
-        return synthesize(cluster, needed, options)
-    map_options = MapOptions(ingress_controller_namespace=options.ingress_controller_namespace)
-    guarded = apply_guardrails(needed, rules, cluster, map_options)
-    generated = synthesize(cluster, guarded.needed, options)
-    notes = guarded.blocked + guarded.added + guarded.conflicts
-    return replace(generated, guardrail_notes=notes)
+    return generate_for(
+        app,
+        needed=needed,
+        options=options,
+        discover_options=discover_options,
+        guardrails=_rules(guardrails),
+    )
 
 
 def policy_files(generated: GeneratedPolicies) -> dict[str, str]:
@@ -223,6 +271,19 @@ def policy_files(generated: GeneratedPolicies) -> dict[str, str]:
     from kubefence.io.policy_yaml import namespace_files
 
     return namespace_files((g.policy, g.comments) for g in generated.policies)
+
+
+def _require_objects(
+    base: Sequence[Document], head: Sequence[Document], paths: Sequence[str], base_ref: str, head_ref: str
+) -> None:
+    """A path that holds nothing in either revision is a mistake (a typo passes CI otherwise); an app
+    that one revision adds or removes is not."""
+    if not base and not head:
+        raise InputError(
+            f"no Kubernetes objects found in {' '.join(paths) or 'the repository'} "
+            f"at {base_ref} or {head_ref}",
+            hint="check the paths; they are relative to the repository root",
+        )
 
 
 def review_revisions(
@@ -243,13 +304,14 @@ def review_revisions(
     verified on ``head``, and the policy files committed in ``policies_dir`` at ``head`` compared
     with the regenerated ones.
     """
-    from kubefence.analysis.review import ReviewOptions, review
+    from kubefence.analysis.review import review
     from kubefence.io.gitsource import GitTreeReader, load_revision
 
-    options = options or ReviewOptions()
     reader = reader or GitTreeReader(repo)
     base_docs = load_revision(reader, base, paths)
     head_docs = load_revision(reader, head, paths)
+    _require_objects(base_docs, head_docs, paths, base, head)
+    base_app, head_app = read_application(base_docs), read_application(head_docs)
     committed = None
     if policies_dir is not None:
         prefix = policies_dir.strip("/")
@@ -258,17 +320,14 @@ def review_revisions(
             for name, text in reader.files(head, [prefix])
             if name.startswith(prefix + "/") and "/" not in name[len(prefix) + 1 :] and name.endswith(".yaml")
         }
-    rules = list(guardrails)
-    verifier = (
-        (lambda cluster: verify_guardrails(cluster, rules, options=options.map_options)) if rules else None
-    )
     return review(
-        (base, base_docs),
-        (head, head_docs),
+        (base, base_app),
+        (head, head_app),
+        policy_files=policy_files,
         committed_policies=committed,
         policies_dir=policies_dir or "",
         app_paths=paths,
-        verify=verifier,
+        guardrails=tuple(guardrails),
         options=options,
     )
 
@@ -307,7 +366,7 @@ def export_guardrails(
     guardrails: Guardrails, *, kind: str = "ClusterNetworkPolicy", priority: int = 0
 ) -> ExportResult:
     """Guardrails as ClusterNetworkPolicy (v1alpha2, Admin tier) or AdminNetworkPolicy (v1alpha1)
-    objects; ``result.objects`` are dicts, ``kubefence.report.render(result, "txt")`` is YAML."""
+    objects; ``result.policies`` are model values, ``kubefence.report.render(result, "txt")`` is YAML."""
     from kubefence.analysis.guardrails.export import ExportOptions
     from kubefence.analysis.guardrails.export import export_guardrails as _export_guardrails
 
@@ -321,7 +380,7 @@ if TYPE_CHECKING:
     from kubefence.analysis.connectivity.engine import ConnectivityStream
     from kubefence.analysis.connectivity.rows import MapRows
     from kubefence.analysis.connectivity.summary import ConnectivitySummary
-    from kubefence.io.policy_yaml import FileChange
+    from kubefence.changes import FileChange
 
 
 def stream_connectivity(
@@ -435,9 +494,9 @@ def load_guardrail_rules(guardrails: Guardrails, *, stdin_text: str | None = Non
 def validate_generated(generated: GeneratedPolicies) -> list[str]:
     """One message per generated object the Kubernetes OpenAPI schema rejects (needs the
     ``kubernetes-validate`` package: ``pip install 'kubefence[validate]'``)."""
-    from kubefence.analysis.generate.validate import validate_policies
+    from kubefence.io.policy_schema import validate_policies
 
-    return validate_policies(generated)
+    return validate_policies(g.policy for g in generated.policies)
 
 
 def policy_stream(generated: GeneratedPolicies, fmt: str = "yaml") -> str:
@@ -470,3 +529,18 @@ def apply_policy_changes(changes: Sequence[FileChange]) -> None:
     from kubefence.io.policy_yaml import apply_changes
 
     apply_changes(changes)
+
+
+def deployed_policy_drift(generated: GeneratedPolicies, deployed: Iterable[Document]) -> DeployedDrift:
+    """Whether the NetworkPolicies in ``deployed`` (documents read from a cluster) that carry
+    ``app.kubernetes.io/managed-by: kubefence`` are exactly the ``generated`` ones."""
+    from kubefence.analysis.generate.deployed import compare_deployed
+    from kubefence.io.policy_yaml import MANAGED_BY_KEY, MANAGED_BY_VALUE
+
+    managed = [
+        d
+        for d in deployed
+        if d.kind == "NetworkPolicy"
+        and ((d.obj.get("metadata") or {}).get("labels") or {}).get(MANAGED_BY_KEY) == MANAGED_BY_VALUE
+    ]
+    return compare_deployed((g.policy for g in generated.policies), build_cluster(managed).policies)

@@ -6,12 +6,13 @@ Exit codes (a contract for CI): 0 clean, 1 findings (where a command has them), 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar, cast
 
 import click
 
@@ -29,6 +30,7 @@ from kubefence.api import (
     load_cluster,
     load_guardrail_rules,
     map_connectivity,
+    map_exposure,
     map_networks,
     map_rows,
     multiple_networks,
@@ -47,6 +49,7 @@ from kubefence.report import FORMATS, render_chunks
 
 if TYPE_CHECKING:
     from kubefence import DiscoverOptions
+    from kubefence.io.cluster import ClusterRead, ClusterSource
 
 # Start-up time matters (a pre-commit hook runs kubefence on every commit): each kubefence.api entry
 # point imports the analysis it needs when called, so a run loads only its command's modules.
@@ -127,6 +130,51 @@ def guardrails_option(purpose: str, required: bool = False) -> Callable[[F], F]:
         help=f"{purpose} A guardrails file (kubefence YAML, np-guard baseline rules as YAML or CSV) or "
         "a directory of them; repeatable.",
     )
+
+
+def explain_only_option(fn: F) -> F:
+    """--explain-only allow|deny."""
+    return click.option(
+        "--explain-only",
+        type=click.Choice(["allow", "deny"]),
+        help="With explanations: only the pairs with allowed, or with denied, connections.",
+    )(fn)
+
+
+def focus_options(fn: F) -> F:
+    """netpol-analyzer's query options: --focus-workload, --focus-workload-peer, --focus-direction,
+    --focus-conn and --explain-only."""
+    return focus_query_options(explain_only_option(fn))
+
+
+def focus_query_options(fn: F) -> F:
+    """--focus-workload, --focus-workload-peer, --focus-direction and --focus-conn."""
+    fn = click.option(
+        "--focus-conn",
+        metavar="PROTO-PORT",
+        help="Only pairs that allow this connection, like tcp-8080 (shown without their other ports).",
+    )(fn)
+    fn = click.option(
+        "--focus-direction",
+        type=click.Choice(["ingress", "egress"]),
+        help="With --focus-workload: only what the focus workloads receive (ingress) or send (egress).",
+    )(fn)
+    fn = click.option(
+        "--focus-workload-peer",
+        "focus_workload_peers",
+        multiple=True,
+        metavar="NAME",
+        help="With --focus-workload: only pairs with these workloads on the other side (repeatable or "
+        "comma-separated).",
+    )(fn)
+    return click.option(
+        "--focus-workload",
+        "focus_workloads",
+        multiple=True,
+        metavar="NAME",
+        help="Only connections from or to these workloads (ns/name or name; repeatable or "
+        "comma-separated). An unknown name is an error.",
+    )(fn)
 
 
 def _dns_options(dns_namespace: str, dns_selector: str, dns_port: int, no_dns: bool) -> DiscoverOptions:
@@ -224,11 +272,25 @@ def dns_options(fn: F) -> F:
 
 
 def _map_options(
-    ip_family: str, ingress_controller_namespace: str, focus: str | None = None, quiet: bool = True
+    ip_family: str,
+    ingress_controller_namespace: str,
+    focus: Sequence[str] = (),
+    quiet: bool = True,
+    *,
+    peers: Sequence[str] = (),
+    direction: str | None = None,
+    conn: str | None = None,
 ) -> MapOptions:
+    from kubefence.analysis.connectivity.focus import parse_focus_conn, split_names
+
+    if (peers or direction) and not focus:
+        raise UsageError("--focus-workload-peer and --focus-direction need --focus-workload")
     return MapOptions(
         ip_family=ip_family,  # type: ignore[arg-type]  # click.Choice guarantees the literal
-        focus_workload=focus,
+        focus_workloads=split_names(focus),
+        focus_peers=split_names(peers),
+        focus_direction=direction,  # type: ignore[arg-type]  # click.Choice guarantees the literal
+        focus_conn=parse_focus_conn(conn) if conn else None,
         ingress_controller_namespace=ingress_controller_namespace,
         progress=None if quiet else progress_bar("mapping"),
     )
@@ -256,14 +318,116 @@ def progress_bar(label: str, in_bytes: bool = False) -> Callable[[int, int], Non
     return show
 
 
+def cluster_options(fn: F) -> F:
+    """--cluster, --kubeconfig, --context, -n/--namespace, --request-timeout: read a live cluster.
+
+    The command receives one ``cluster`` argument: a ClusterSource, or None without --cluster."""
+
+    @functools.wraps(fn)
+    def wrapper(
+        *args: Any,
+        cluster: bool,
+        kubeconfig: str | None,
+        context: str | None,
+        namespaces: tuple[str, ...],
+        request_timeout: float,
+        **kwargs: Any,
+    ) -> Any:
+        if not cluster:
+            if kubeconfig or context or namespaces:
+                raise UsageError("--kubeconfig, --context and -n/--namespace go with --cluster")
+            return fn(*args, cluster=None, **kwargs)
+        from kubefence.io.cluster import ClusterSource
+
+        source = ClusterSource(
+            kubeconfig=kubeconfig, context=context, namespaces=tuple(namespaces), timeout=request_timeout
+        )
+        return fn(*args, cluster=source, **kwargs)
+
+    out: Any = wrapper
+    out = click.option(
+        "--request-timeout",
+        type=click.FloatRange(min=0.1),
+        default=30.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="With --cluster: give up on an API server request after this long.",
+    )(out)
+    out = click.option(
+        "-n",
+        "--namespace",
+        "namespaces",
+        multiple=True,
+        metavar="NS",
+        help="With --cluster: read only this namespace (repeatable; default: all namespaces).",
+    )(out)
+    out = click.option("--context", metavar="NAME", help="With --cluster: the kubeconfig context to use.")(
+        out
+    )
+    out = click.option(
+        "--kubeconfig",
+        type=click.Path(dir_okay=False),
+        metavar="PATH",
+        help="With --cluster: the kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the pod's "
+        "service account).",
+    )(out)
+    out = click.option(
+        "--cluster",
+        is_flag=True,
+        help="Read the live cluster of the current kubeconfig context too (needs kubefence[cluster]); "
+        "PATHs add to it, an object in a PATH replacing the cluster's of the same kind, namespace and "
+        "name. See docs/gitops.md.",
+    )(out)
+    return cast(F, out)
+
+
+def read_live_cluster(source: ClusterSource, quiet: bool, *, config_maps: bool = False) -> ClusterRead:
+    """Read the cluster, showing a progress bar on a terminal and the read's info lines and warnings."""
+    from dataclasses import replace
+
+    from kubefence.io.cluster import read_cluster
+
+    read = read_cluster(
+        replace(source, config_maps=config_maps), progress=None if quiet else progress_bar("reading cluster")
+    )
+    if not quiet:
+        for note in read.notes:
+            click.echo(f"info: {note}", err=True)
+    show_warnings(read.warnings, quiet)
+    return read
+
+
+def manifest_inputs(
+    paths: Sequence[str], cluster: ClusterSource | None, quiet: bool, *, config_maps: bool = False
+) -> list[Any]:
+    """The PATHs, or with --cluster the cluster's documents and those of the PATHs on top (an object
+    in a PATH replaces the cluster's object of the same kind, namespace and name)."""
+    if cluster is None:
+        if not paths:
+            raise UsageError("give at least one PATH (or --cluster to read a live cluster)")
+        return list(paths)
+    from kubefence.api import load_input_documents
+    from kubefence.io.cluster.reader import overlay_documents
+
+    docs = read_live_cluster(cluster, quiet, config_maps=config_maps).documents()
+    if not paths:
+        return docs
+    return overlay_documents(docs, load_input_documents(list(paths)))
+
+
 @cli.command("map", epilog=EXIT_CODES_HELP)
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
+@cluster_options
 @output_options()
-@click.option(
-    "--focus-workload", metavar="NAME", help="Only connections from or to this workload (ns/name or name)."
-)
+@focus_options
 @click.option(
     "--explain", is_flag=True, help="Explain every pair of workloads: which tier, policy and rule decided."
+)
+@click.option(
+    "--exposure",
+    is_flag=True,
+    help="Also show what each workload's policies open to pods that do not exist yet (the entire "
+    "cluster, namespaces or pods matching labels) and which workloads no policy protects.",
 )
 @click.option(
     "--summary",
@@ -277,11 +441,17 @@ def map_cmd(
     fmt: str,
     out_file: str | None,
     quiet: bool,
-    focus_workload: str | None,
+    focus_workloads: tuple[str, ...],
+    focus_workload_peers: tuple[str, ...],
+    focus_direction: str | None,
+    focus_conn: str | None,
+    explain_only: str | None,
     explain: bool,
+    exposure: bool,
     summary: bool,
     ip_family: str,
     ingress_controller_namespace: str,
+    cluster: ClusterSource | None,
 ) -> None:
     """Which workloads and external addresses may talk to which, and on which ports.
 
@@ -294,40 +464,59 @@ def map_cmd(
       0.0.0.0-255.255.255.255[External] => frontend/web[Deployment] : All Connections
       {ingress-controller} => frontend/web[Deployment] : TCP 8080
     """
-    options = _map_options(ip_family, ingress_controller_namespace, focus_workload, quiet)
+    options = _map_options(
+        ip_family,
+        ingress_controller_namespace,
+        focus_workloads,
+        quiet,
+        peers=focus_workload_peers,
+        direction=focus_direction,
+        conn=focus_conn,
+    )
     if explain and summary:
         raise UsageError("--explain and --summary do not go together")
-    cluster = load_cluster(list(paths), progress=None if quiet else progress_bar("reading", in_bytes=True))
+    if explain_only and not explain:
+        raise UsageError("--explain-only needs --explain")
+    if summary and (exposure or focus_conn):
+        raise UsageError("--summary does not go with --exposure or --focus-conn")
+    inputs = manifest_inputs(paths, cluster, quiet)
+    model = load_cluster(inputs, progress=None if quiet else progress_bar("reading", in_bytes=True))
     if explain:
-        expl = explain_connectivity(cluster, options=options)
+        expl = explain_connectivity(model, options=options, only=explain_only)
         show_warnings(expl.warnings, quiet)
-        emit(expl, fmt, out_file)
+        if exposure:
+            from kubefence.analysis.connectivity.exposure import ExplainedExposure
+
+            emit(ExplainedExposure(expl, map_exposure(model, options=options)), fmt, out_file)
+        else:
+            emit(expl, fmt, out_file)
         return
-    if summary and not multiple_networks(cluster):  # from the groups: no pair by pair
-        rows = map_rows(cluster, options=options)
+    if summary and not multiple_networks(model):  # from the groups: no pair by pair
+        rows = map_rows(model, options=options)
         show_warnings(rows.warnings, quiet)
         emit(summarize_connectivity(rows), fmt, out_file)
         return
-    if multiple_networks(cluster) and not summary:  # one section per network
-        networks = map_networks(cluster, options=options)
+    if multiple_networks(model) and not summary:  # one section per network
+        networks = map_networks(model, options=options)
         show_warnings(networks.warnings, quiet)
         emit(networks, fmt, out_file)
         return
     from kubefence.report.map_stream import STREAM_FORMATS, write_map
 
     if fmt in STREAM_FORMATS and not summary:  # a huge map is written as it is computed
-        rows = map_rows(cluster, options=options)
+        rows = map_rows(model, options=options)
         show_warnings(rows.warnings, quiet)
         with _output_stream(out_file) as out:
             write_map(rows, fmt, out)
         return
-    cmap = map_connectivity(cluster, options=options)
+    cmap = map_connectivity(model, options=options)
     show_warnings(cmap.warnings, quiet)
     emit(summarize_connectivity(cmap) if summary else cmap, fmt, out_file)
 
 
 @cli.command("discover", epilog=EXIT_CODES_HELP)
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
+@cluster_options
 @output_options()
 @dns_options
 def discover_cmd(
@@ -339,6 +528,7 @@ def discover_cmd(
     dns_selector: str,
     dns_port: int,
     no_dns: bool,
+    cluster: ClusterSource | None,
 ) -> None:
     """Which connections the application needs, found in its own manifests, with the evidence.
 
@@ -355,13 +545,14 @@ def discover_cmd(
       {ingress-controller} => frontend/web[Deployment] : TCP 8080
     """
     options = _dns_options(dns_namespace, dns_selector, dns_port, no_dns)
-    result = discover_connections(list(paths), options=options)
+    result = discover_connections(manifest_inputs(paths, cluster, quiet, config_maps=True), options=options)
     show_warnings(result.warnings, quiet)
     emit(result, fmt, out_file)
 
 
 @cli.command("explain", epilog=EXIT_CODES_HELP)
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
+@cluster_options
 @click.option(
     "--src", required=True, metavar="PEER", help="Source: ns/name, ns/name[Kind], an IP address or CIDR."
 )
@@ -376,6 +567,7 @@ def discover_cmd(
 @click.option(
     "--protocol", type=click.Choice(["TCP", "UDP", "SCTP"], case_sensitive=False), help="Only this protocol."
 )
+@explain_only_option
 @output_options()
 @analysis_options
 def explain_cmd(
@@ -384,11 +576,13 @@ def explain_cmd(
     dst: str,
     port: int | None,
     protocol: str | None,
+    explain_only: str | None,
     fmt: str,
     out_file: str | None,
     quiet: bool,
     ip_family: str,
     ingress_controller_namespace: str,
+    cluster: ClusterSource | None,
 ) -> None:
     """Why a connection is allowed or denied.
 
@@ -400,13 +594,17 @@ def explain_cmd(
       kubefence explain examples/shop --src shop-frontend/web --dst shop-data/redis --port 6379
     """
     options = _map_options(ip_family, ingress_controller_namespace)
-    expl = explain_connectivity(list(paths), src, dst, port=port, protocol=protocol, options=options)
+    inputs = load_cluster(manifest_inputs(paths, cluster, quiet))
+    expl = explain_connectivity(
+        inputs, src, dst, port=port, protocol=protocol, options=options, only=explain_only
+    )
     show_warnings(expl.warnings, quiet)
     emit(expl, fmt, out_file)
 
 
 @cli.command("generate", epilog=EXIT_CODES_HELP)
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
+@cluster_options
 @click.option(
     "--connections",
     type=click.Path(dir_okay=False),
@@ -453,6 +651,7 @@ def generate_cmd(
     fmt: str,
     out_file: str | None,
     quiet: bool,
+    cluster: ClusterSource | None,
 ) -> None:
     """Least-privilege NetworkPolicies for exactly the connectivity the application needs.
 
@@ -466,13 +665,28 @@ def generate_cmd(
       kubefence generate deploy/ | kubectl apply -f -
       kubefence generate deploy/ -d policies/
       kubefence generate deploy/ -d policies/ --check     # CI: fail when policies/ is stale
+      kubefence generate deploy/ --check --cluster        # are the deployed policies the generated ones?
+
+    With --cluster and --check, the NetworkPolicies deployed in the cluster that carry the label
+    above are compared with the generated ones (PATH, or the cluster's own workloads without PATH).
     """
-    if out_dir is None and check:
+    read = None
+    if cluster is not None:
+        if not check:
+            raise UsageError(
+                "--cluster goes with --check (generate writes files; it never changes a cluster)"
+            )
+        if out_dir is not None:
+            raise UsageError("--check --cluster compares with the cluster: -d goes without it")
+        read = read_live_cluster(cluster, quiet, config_maps=not paths)
+    elif not paths:
+        raise UsageError("give at least one PATH (or --check --cluster)")
+    if out_dir is None and check and read is None:
         raise UsageError("--check needs an output directory (-d DIR)")
     if out_dir is not None and (out_file or fmt != "yaml"):
         raise UsageError("-d DIR writes one YAML file per namespace: -f and -o go without it")
     generated = generate_policies(
-        list(paths),
+        list(paths) if paths or read is None else read.documents(),
         connections=connections,
         options=generate_options(
             ingress_controller_namespace=ingress_controller_namespace, named_ports=not numeric_ports
@@ -483,6 +697,9 @@ def generate_cmd(
     show_warnings(generated.warnings, quiet)
     for note in generated.guardrail_notes:  # what guardrails changed is a result, shown even with --quiet
         click.echo(str(note).replace("warning: ", "guardrail: ", 1), err=True)
+    if read is not None and cluster is not None:
+        _check_deployed(generated, read, cluster, quiet)
+        return
     if validate:
         problems = validate_generated(generated)
         if problems:
@@ -511,6 +728,30 @@ def generate_cmd(
         click.echo(f"wrote {len(stale) - removed} of {len(files)} file(s) in {out_dir}{gone}", err=True)
 
 
+def _check_deployed(generated: Any, read: ClusterRead, cluster: ClusterSource, quiet: bool) -> None:
+    """``generate --check --cluster``: one line per deployed policy that is not the generated one."""
+    from dataclasses import replace
+
+    from kubefence.api import deployed_policy_drift
+
+    if cluster.namespaces:  # only the namespaces read can be compared
+        kept = tuple(g for g in generated.policies if g.policy.namespace in cluster.namespaces)
+        generated = replace(generated, policies=kept)
+    drift = deployed_policy_drift(generated, read.documents())
+    for name in drift.missing:
+        click.echo(f"missing: {name} is generated but not deployed in cluster:{read.context}")
+    for name in drift.changed:
+        click.echo(f"changed: {name} in cluster:{read.context} differs from the generated policy")
+    for name in drift.stale:
+        click.echo(f"stale: {name} in cluster:{read.context} is managed by kubefence but no longer generated")
+    count = len(drift.missing) + len(drift.changed) + len(drift.stale)
+    if count:
+        click.echo(f"{count} deployed policies are not the generated ones", err=True)
+        raise Findings()
+    if not quiet:
+        click.echo(f"the {len(generated.policies)} generated policies are deployed as generated", err=True)
+
+
 FAIL_ON = ("added", "removed", "changed", "any")
 
 
@@ -535,7 +776,9 @@ FAIL_ON = ("added", "removed", "changed", "any")
     help="Exit 1 when there are changes of this type (repeatable; any = every type).",
 )
 @output_options()
+@focus_query_options
 @analysis_options
+@cluster_options
 def diff_cmd(
     paths: tuple[str, ...],
     git_repo: str | None,
@@ -545,17 +788,40 @@ def diff_cmd(
     fmt: str,
     out_file: str | None,
     quiet: bool,
+    focus_workloads: tuple[str, ...],
+    focus_workload_peers: tuple[str, ...],
+    focus_direction: str | None,
+    focus_conn: str | None,
     ip_family: str,
     ingress_controller_namespace: str,
+    cluster: ClusterSource | None,
 ) -> None:
     """How connectivity changes between two versions: added, removed and changed pairs.
+
+    With --cluster, the old version is the live cluster and PATHs are the new one (what Git would
+    deploy): drift between the cluster and Git, with --fail-on any for a CI gate.
 
     \b
       kubefence diff old/ new/
       kubefence diff --git --base origin/main --head HEAD deploy/
+      kubefence diff --cluster deploy/ --fail-on any      # GitOps drift: cluster -> Git
     """
-    options = _map_options(ip_family, ingress_controller_namespace)
-    if git_repo is not None:
+    options = _map_options(
+        ip_family,
+        ingress_controller_namespace,
+        focus_workloads,
+        peers=focus_workload_peers,
+        direction=focus_direction,
+        conn=focus_conn,
+    )
+    if cluster is not None:
+        if git_repo is not None or base or head:
+            raise UsageError("--cluster compares the cluster with PATHs; it does not go with --git")
+        if not paths:
+            raise UsageError("give the manifests to compare the cluster with (PATH...)")
+        live = read_live_cluster(cluster, quiet).documents()
+        result = diff_connectivity(live, list(paths), options=options)
+    elif git_repo is not None:
         if not base or not head:
             raise UsageError("--git needs --base REF and --head REF")
         result = diff_revisions(base, head, list(paths), repo=git_repo, options=options)
@@ -668,7 +934,8 @@ def review_cmd(
 
 
 @cli.command("verify", epilog=EXIT_CODES_HELP)
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
+@cluster_options
 @guardrails_option("The rules to check.", required=True)
 @click.option(
     "--witnesses",
@@ -677,7 +944,7 @@ def review_cmd(
     show_default=True,
     help="Violations explained per violated rule (source, destination, port, and the policy decisions).",
 )
-@output_options(formats=("txt", "json", "md"))
+@output_options(formats=("txt", "json", "md", "html"))
 @analysis_options
 def verify_cmd(
     paths: tuple[str, ...],
@@ -688,6 +955,7 @@ def verify_cmd(
     quiet: bool,
     ip_family: str,
     ingress_controller_namespace: str,
+    cluster: ClusterSource | None,
 ) -> None:
     """Check a policy set (NetworkPolicy and the admin tiers) against guardrails.
 
@@ -700,7 +968,8 @@ def verify_cmd(
       kubefence verify --guardrails examples/guardrails examples/shop
     """
     options = _map_options(ip_family, ingress_controller_namespace)
-    result = verify_guardrails(list(paths), list(guardrail_paths), options=options, witnesses=witnesses)
+    inputs = load_cluster(manifest_inputs(paths, cluster, quiet))
+    result = verify_guardrails(inputs, list(guardrail_paths), options=options, witnesses=witnesses)
     show_warnings(result.warnings, quiet)
     emit(result, fmt, out_file)
     if not result.ok:
@@ -746,6 +1015,41 @@ def guardrails_export_cmd(
     result = export_guardrails(list(files), kind=defaults.EXPORT_KINDS[as_kind.lower()], priority=priority)
     show_warnings(result.warnings, quiet)
     emit(result, "txt" if fmt == "yaml" else fmt, out_file)
+
+
+@cli.command("snapshot", epilog=EXIT_CODES_HELP)
+@cluster_options
+@click.option(
+    "-d",
+    "--out-dir",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Write the manifests here: a new or empty directory, or an earlier snapshot (replaced whole).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Do not print warnings.")
+def snapshot_cmd(out_dir: str, quiet: bool, cluster: ClusterSource | None) -> None:
+    """Write what a live cluster holds, as kubefence reads it, as manifests: one file per namespace
+    and kind (DIR/NAMESPACE/KIND.json, a JSON List as kubectl get -o json writes it; cluster-scoped
+    kinds in DIR/_cluster/).
+
+    `kubefence map DIR` on the snapshot gives the map `kubefence map --cluster` gave, offline: for a
+    review, a bug report or a record. Pods name their top owner (a Deployment, a CronJob, ...); status
+    is left out but for pods' phase and addresses. The directory is written whole or not at all.
+
+    \b
+      kubefence snapshot --cluster --context prod -d snapshots/prod
+      kubefence map snapshots/prod
+    """
+    from kubefence.io.cluster import write_snapshot
+
+    if cluster is None:
+        raise UsageError("snapshot reads a live cluster: add --cluster (and --context, -n as needed)")
+    read = read_live_cluster(cluster, quiet)
+    written = write_snapshot(read, out_dir)
+    if not quiet:
+        click.echo(f"wrote {len(read.objects)} objects in {len(written)} file(s) in {out_dir}", err=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from functools import cached_property
+from functools import cached_property, total_ordering
 from typing import ClassVar
 
 from kubefence.model.ipranges import IPRangeSet
@@ -31,6 +31,7 @@ class PeerKind(Enum):
     REPRESENTATIVE = "representative"
 
 
+@total_ordering
 class Peer:
     """Base of every peer: ordering (by canonical text) across kinds, and the kind tag."""
 
@@ -50,21 +51,6 @@ class Peer:
         if not isinstance(other, Peer):
             return NotImplemented
         return self._order < other._order
-
-    def __le__(self, other: object) -> bool:
-        if not isinstance(other, Peer):
-            return NotImplemented
-        return self._order <= other._order
-
-    def __gt__(self, other: object) -> bool:
-        if not isinstance(other, Peer):
-            return NotImplemented
-        return self._order > other._order
-
-    def __ge__(self, other: object) -> bool:
-        if not isinstance(other, Peer):
-            return NotImplemented
-        return self._order >= other._order
 
 
 @dataclass(frozen=True, eq=True)
@@ -151,8 +137,8 @@ class RepresentativePeer(Peer):
         elif self.namespace_selector is None:
             ns = "[all namespaces]"
         else:
-            ns = f"[namespace with {{{self.namespace_selector}}}]"
-        pods = "[all pods]" if self.pod_selector is None else f"[pod with {{{self.pod_selector}}}]"
+            ns = f"[namespace with {{{self.namespace_selector.by_key()}}}]"
+        pods = "[all pods]" if self.pod_selector is None else f"[pod with {{{self.pod_selector.by_key()}}}]"
         return f"{ns}/{pods}"
 
 

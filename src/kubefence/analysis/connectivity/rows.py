@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from itertools import compress
 
@@ -27,14 +27,15 @@ from kubefence.analysis.connectivity.engine import (
     _address_key,
     _address_source_connections,
     _ingress_connections,
-    _names_workload,
     _workload_peer,
     address_allowance,
     domain_member,
+    focus_names,
+    focus_of,
     prepare,
 )
 from kubefence.analysis.connectivity.regions import Decisions
-from kubefence.errors import Diagnostic, Origin
+from kubefence.errors import Diagnostic
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import Connection
 from kubefence.model.ipranges import IPRangeSet
@@ -143,9 +144,11 @@ class _Mapper:
         self.prep = prep
         self.warnings = list(cluster.warnings) + prep.warnings
         controller = sorted(_ingress_connections(prep, self.warnings), key=lambda c: c.sort_key)
-        focus = options.focus_workload
-        if focus and not any(_names_workload(_workload_peer(w), focus) for w in cluster.workloads):
-            self.warnings.append(Diagnostic(Origin(), f"focus workload {focus!r} is not in the input"))
+        keep = focus_of(prep, options)  # checks the names first: an unknown one is an error
+        focusing = (
+            focus_names(options) or options.focus_peers or options.focus_direction or options.focus_conn
+        )
+        self.keep = keep if focusing else None
         # workload i of ``prep`` is peer ``pidx[i]``: equal names (pods of one owner with different
         # labels) are one peer, and sorted together
         self.peers: list[Peer] = []
@@ -162,11 +165,6 @@ class _Mapper:
         self.conns: list[ConnectionSet] = []
         self.conn_index: dict[ConnectionSet, int] = {}
         self.decisions = Decisions(prep.selection.all & ((1 << prep.real) - 1))
-        self.focus_bits = 0
-        if focus:
-            for k, p in enumerate(self.peers):
-                if _names_workload(p, focus):
-                    self.focus_bits |= 1 << k
         self.controller = controller
 
     def result(self) -> MapRows:
@@ -176,8 +174,10 @@ class _Mapper:
             self._from_connections(iter(self.controller)),
             key=lambda g: self.peers[g.src],
         )
-        focus = self.options.focus_workload
-        selected = groups if not focus else (f for g in groups if (f := self._focused(g, focus)) is not None)
+        keep = self.keep
+        selected = (
+            groups if keep is None else (f for g in groups if (f := self._focused(g, keep)) is not None)
+        )
         prep = self.prep
         return MapRows(selected, self.peers, self.conns, self.warnings, prep.real, self.n_peers, self.texts)
 
@@ -320,9 +320,21 @@ class _Mapper:
             out[conn] = out.get(conn, 0) | 1 << p
         return out
 
-    def _focused(self, g: SourceGroups, focus: str) -> SourceGroups | None:
-        """``g`` when its source is the focus workload, else only its connections to it."""
-        if _names_workload(self.peers[g.src], focus):
-            return g
-        groups = tuple((c, bits & self.focus_bits) for c, bits in g.groups if bits & self.focus_bits)
-        return SourceGroups(g.src, groups, ()) if groups else None
+    def _focused(
+        self, g: SourceGroups, keep: Callable[[Connection], Connection | None]
+    ) -> SourceGroups | None:
+        """What the focus options keep of ``g``: pair by pair (a focused map is small)."""
+        src = self.peers[g.src]
+        groups: dict[int, int] = {}
+        for c, bits in g.groups:
+            for d in members(bits):
+                kept = keep(Connection(src, self.peers[d], self.conns[c]))
+                if kept is not None:
+                    k = self._conn(kept.conn)
+                    groups[k] = groups.get(k, 0) | 1 << d
+        extras = []
+        for p, c in g.extras:
+            kept = keep(Connection(src, self.peers[p], self.conns[c]))
+            if kept is not None:
+                extras.append((p, self._conn(kept.conn)))
+        return SourceGroups(g.src, tuple(groups.items()), tuple(extras)) if groups or extras else None
