@@ -491,6 +491,11 @@ def map_cmd(
         else:
             emit(expl, fmt, out_file)
         return
+    if exposure or focus_conn:
+        emap = map_exposure(model, options=options, exposure=exposure)
+        show_warnings(emap.warnings, quiet)
+        emit(emap, fmt, out_file)
+        return
     if summary and not multiple_networks(model):  # from the groups: no pair by pair
         rows = map_rows(model, options=options)
         show_warnings(rows.warnings, quiet)
