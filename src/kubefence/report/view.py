@@ -45,6 +45,8 @@ class View:
     # results with more to say than one table (a PR review) render their own markdown / HTML body
     markdown: Callable[[], str] | None = None
     html_body: Callable[[], list[str]] | None = None
+    # results that code scanning reads (lint findings) give their SARIF log
+    sarif: Callable[[], dict[str, Any]] | None = None
 
 
 _ADAPTERS: dict[type, Callable[[Any], View]] = {}
@@ -66,6 +68,7 @@ _ADAPTER_MODULES = (
     "kubefence.report.discover_view",
     "kubefence.report.explain_view",
     "kubefence.report.guardrails_view",
+    "kubefence.report.lint_view",
     "kubefence.report.networks_view",
     "kubefence.report.review_view",
 )

@@ -1,0 +1,200 @@
+"""Removing one rule or one policy, exactly: the cluster without it, and the directions it changes.
+
+A rule's effects sit in one direction of the workloads it governs, so removing it changes only those
+directions, and of them only the decisions about the peers its effects cover (all peers when the
+policy was the last one isolating the direction). :func:`changes_map` compares exactly those
+decisions, each intersected with the other direction of its pair as the map does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+
+from kubefence.analysis.connectivity.bitsets import members
+from kubefence.analysis.connectivity.effects import Direction, Effect, decide
+from kubefence.analysis.connectivity.engine import (
+    Prepared,
+    _merge_equal,
+    address_allowance,
+    bit_member,
+    domain_member,
+    ingress_routes,
+)
+from kubefence.model.cluster import Cluster
+from kubefence.model.ports import ConnectionSet
+from kubefence.model.rules import PolicyRef, RuleRef
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A NetworkPolicy or admin policy (``index`` into the cluster's tuple), or one of its rules
+    (``direction`` and 0-based ``rule``)."""
+
+    admin: bool
+    index: int
+    direction: str | None = None
+    rule: int | None = None
+    ref: RuleRef | None = None  # the rule's ref as effects carry it (None: the whole policy)
+    policy: PolicyRef | None = None
+
+    def gone(self, ref: RuleRef) -> bool:
+        if self.ref is not None:
+            return ref == self.ref
+        return ref.policy == self.policy
+
+
+def without(cluster: Cluster, removal: Removal) -> Cluster:
+    """``cluster`` without the policy or rule ``removal`` names."""
+    items: tuple[object, ...] = cluster.admin_policies if removal.admin else cluster.policies
+    if removal.rule is None:
+        kept = items[: removal.index] + items[removal.index + 1 :]
+    else:
+        p = items[removal.index]
+        rules = getattr(p, removal.direction or "ingress")
+        changed = replace(
+            p, **{removal.direction or "ingress": rules[: removal.rule] + rules[removal.rule + 1 :]}
+        )  # type: ignore[type-var]
+        kept = (*items[: removal.index], changed, *items[removal.index + 1 :])
+    if removal.admin:
+        return replace(cluster, admin_policies=kept)  # type: ignore[arg-type]
+    return replace(cluster, policies=kept)  # type: ignore[arg-type]
+
+
+def reduced(d: Direction, gone: Callable[[RuleRef], bool]) -> Direction | None:
+    """``d`` without the effects (and isolation) ``gone`` recognises, or None when it has none."""
+    admin = [e for e in d.admin if not gone(e.ref)]
+    isolated = [r for r in d.isolated_by if not gone(r)]
+    network = [e for e in d.network_policy if not gone(e.ref)]
+    baseline = [e for e in d.baseline if not gone(e.ref)]
+    if (len(admin), len(isolated), len(network), len(baseline)) == (
+        len(d.admin),
+        len(d.isolated_by),
+        len(d.network_policy),
+        len(d.baseline),
+    ):
+        return None
+    return Direction(d.name, admin, isolated, network, baseline, _merge_equal(network))
+
+
+def removed_effects(d: Direction, gone: Callable[[RuleRef], bool]) -> list[Effect]:
+    return [e for e in (*d.admin, *d.network_policy, *d.baseline) if gone(e.ref)]
+
+
+@dataclass
+class Changed:
+    """Where removing changes the map: the governed workload, its direction, and the peer."""
+
+    target: int
+    ingress: bool
+    peer: int | None  # a workload index; None: addresses or domain names
+
+
+class Remover:
+    """Decides, per removal, whether the connectivity map changes; shares caches between removals."""
+
+    def __init__(self, prep: Prepared) -> None:
+        self.prep = prep
+        self.real_mask = (1 << prep.real) - 1
+        self.routed: dict[int, ConnectionSet] = {}
+        for _, i, ports in ingress_routes(prep):
+            self.routed[i] = self.routed.get(i, ConnectionSet.none()) | ports
+        self._names = [(w.namespace, w.name, w.kind) for w in prep.workloads]
+
+    def touched(self, removal: Removal, targets: int) -> Iterator[tuple[bool, int, Direction, Direction]]:
+        """(ingress?, target, old, new) for every direction the removal changes."""
+        for ingress in (True, False):
+            if removal.direction is not None and (removal.direction == "ingress") != ingress:
+                continue
+            dirs = self.prep.ingress if ingress else self.prep.egress
+            for t in members(targets):
+                new = reduced(dirs[t], removal.gone)
+                if new is not None:
+                    yield ingress, t, dirs[t], new
+
+    def first_change(self, removal: Removal, targets: int) -> Changed | None:
+        """A place where the map differs without ``removal``, or None when it does not."""
+        for ingress, t, old, new in self.touched(removal, targets):
+            found = self._direction_change(ingress, t, old, new, removal.gone)
+            if found is not None:
+                return found
+        return None
+
+    def _direction_change(
+        self, ingress: bool, t: int, old: Direction, new: Direction, gone: Callable[[RuleRef], bool]
+    ) -> Changed | None:
+        prep = self.prep
+        ctl = prep.controller
+        if ingress and t == ctl:
+            return None  # nothing enters the ingress controller in the map
+        effects = removed_effects(old, gone)
+        everything = bool(old.isolated_by) and not new.isolated_by
+        bits = 0
+        ips = False
+        domains = False
+        for e in effects:
+            bits |= e.bits
+            ips = ips or bool(e.ips)
+            domains = domains or bool(e.domains) or (bool(e.ips) and prep.space <= e.ips)
+        if everything:
+            bits, ips, domains = prep.selection.all, True, True
+        if t == ctl:  # the controller's egress: only to the workloads routes send it to, on their ports
+            for i, wanted in sorted(self.routed.items()):
+                if bits >> i & 1 and self._pair_differs(False, t, i, old, new, wanted):
+                    return Changed(t, False, i)
+            return None
+        for p in members(bits & self.real_mask):
+            if self._names[p] != self._names[t] and self._pair_differs(ingress, t, p, old, new, None):
+                return Changed(t, ingress, p)
+        routed = ingress and ctl is not None and bits >> ctl & 1 and t in self.routed
+        if routed and ctl is not None and self._pair_differs(True, t, ctl, old, new, self.routed[t]):
+            return Changed(t, True, ctl)
+        if ips and _allowance(prep, old) != _allowance(prep, new):
+            return Changed(t, ingress, None)
+        if domains and not ingress and _domains(prep, old) != _domains(prep, new):
+            return Changed(t, ingress, None)
+        return None
+
+    def _pair_differs(
+        self, ingress: bool, t: int, p: int, old: Direction, new: Direction, wanted: ConnectionSet | None
+    ) -> bool:
+        member = bit_member(p)
+        before = decide(old, member)
+        after = decide(new, member)
+        if wanted is not None:
+            before, after = before & wanted, after & wanted
+        if before == after:
+            return False
+        other = self.prep.egress[p] if ingress else self.prep.ingress[p]
+        other_conn = decide(other, bit_member(t))
+        return (before & other_conn) != (after & other_conn)
+
+
+def _allowance(prep: Prepared, d: Direction) -> dict[ConnectionSet, object]:
+    return {conn: ips for ips, conn in address_allowance(prep, d)}
+
+
+def _domains(prep: Prepared, d: Direction) -> dict[str, ConnectionSet]:
+    out = {}
+    for name in sorted(d.domains()):
+        conn = decide(d, domain_member(name, prep.space))
+        if conn:
+            out[name] = conn
+    return out
+
+
+def has_ipv6_blocks(cluster: Cluster, removal: Removal) -> bool:
+    """Whether what ``removal`` takes away names IPv6 addresses (it may shrink the address space)."""
+    items: tuple[object, ...] = cluster.admin_policies if removal.admin else cluster.policies
+    p = items[removal.index]
+    rules = []
+    for direction in ("ingress", "egress"):
+        if removal.direction in (None, direction):
+            found = getattr(p, direction)
+            rules += list(found) if removal.rule is None else [found[removal.rule]]
+    for rule in rules:
+        for peer in rule.peers or ():
+            block = getattr(peer, "ip_block", None) if not removal.admin else getattr(peer, "networks", None)
+            if block is not None and block.has_ipv6:
+                return True
+    return False
