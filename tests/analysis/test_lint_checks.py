@@ -127,7 +127,7 @@ def test_named_port_undefined() -> None:
 
 def test_redundant_rule_names_the_rule_covering_it() -> None:
     objs = [ns("a"), pod("web", "a", {"app": "web"}), pod("api", "a", {"app": "api"})]
-    broad = {"from": [{"podSelector": {}}]}
+    broad: Obj = {"from": [{"podSelector": {}}]}
     narrow = {"from": [{"podSelector": {"matchLabels": {"app": "api"}}}], "ports": [{"port": 80}]}
     result = lint(
         load_cluster([*objs, netpol("p", "a", ingress=[broad, narrow])]),
@@ -156,7 +156,7 @@ def test_redundant_policy() -> None:
 
 def test_shadowed_admin_rule() -> None:
     objs = [ns("a"), pod("web", "a")]
-    everyone = [{"namespaces": {}}]
+    everyone: list[Obj] = [{"namespaces": {}}]
     shadowed = anp(
         "x",
         1,

@@ -11,11 +11,18 @@ from collections.abc import Iterator
 
 from kubefence.analysis.connectivity.bitsets import members
 from kubefence.analysis.connectivity.effects import Decision, decide
-from kubefence.analysis.connectivity.engine import bit_member, compute_connectivity, external_space
+from kubefence.analysis.connectivity.engine import bit_member, compute_connectivity
 from kubefence.analysis.connectivity.explain import PairExplanation
 from kubefence.analysis.lint.context import Check, LintContext, admin_ref, np_ref, np_rules
 from kubefence.analysis.lint.findings import CheckInfo, Finding, Severity
-from kubefence.analysis.lint.removal import Removal, Remover, has_ipv6_blocks, removed_effects, without
+from kubefence.analysis.lint.removal import (
+    Removal,
+    Remover,
+    ipv6_sites,
+    removed_effects,
+    removes_sites,
+    without,
+)
 from kubefence.model.connectivity import ConnectivityMap
 from kubefence.model.rules import PolicyRef, RuleRef, RuleTier
 
@@ -65,17 +72,17 @@ def removals(ctx: LintContext, rules: bool) -> Iterator[tuple[Removal, int]]:
 
 class Redundancy:
     """Decides redundancy of rules and policies; the full map is computed only when a removal
-    would change the address space itself (the last IPv6 block of the input)."""
+    changes the address space itself (it takes the input's last IPv6 blocks)."""
 
     def __init__(self, ctx: LintContext) -> None:
         self.ctx = ctx
         self.remover = Remover(ctx.prep)
         family = ctx.options.map_options.ip_family
-        self.v6_auto = family == "auto" and external_space(ctx.cluster, "auto").has_ipv6
+        self.v6_sites = ipv6_sites(ctx.cluster) if family == "auto" else set()
         self._full: ConnectivityMap | None = None
 
     def redundant(self, removal: Removal, targets: int) -> bool:
-        if self.v6_auto and has_ipv6_blocks(self.ctx.cluster, removal):
+        if self.v6_sites and removes_sites(removal, self.v6_sites) == len(self.v6_sites):
             opts = self.ctx.options.map_options
             if self._full is None:
                 self._full = compute_connectivity(self.ctx.cluster, opts)

@@ -183,18 +183,32 @@ def _domains(prep: Prepared, d: Direction) -> dict[str, ConnectionSet]:
     return out
 
 
-def has_ipv6_blocks(cluster: Cluster, removal: Removal) -> bool:
-    """Whether what ``removal`` takes away names IPv6 addresses (it may shrink the address space)."""
-    items: tuple[object, ...] = cluster.admin_policies if removal.admin else cluster.policies
-    p = items[removal.index]
-    rules = []
-    for direction in ("ingress", "egress"):
-        if removal.direction in (None, direction):
-            found = getattr(p, direction)
-            rules += list(found) if removal.rule is None else [found[removal.rule]]
-    for rule in rules:
-        for peer in rule.peers or ():
-            block = getattr(peer, "ip_block", None) if not removal.admin else getattr(peer, "networks", None)
-            if block is not None and block.has_ipv6:
-                return True
-    return False
+def ipv6_sites(cluster: Cluster) -> set[tuple[bool, int, str, int]]:
+    """Every rule naming IPv6 addresses, as (admin?, policy index, direction, rule index): with
+    ``ip_family`` auto, the address space holds IPv6 while one of them is left."""
+    sites = set()
+    groups: tuple[tuple[bool, tuple[object, ...]], ...] = (
+        (False, cluster.policies),
+        (True, cluster.admin_policies),
+    )
+    for admin, policies in groups:
+        for i, p in enumerate(policies):
+            for direction in ("ingress", "egress"):
+                for r, rule in enumerate(getattr(p, direction)):
+                    for peer in rule.peers or ():
+                        block = getattr(peer, "networks" if admin else "ip_block", None)
+                        if block is not None and block.has_ipv6:
+                            sites.add((admin, i, direction, r))
+    return sites
+
+
+def removes_sites(removal: Removal, sites: set[tuple[bool, int, str, int]]) -> int:
+    """How many of ``sites`` ``removal`` takes away."""
+    return sum(
+        1
+        for admin, i, direction, r in sites
+        if admin == removal.admin
+        and i == removal.index
+        and removal.direction in (None, direction)
+        and removal.rule in (None, r)
+    )
