@@ -263,3 +263,17 @@ def test_findings_carry_rule_and_origin(tmp_path: Any) -> None:
     (f,) = result.findings
     assert (f.origin.file, f.origin.line) == (str(path), 10)
     assert f.ref is not None and f.ref.policy is not None and f.ref.policy.name == "typo"
+
+
+def test_other_networks() -> None:
+    nad = {
+        "apiVersion": "k8s.cni.cncf.io/v1",
+        "kind": "NetworkAttachmentDefinition",
+        "metadata": {"name": "storage", "namespace": "a"},
+        "spec": {"config": '{"cniVersion": "0.3.1", "type": "macvlan"}'},
+    }
+    assert found([ns("a"), pod("web", "a"), nad], "other-networks") == [
+        "the input has 1 NetworkAttachmentDefinition(s): lint analyses the pod network only (use "
+        "`kubefence map` for each network's connectivity)"
+    ]
+    assert found([ns("a"), pod("web", "a")], "other-networks") == []

@@ -1,4 +1,5 @@
-"""What the analysis cannot see: pods on the host network, node peers, domain names."""
+"""What the analysis cannot see: pods on the host network, node peers, domain names, and networks
+beyond the pod network."""
 
 from __future__ import annotations
 
@@ -26,6 +27,12 @@ INFOS = (
         Severity.NOTE,
         "An admin rule names domainNames: the addresses they resolve to are unknown, so the analysis "
         "shows them as their own peers and cannot tell which addresses or pods they cover.",
+    ),
+    CheckInfo(
+        "other-networks",
+        Severity.NOTE,
+        "The input defines user-defined or secondary networks: lint reads every workload as on the pod "
+        "network (its proofs are about that map), and does not lint MultiNetworkPolicies.",
     ),
 )
 
@@ -69,7 +76,28 @@ def _domains(ctx: LintContext) -> Iterator[Finding]:
     return _admin_peers(ctx, False)
 
 
+def _networks(ctx: LintContext) -> Iterator[Finding]:
+    nets = ctx.cluster.networks
+    if not nets:
+        return
+    origins = [u.origin for u in nets.user_defined] + [a.origin for a in nets.attachments]
+    origins += [m.policy.origin for m in nets.multi_policies]
+    counts = (
+        (len(nets.user_defined), "user-defined network(s)"),
+        (len(nets.attachments), "NetworkAttachmentDefinition(s)"),
+        (len(nets.multi_policies), "MultiNetworkPolicy(s)"),
+    )
+    what = ", ".join(f"{n} {name}" for n, name in counts if n)
+    yield ctx.finding(
+        "other-networks",
+        f"the input has {what}: lint analyses the pod network only (use `kubefence map` for each "
+        "network's connectivity)",
+        origin=origins[0],
+    )
+
+
 CHECKS: dict[str, Check] = {
+    "other-networks": _networks,
     "host-network-pod": _host_network,
     "nodes-peer": _nodes,
     "domain-names-peer": _domains,
