@@ -127,3 +127,36 @@ def test_list_checks_and_usage(capsys: pytest.CaptureFixture[str]) -> None:
     assert "redundant-rule" in listing and "sensitive-port-exposed" in listing
     assert main(["lint"]) == 2
     assert main(["map", SHOP, "-o", "sarif"]) == 2  # sarif is for lint only
+
+
+def test_config_values_are_checked(app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = str(tmp_path / "o")
+    cases = {
+        "severity:\n  redundant-rule: fatal\n": ":2: severity of redundant-rule: use one of error",
+        "sensitive-ports: [22, http]\n": ":1: sensitive-ports: ports are numbers from 1 to 65535",
+        "disabled: [x]\n": ":1: unknown key 'disabled'",
+        "enable: [a\n": "malformed YAML",
+    }
+    for text, message in cases.items():
+        config = tmp_path / "lint.yaml"
+        config.write_text(text)
+        assert main(["lint", str(app), "--config", str(config), "-f", out]) == 2
+        assert message in capsys.readouterr().err
+
+
+def test_sensitive_ports_from_config_and_option(tmp_path: Path) -> None:
+    app = tmp_path / "app.yaml"
+    app.write_text(
+        OPEN_APP.split("---\napiVersion: networking.k8s.io/v1")[0]
+        + "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: open, namespace: a}\n"
+        "spec:\n  podSelector: {}\n  ingress: [{from: [{namespaceSelector: {}}], ports: [{port: 8443}]}]\n"
+    )
+    out = tmp_path / "o.json"
+    only = ["--enable", "sensitive-port-exposed", "-o", "json", "-f", str(out), "-q"]
+    assert main(["lint", str(app), *only]) == 0
+    assert main(["lint", str(app), *only, "--sensitive-port", "8443"]) == 1
+    config = tmp_path / "lint.yaml"
+    config.write_text("sensitive-ports: [8443]\n")
+    assert main(["lint", str(app), *only, "--config", str(config)]) == 1
+    (finding,) = json.loads(out.read_text())["findings"]
+    assert finding["rule"]["rule"] == 1 and finding["witness"] is None  # one workload: no other namespace

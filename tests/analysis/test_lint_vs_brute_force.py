@@ -36,7 +36,7 @@ def _context(objs: list[Obj], controller_ns: str) -> LintContext:
     return LintContext.build(load_cluster(objs), options, {c.name: c for c in CHECKS})
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(clusters())
 def test_redundancy_equals_removing_and_recomputing(example: tuple[list[Obj], str]) -> None:
     objs, controller_ns = example
@@ -71,7 +71,7 @@ def _deciding_refs(ctx: LintContext) -> tuple[set[RuleRef], set[RuleRef]]:
     return governing, deciding
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(clusters())
 def test_shadowed_rules_are_those_that_never_decide(example: tuple[list[Obj], str]) -> None:
     objs, controller_ns = example

@@ -9,6 +9,7 @@ from kubefence import defaults
 from kubefence.analysis.connectivity.engine import MapOptions, Prepared, pair_connections, prepare
 from kubefence.analysis.connectivity.explain import Endpoint, PairExplanation, explain_pair
 from kubefence.analysis.lint.findings import CheckInfo, Finding, Severity
+from kubefence.errors import Origin
 from kubefence.model.admin import AdminPolicy, AdminRule
 from kubefence.model.cluster import Cluster
 from kubefence.model.peers import WorkloadPeer
@@ -21,6 +22,9 @@ from kubefence.model.rules import PolicyRef, RuleAction, RuleRef, RuleTier
 SENSITIVE_PORTS: tuple[int, ...] = (
     22, 2375, 2379, 3306, 5432, 5984, 6379, 9042, 9200, 10250, 11211, 27017,
 )  # fmt: skip
+
+
+_NOWHERE = Origin()
 
 
 @dataclass(frozen=True)
@@ -52,9 +56,19 @@ class LintContext:
     def build(cls, cluster: Cluster, options: LintOptions, infos: dict[str, CheckInfo]) -> LintContext:
         return cls(cluster, prepare(cluster, options.map_options), options, infos)
 
-    def finding(self, check: str, message: str, **kw: object) -> Finding:
+    def finding(
+        self,
+        check: str,
+        message: str,
+        *,
+        ref: RuleRef | None = None,
+        origin: Origin = _NOWHERE,
+        subject: str = "",
+        related: tuple[RuleRef, ...] = (),
+        witness: PairExplanation | None = None,
+    ) -> Finding:
         """A finding of ``check`` with its effective severity."""
-        return Finding(check, self.infos[check].severity, message, **kw)  # type: ignore[arg-type]
+        return Finding(check, self.infos[check].severity, message, ref, origin, subject, related, witness)
 
     def peer(self, index: int) -> WorkloadPeer:
         w = self.prep.workloads[index]
@@ -115,7 +129,3 @@ def np_rules(policy: NetworkPolicy) -> Iterator[tuple[str, int, object]]:
     if policy.affects_egress:
         for i, rule in enumerate(policy.egress):
             yield "egress", i + 1, rule
-
-
-def severity_of(infos: dict[str, CheckInfo], name: str) -> Severity:
-    return infos[name].severity
