@@ -14,9 +14,7 @@ if TYPE_CHECKING:
     from kubefence.analysis.connectivity.engine import MapOptions
     from kubefence.analysis.connectivity.explain import Explanation
     from kubefence.analysis.connectivity.networks import MultiNetworkMap
-    from kubefence.analysis.discover.connections_file import load_connections_file
     from kubefence.analysis.discover.pipeline import DiscoverOptions
-    from kubefence.analysis.discover.results import DiscoveryResult
     from kubefence.analysis.guardrails.export import ExportResult
     from kubefence.analysis.guardrails.verify import ConnectionCheck, VerifyResult, check_connections
     from kubefence.analysis.lint import Finding, LintOptions, LintResult, Severity
@@ -34,9 +32,12 @@ if TYPE_CHECKING:
         verify_guardrails,
     )
     from kubefence.errors import Diagnostic, InputError, KubefenceError, Origin
+    from kubefence.io.cluster import ClusterRead, ClusterSource, read_cluster, write_snapshot
+    from kubefence.io.connections_file import load_connections_file
     from kubefence.io.guardrails import load_guardrails
     from kubefence.model.cluster import Cluster
     from kubefence.model.connectivity import Connection, ConnectivityMap
+    from kubefence.model.discovery import DiscoveryResult
     from kubefence.model.guardrails import Guardrail
     from kubefence.model.ipranges import IPRangeSet
     from kubefence.model.peers import (
@@ -54,6 +55,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Cluster",
+    "ClusterRead",
+    "ClusterSource",
     "Connection",
     "ConnectionCheck",
     "ConnectionSet",
@@ -101,20 +104,24 @@ __all__ = [
     "load_guardrails",
     "map_connectivity",
     "map_networks",
+    "read_cluster",
     "report",
     "verify_guardrails",
+    "write_snapshot",
 ]
 __version__ = "0.1.0"
 
 _LAZY = {
     "Cluster": "kubefence.model.cluster",
+    "ClusterRead": "kubefence.io.cluster",
+    "ClusterSource": "kubefence.io.cluster",
     "Connection": "kubefence.model.connectivity",
     "ConnectionCheck": "kubefence.analysis.guardrails.verify",
     "ConnectionSet": "kubefence.model.ports",
     "ConnectivityMap": "kubefence.model.connectivity",
     "Diagnostic": "kubefence.errors",
     "DiscoverOptions": "kubefence.analysis.discover.pipeline",
-    "DiscoveryResult": "kubefence.analysis.discover.results",
+    "DiscoveryResult": "kubefence.model.discovery",
     "DomainPeer": "kubefence.model.peers",
     "Explanation": "kubefence.analysis.connectivity.explain",
     "ExportResult": "kubefence.analysis.guardrails.export",
@@ -151,10 +158,12 @@ _LAZY = {
     "lint_options": "kubefence.api",
     "lint_policies": "kubefence.api",
     "load_cluster": "kubefence.api",
-    "load_connections_file": "kubefence.analysis.discover.connections_file",
+    "load_connections_file": "kubefence.io.connections_file",
     "load_guardrails": "kubefence.io.guardrails",
     "map_connectivity": "kubefence.api",
     "map_networks": "kubefence.api",
+    "read_cluster": "kubefence.io.cluster",
+    "write_snapshot": "kubefence.io.cluster",
     "report": "kubefence.report",
     "verify_guardrails": "kubefence.api",
 }

@@ -39,7 +39,7 @@ INFOS = (
 
 def _host_network(ctx: LintContext) -> Iterator[Finding]:
     for w in ctx.cluster.workloads:
-        if w.pod_spec.get("hostNetwork") is True:
+        if w.host_network:
             yield ctx.finding(
                 "host-network-pod",
                 f"{w.peer_name} runs on the host network: policies may not apply to it",
