@@ -277,3 +277,15 @@ def test_other_networks() -> None:
         "`kubefence map` for each network's connectivity)"
     ]
     assert found([ns("a"), pod("web", "a")], "other-networks") == []
+
+
+def test_a_selector_that_matches_nothing_is_reported_once() -> None:
+    objs = [ns("a"), pod("web", "a")]
+    nobody = anp("x", 1, {"namespaces": {"matchLabels": {"team": "none"}}}, ingress=[
+        {"name": "r", "action": "Deny", "from": [{"namespaces": {}}]}
+    ])  # fmt: skip
+    typo = netpol("typo", "a", {"matchLabels": {"app": "nope"}}, ingress=[{}])
+    result = lint(load_cluster([*objs, nobody, typo]))
+    about = {"policy-selects-nothing", "peer-selects-nothing", "redundant-policy", "redundant-rule"}
+    checks = sorted(f.check for f in result.findings if f.check in about | {"shadowed-admin-rule"})
+    assert checks == ["policy-selects-nothing", "policy-selects-nothing"]

@@ -141,7 +141,7 @@ def _reported(ctx: LintContext, remover: Remover, removal: Removal, targets: int
     if removal.rule is not None:
         return any(removed_effects(old, removal.gone) for _, _, old, _ in remover.touched(removal, targets))
     if removal.admin:
-        return True
+        return bool(targets)  # an admin policy selecting nothing is reported as such
     p = ctx.cluster.policies[removal.index]
     default_deny = p.pod_selector.is_empty and not p.ingress and not p.egress
     return not default_deny and bool(targets)
