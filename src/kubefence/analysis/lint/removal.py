@@ -22,6 +22,7 @@ from kubefence.analysis.connectivity.engine import (
     ingress_routes,
 )
 from kubefence.model.cluster import Cluster
+from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.ports import ConnectionSet
 from kubefence.model.rules import PolicyRef, RuleRef
 
@@ -91,7 +92,10 @@ class Changed:
 
 
 class Remover:
-    """Decides, per removal, whether the connectivity map changes; shares caches between removals."""
+    """Decides, per removal, whether the connectivity map changes.
+
+    The map joins the connections of workloads that share a name (pods of one owner with different
+    labels): where a changed workload has such siblings, the joined connections are compared."""
 
     def __init__(self, prep: Prepared) -> None:
         self.prep = prep
@@ -100,6 +104,10 @@ class Remover:
         for _, i, ports in ingress_routes(prep):
             self.routed[i] = self.routed.get(i, ConnectionSet.none()) | ports
         self._names = [(w.namespace, w.name, w.kind) for w in prep.workloads]
+        by_name: dict[tuple[str, str, str], list[int]] = {}
+        for i in range(prep.real):
+            by_name.setdefault(self._names[i], []).append(i)
+        self._group = [by_name[self._names[i]] for i in range(prep.real)]
 
     def touched(self, removal: Removal, targets: int) -> Iterator[tuple[bool, int, Direction, Direction]]:
         """(ingress?, target, old, new) for every direction the removal changes."""
@@ -114,14 +122,25 @@ class Remover:
 
     def first_change(self, removal: Removal, targets: int) -> Changed | None:
         """A place where the map differs without ``removal``, or None when it does not."""
-        for ingress, t, old, new in self.touched(removal, targets):
-            found = self._direction_change(ingress, t, old, new, removal.gone)
+        touched = list(self.touched(removal, targets))
+        after = _After(
+            {t: new for ingress, t, _, new in touched if ingress},
+            {t: new for ingress, t, _, new in touched if not ingress},
+        )
+        for ingress, t, old, new in touched:
+            found = self._direction_change(ingress, t, old, new, removal.gone, after)
             if found is not None:
                 return found
         return None
 
     def _direction_change(
-        self, ingress: bool, t: int, old: Direction, new: Direction, gone: Callable[[RuleRef], bool]
+        self,
+        ingress: bool,
+        t: int,
+        old: Direction,
+        new: Direction,
+        gone: Callable[[RuleRef], bool],
+        after: _After,
     ) -> Changed | None:
         prep = self.prep
         ctl = prep.controller
@@ -139,48 +158,95 @@ class Remover:
         if everything:
             bits, ips, domains = prep.selection.all, True, True
         if t == ctl:  # the controller's egress: only to the workloads routes send it to, on their ports
-            for i, wanted in sorted(self.routed.items()):
-                if bits >> i & 1 and self._pair_differs(False, t, i, old, new, wanted):
+            for i in sorted(self.routed):
+                if (
+                    bits >> i & 1
+                    and _decision_differs(i, old, new)
+                    and self._routed_join(i, None) != self._routed_join(i, after)
+                ):
                     return Changed(t, False, i)
             return None
         for p in members(bits & self.real_mask):
-            if self._names[p] != self._names[t] and self._pair_differs(ingress, t, p, old, new, None):
-                return Changed(t, ingress, p)
+            if self._names[p] != self._names[t] and _decision_differs(p, old, new):
+                src, dst = (p, t) if ingress else (t, p)
+                if self._join(src, dst, None) != self._join(src, dst, after):
+                    return Changed(t, ingress, p)
         routed = ingress and ctl is not None and bits >> ctl & 1 and t in self.routed
-        if routed and ctl is not None and self._pair_differs(True, t, ctl, old, new, self.routed[t]):
+        if (
+            routed
+            and ctl is not None
+            and _decision_differs(ctl, old, new)
+            and self._routed_join(t, None) != self._routed_join(t, after)
+        ):
             return Changed(t, True, ctl)
-        if ips and _allowance(prep, old) != _allowance(prep, new):
+        if ips and self._addresses(t, ingress, None) != self._addresses(t, ingress, after):
             return Changed(t, ingress, None)
-        if domains and not ingress and _domains(prep, old) != _domains(prep, new):
+        if domains and not ingress and self._domains(t, None) != self._domains(t, after):
             return Changed(t, ingress, None)
         return None
 
-    def _pair_differs(
-        self, ingress: bool, t: int, p: int, old: Direction, new: Direction, wanted: ConnectionSet | None
-    ) -> bool:
-        member = bit_member(p)
-        before = decide(old, member)
-        after = decide(new, member)
-        if wanted is not None:
-            before, after = before & wanted, after & wanted
-        if before == after:
-            return False
-        other = self.prep.egress[p] if ingress else self.prep.ingress[p]
-        other_conn = decide(other, bit_member(t))
-        return (before & other_conn) != (after & other_conn)
+    def _pair(self, s: int, d: int, after: _After | None) -> ConnectionSet:
+        """What the map allows ``s`` -> ``d``, before the removal (``after`` None) or after it."""
+        egress = self.prep.egress[s] if after is None else after.egress.get(s, self.prep.egress[s])
+        allowed = decide(egress, bit_member(d))
+        if not allowed:
+            return allowed
+        ingress = self.prep.ingress[d] if after is None else after.ingress.get(d, self.prep.ingress[d])
+        return allowed & decide(ingress, bit_member(s))
+
+    def _join(self, src: int, dst: int, after: _After | None) -> ConnectionSet:
+        """The map's line between the names of ``src`` and ``dst``: their workloads' pairs, joined."""
+        if len(self._group[src]) == 1 and len(self._group[dst]) == 1:
+            return self._pair(src, dst, after)
+        return ConnectionSet.union_all(
+            self._pair(s, d, after) for s in self._group[src] for d in self._group[dst]
+        )
+
+    def _routed_join(self, dst: int, after: _After | None) -> ConnectionSet:
+        """The controller's line to the name of ``dst``, on the ports routes send each workload."""
+        ctl = self.prep.controller
+        assert ctl is not None
+        return ConnectionSet.union_all(
+            self.routed[d] & self._pair(ctl, d, after) for d in self._group[dst] if d in self.routed
+        )
+
+    def _direction(self, i: int, ingress: bool, after: _After | None) -> Direction:
+        dirs = self.prep.ingress if ingress else self.prep.egress
+        if after is None:
+            return dirs[i]
+        return (after.ingress if ingress else after.egress).get(i, dirs[i])
+
+    def _addresses(self, t: int, ingress: bool, after: _After | None) -> dict[IPRangeSet, ConnectionSet]:
+        """The map's lines between the name of ``t`` and address ranges (joined as the map joins)."""
+        out: dict[IPRangeSet, ConnectionSet] = {}
+        for i in self._group[t]:
+            for ips, conn in address_allowance(self.prep, self._direction(i, ingress, after)):
+                out[ips] = out[ips] | conn if ips in out else conn
+        return out
+
+    def _domains(self, t: int, after: _After | None) -> dict[str, ConnectionSet]:
+        out: dict[str, ConnectionSet] = {}
+        for i in self._group[t]:
+            d = self._direction(i, False, after)
+            for name in sorted(d.domains()):
+                conn = decide(d, domain_member(name, self.prep.space))
+                if conn:
+                    out[name] = out[name] | conn if name in out else conn
+        return out
 
 
-def _allowance(prep: Prepared, d: Direction) -> dict[ConnectionSet, object]:
-    return {conn: ips for ips, conn in address_allowance(prep, d)}
+@dataclass(frozen=True)
+class _After:
+    """The directions a removal changes, by workload: every other direction stays as it is."""
+
+    ingress: dict[int, Direction]
+    egress: dict[int, Direction]
 
 
-def _domains(prep: Prepared, d: Direction) -> dict[str, ConnectionSet]:
-    out = {}
-    for name in sorted(d.domains()):
-        conn = decide(d, domain_member(name, prep.space))
-        if conn:
-            out[name] = conn
-    return out
+def _decision_differs(p: int, old: Direction, new: Direction) -> bool:
+    """Whether a direction decides differently about peer ``p`` (else no pair with it can change)."""
+    member = bit_member(p)
+    return decide(old, member) != decide(new, member)
 
 
 def ipv6_sites(cluster: Cluster) -> set[tuple[bool, int, str, int]]:
