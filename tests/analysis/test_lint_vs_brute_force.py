@@ -103,7 +103,7 @@ def _deciding_refs(ctx: LintContext) -> tuple[set[RuleRef], set[RuleRef]]:
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(clusters())
+@given(clusters_with_siblings())
 def test_shadowed_rules_are_those_that_never_decide(example: tuple[list[Obj], str]) -> None:
     objs, controller_ns = example
     ctx = _context(objs, controller_ns)
