@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         lint_policies,
         load_cluster,
         map_connectivity,
+        map_exposure,
         map_networks,
         verify_guardrails,
     )
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from kubefence.model.cluster import Cluster
     from kubefence.model.connectivity import Connection, ConnectivityMap
     from kubefence.model.discovery import DiscoveryResult
+    from kubefence.model.exposure import ExposureMap
     from kubefence.model.guardrails import Guardrail
     from kubefence.model.ipranges import IPRangeSet
     from kubefence.model.peers import (
@@ -67,6 +69,7 @@ __all__ = [
     "DomainPeer",
     "Explanation",
     "ExportResult",
+    "ExposureMap",
     "ExternalPeer",
     "Finding",
     "Guardrail",
@@ -103,6 +106,7 @@ __all__ = [
     "load_connections_file",
     "load_guardrails",
     "map_connectivity",
+    "map_exposure",
     "map_networks",
     "read_cluster",
     "report",
@@ -136,6 +140,7 @@ _LAZY = {
     "LintOptions": "kubefence.analysis.lint",
     "LintResult": "kubefence.analysis.lint",
     "MapOptions": "kubefence.analysis.connectivity.engine",
+    "ExposureMap": "kubefence.model.exposure",
     "MultiNetworkMap": "kubefence.analysis.connectivity.networks",
     "Origin": "kubefence.errors",
     "Peer": "kubefence.model.peers",
@@ -161,6 +166,7 @@ _LAZY = {
     "load_connections_file": "kubefence.io.connections_file",
     "load_guardrails": "kubefence.io.guardrails",
     "map_connectivity": "kubefence.api",
+    "map_exposure": "kubefence.api",
     "map_networks": "kubefence.api",
     "read_cluster": "kubefence.io.cluster",
     "write_snapshot": "kubefence.io.cluster",

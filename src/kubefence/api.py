@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,12 +15,13 @@ from kubefence.analysis.connectivity.networks import (
     compute_network_connectivity,
     uses_multiple_networks,
 )
-from kubefence.errors import Origin, UsageError
+from kubefence.errors import InputError, Origin, UsageError
 from kubefence.io.documents import Document
 from kubefence.io.kube import build_cluster, read_application
 from kubefence.io.render import ToolRunner, load_inputs
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import ConnectivityMap
+from kubefence.model.exposure import ExposureMap
 from kubefence.model.guardrails import Guardrail
 
 if TYPE_CHECKING:
@@ -80,6 +82,31 @@ def map_connectivity(
     return compute_any_connectivity(cluster, options)
 
 
+def map_exposure(
+    inputs: Inputs | Cluster,
+    *,
+    options: MapOptions | None = None,
+    exposure: bool = True,
+    stdin_text: str | None = None,
+) -> ExposureMap:
+    """The connectivity map and, with ``exposure``, what each workload's policies open to pods
+    that do not exist yet (the entire cluster, namespaces or pods by labels) and which workloads
+    no policy protects; the focus options of ``options`` narrow both.
+
+    >>> emap = map_exposure(["examples/shop"])                 # doctest: +SKIP
+    >>> [str(i.peer) for i in emap.items][:1]                  # doctest: +SKIP
+    ['entire-cluster']
+    """
+    from kubefence.analysis.connectivity.exposure import compute_exposure
+
+    options = options or MapOptions()
+    cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
+    cmap = compute_any_connectivity(cluster, options)
+    if not exposure:
+        return ExposureMap(cmap, analyzed=False, focus_conn=options.focus_conn)
+    return compute_exposure(cluster, cmap, options)
+
+
 def map_networks(
     inputs: Inputs | Cluster, *, options: MapOptions | None = None, stdin_text: str | None = None
 ) -> MultiNetworkMap:
@@ -104,14 +131,17 @@ def explain_connectivity(
     port: int | None = None,
     protocol: str | None = None,
     options: MapOptions | None = None,
+    only: str | None = None,
     stdin_text: str | None = None,
 ) -> Explanation:
     """Why traffic from ``src`` to ``dst`` is allowed or denied: per direction, the tier, policy and
-    rule that decided each part. Without ``src`` and ``dst``, every pair of workloads.
+    rule that decided each part. Without ``src`` and ``dst``, every pair of workloads (narrowed by
+    the focus options of ``options``); ``only``: ``allow`` keeps the pairs with something allowed,
+    ``deny`` those with something denied.
 
     >>> explain_connectivity(["examples/shop"], "shop-frontend/web", "shop-data/redis")  # doctest: +SKIP
     """
-    from kubefence.analysis.connectivity.explain import explain, explain_all
+    from kubefence.analysis.connectivity.explain import explain, explain_all, only_verdict
 
     cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
     if cluster.networks:
@@ -120,10 +150,10 @@ def explain_connectivity(
             "networks; use `kubefence map` for their connectivity per network"
         )
     if src is None and dst is None:
-        return explain_all(cluster, options)
+        return only_verdict(explain_all(cluster, options), only)
     if src is None or dst is None:
         raise UsageError("give both a source and a destination, or neither")
-    return explain(cluster, src, dst, port=port, protocol=protocol, options=options)
+    return only_verdict(explain(cluster, src, dst, port=port, protocol=protocol, options=options), only)
 
 
 def discover_connections(
@@ -151,10 +181,32 @@ def discover_connections(
 def diff_connectivity(
     old: Inputs | Cluster, new: Inputs | Cluster, *, options: MapOptions | None = None
 ) -> ConnectivityDiff:
-    """How connectivity changes from ``old`` to ``new`` (paths, parsed objects or clusters)."""
-    from kubefence.analysis.connectivity.diff import diff_maps
+    """How connectivity changes from ``old`` to ``new`` (paths, parsed objects or clusters); the
+    focus options of ``options`` keep the changes they ask about (a focus workload may be in either
+    version)."""
+    from kubefence.analysis.connectivity.diff import diff_maps, focus_diff
+    from kubefence.analysis.connectivity.engine import focus_names
+    from kubefence.analysis.connectivity.focus import check_known, split_names
+    from kubefence.model.peers import INGRESS_CONTROLLER
 
-    return diff_maps(map_connectivity(old, options=options), map_connectivity(new, options=options))
+    options = options or MapOptions()
+    whole = replace(
+        options,
+        focus_workload=None,
+        focus_workloads=(),
+        focus_peers=(),
+        focus_direction=None,
+        focus_conn=None,
+    )
+    before, after = map_connectivity(old, options=whole), map_connectivity(new, options=whole)
+    diff = diff_maps(before, after)
+    workloads, peers = focus_names(options), split_names(options.focus_peers)
+    if not (workloads or peers or options.focus_conn):
+        return diff
+    known = [*before.workloads, *after.workloads, INGRESS_CONTROLLER]
+    check_known(workloads, known)
+    check_known(peers, known, "focus workload peer")
+    return focus_diff(diff, workloads, peers, options.focus_direction, options.focus_conn)
 
 
 def diff_revisions(
@@ -170,8 +222,9 @@ def diff_revisions(
     from kubefence.io.gitsource import GitTreeReader, load_revision
 
     reader = reader or GitTreeReader(repo)
-    old = build_cluster(load_revision(reader, base, paths))
-    new = build_cluster(load_revision(reader, head, paths))
+    old_docs, new_docs = load_revision(reader, base, paths), load_revision(reader, head, paths)
+    _require_objects(old_docs, new_docs, paths, base, head)
+    old, new = build_cluster(old_docs), build_cluster(new_docs)
     return diff_connectivity(old, new, options=options)
 
 
@@ -221,6 +274,19 @@ def policy_files(generated: GeneratedPolicies) -> dict[str, str]:
     return namespace_files((g.policy, g.comments) for g in generated.policies)
 
 
+def _require_objects(
+    base: Sequence[Document], head: Sequence[Document], paths: Sequence[str], base_ref: str, head_ref: str
+) -> None:
+    """A path that holds nothing in either revision is a mistake (a typo passes CI otherwise); an app
+    that one revision adds or removes is not."""
+    if not base and not head:
+        raise InputError(
+            f"no Kubernetes objects found in {' '.join(paths) or 'the repository'} "
+            f"at {base_ref} or {head_ref}",
+            hint="check the paths; they are relative to the repository root",
+        )
+
+
 def review_revisions(
     base: str,
     head: str,
@@ -243,8 +309,10 @@ def review_revisions(
     from kubefence.io.gitsource import GitTreeReader, load_revision
 
     reader = reader or GitTreeReader(repo)
-    base_app = read_application(load_revision(reader, base, paths))
-    head_app = read_application(load_revision(reader, head, paths))
+    base_docs = load_revision(reader, base, paths)
+    head_docs = load_revision(reader, head, paths)
+    _require_objects(base_docs, head_docs, paths, base, head)
+    base_app, head_app = read_application(base_docs), read_application(head_docs)
     committed = None
     if policies_dir is not None:
         prefix = policies_dir.strip("/")

@@ -45,6 +45,7 @@ class View:
     # results with more to say than one table (a PR review) render their own markdown / HTML body
     markdown: Callable[[], str] | None = None
     html_body: Callable[[], list[str]] | None = None
+    html_status: str = ""  # a status badge beside the HTML title (report.html.status_badge)
     # results that code scanning reads (lint findings) give their SARIF log
     sarif: Callable[[], dict[str, Any]] | None = None
 
@@ -67,6 +68,7 @@ _ADAPTER_MODULES = (
     "kubefence.report.diff_view",
     "kubefence.report.discover_view",
     "kubefence.report.explain_view",
+    "kubefence.report.exposure_view",
     "kubefence.report.guardrails_view",
     "kubefence.report.lint_view",
     "kubefence.report.networks_view",
