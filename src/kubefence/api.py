@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,11 +16,14 @@ from kubefence.io.kube import build_cluster
 from kubefence.io.render import ToolRunner, load_inputs
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import ConnectivityMap
+from kubefence.model.flows import FlowLog
 from kubefence.model.guardrails import Guardrail
 
 if TYPE_CHECKING:
+    from kubefence.analysis.audit.check import AuditResult
     from kubefence.analysis.connectivity.diff import ConnectivityDiff
     from kubefence.analysis.connectivity.explain import Explanation
+    from kubefence.analysis.discover.flows_resolve import ObservedConnectivity, ResolveOptions
     from kubefence.analysis.discover.pipeline import DiscoverOptions
     from kubefence.analysis.discover.results import DiscoveryResult
     from kubefence.analysis.generate.synthesize import GeneratedPolicies, GenerateOptions
@@ -290,3 +294,98 @@ def export_guardrails(
     from kubefence.analysis.guardrails.export import export_guardrails as _export_guardrails
 
     return _export_guardrails(_rules(guardrails), ExportOptions(kind=kind, priority=priority))
+
+
+# -- flow logs ---------------------------------------------------------------------------------------
+
+FlowInputs = Sequence[str | Path] | FlowLog
+
+
+def read_flow_log(
+    flows: FlowInputs, *, since: datetime | None = None, until: datetime | None = None
+) -> FlowLog:
+    """Flow logs (Hubble JSON, Inspektor Gadget events, CSV/Parquet tables; files, directories,
+    globs, gzip) aggregated to distinct tuples; records seen outside ``[since, until)`` left out.
+    Needs DuckDB (``pip install 'kubefence[flows]'``)."""
+    if isinstance(flows, FlowLog):
+        return flows
+    from kubefence.io.flows import Window, read_flows
+
+    return read_flows(list(flows), window=Window(since, until))
+
+
+def observe_flows(
+    inputs: Inputs | Cluster,
+    flows: FlowInputs,
+    *,
+    options: ResolveOptions | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> ObservedConnectivity:
+    """The observed connections between the peers of ``inputs``: flows resolved to workloads (through
+    owners, pods, name patterns, labels and Services), address ranges and the ingress controller."""
+    from kubefence.analysis.discover.flows_resolve import resolve_flows
+
+    cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs)
+    return resolve_flows(cluster, read_flow_log(flows, since=since, until=until), options)
+
+
+def discover_with_flows(
+    inputs: Inputs,
+    flows: FlowInputs,
+    *,
+    options: DiscoverOptions | None = None,
+    flows_only: bool = False,
+    min_count: int = 1,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    ingress_controller_namespace: str = defaults.GENERATE_CONTROLLER_NAMESPACE,
+    runner: ToolRunner | None = None,
+) -> DiscoveryResult:
+    """The connections found in the manifests (none with ``flows_only``) joined with those the flow
+    logs show, each with its evidence (records, first and last seen, a sample record's file:line).
+
+    >>> result = discover_with_flows(["examples/shop"], ["hubble.json.gz"])   # doctest: +SKIP
+    """
+    from kubefence.analysis.discover.flows_discover import merge_observed
+    from kubefence.analysis.discover.flows_resolve import ResolveOptions
+    from kubefence.analysis.discover.pipeline import DiscoverOptions, discover_documents
+
+    options = options or DiscoverOptions()
+    items: Inputs = list(inputs)  # type: ignore[assignment]  # paths or dicts, as load_input_documents takes
+    docs = load_input_documents(items, runner=runner) if items else []
+    declared = None if flows_only else discover_documents(docs, options)
+    resolve = ResolveOptions(
+        dns_namespace=options.dns_namespace,
+        dns_labels=options.dns_selector.match_labels,
+        ingress_controller_namespace=ingress_controller_namespace,
+        min_count=min_count,
+    )
+    observed = observe_flows(build_cluster(docs), flows, options=resolve, since=since, until=until)
+    return merge_observed(declared, observed)
+
+
+def audit_flows(
+    inputs: Inputs | Cluster,
+    flows: FlowInputs,
+    *,
+    options: MapOptions | None = None,
+    min_count: int = 1,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    stdin_text: str | None = None,
+) -> AuditResult:
+    """Observed traffic checked against the policy set of ``inputs`` (every tier): allowed, denied
+    (with the rules that deny it), and what the policies allow that was never observed.
+
+    >>> result = audit_flows(["deploy/"], ["hubble/"])      # doctest: +SKIP
+    >>> result.ok                                            # doctest: +SKIP
+    """
+    from kubefence.analysis.audit.check import audit
+    from kubefence.analysis.discover.flows_resolve import ResolveOptions
+
+    cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
+    # the ingress controller is whatever its pods are: their labels and namespace decide
+    resolve = ResolveOptions(ingress_controller_namespace=None, min_count=min_count)
+    observed = observe_flows(cluster, flows, options=resolve, since=since, until=until)
+    return audit(cluster, observed, options)

@@ -10,6 +10,7 @@ import gc
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
@@ -36,6 +37,7 @@ from kubefence.report import FORMATS, render_chunks
 
 if TYPE_CHECKING:
     from kubefence.analysis.discover.pipeline import DiscoverOptions
+    from kubefence.analysis.discover.results import DiscoveryResult
 
 # Start-up time matters (a pre-commit hook runs kubefence on every commit): the modules only some
 # commands need (discover, generate, diff, review, guardrails) are imported in those commands.
@@ -108,7 +110,7 @@ def show_warnings(warnings: Sequence[Diagnostic], quiet: bool) -> None:
 class _WorkflowOrder(click.Group):
     """Lists commands in the order of the workflow, not alphabetically."""
 
-    ORDER = ("map", "explain", "discover", "generate", "verify", "guardrails", "diff", "review")
+    ORDER = ("map", "explain", "discover", "generate", "verify", "guardrails", "audit", "diff", "review")
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = super().list_commands(ctx)
@@ -167,6 +169,42 @@ def _discover_options(dns_namespace: str, dns_selector: str, dns_port: int, no_d
     )
 
 
+def _rfc3339(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        t = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an RFC 3339 time (2024-05-01T12:00:00Z)") from None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def flow_options(fn: F) -> F:
+    """Flow logs as observed traffic: the files, the time window, the rarest flows to ignore."""
+    fn = click.option(
+        "--min-count",
+        type=click.IntRange(1),
+        default=1,
+        show_default=True,
+        help="Ignore observed connections seen in fewer records.",
+    )(fn)
+    fn = click.option(
+        "--until", metavar="TIME", callback=_rfc3339, help="Only flows seen before TIME (RFC 3339)."
+    )(fn)
+    fn = click.option(
+        "--since", metavar="TIME", callback=_rfc3339, help="Only flows seen from TIME on (RFC 3339)."
+    )(fn)
+    return click.option(
+        "--flows",
+        "flow_paths",
+        multiple=True,
+        metavar="PATH",
+        help="Flow logs (repeatable; a file, directory or glob, gzip or not): Hubble JSON "
+        "(hubble observe -o json), Inspektor Gadget trace_tcp JSON, or a CSV/Parquet table. "
+        "See docs/flows.md.",
+    )(fn)
+
+
 def analysis_options(fn: F) -> F:
     """Options shared by the commands that evaluate policies."""
     fn = click.option(
@@ -183,6 +221,13 @@ def analysis_options(fn: F) -> F:
         show_default=True,
         help="Address space of external peers; auto is IPv4, plus IPv6 when a policy names an IPv6 block.",
     )(fn)
+
+
+def _no_flow_options(
+    flows_only: bool, since: datetime | None, until: datetime | None, min_count: int
+) -> None:
+    if flows_only or since or until or min_count != 1:
+        raise UsageError("--flows-only, --since, --until and --min-count go with --flows")
 
 
 def _map_options(
@@ -280,9 +325,11 @@ def map_cmd(
 
 
 @cli.command("discover", epilog=EXIT_CODES_HELP)
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, metavar="PATH...")
 @output_options()
 @dns_options
+@flow_options
+@click.option("--flows-only", is_flag=True, help="Only the observed connections (PATH still resolves pods).")
 def discover_cmd(
     paths: tuple[str, ...],
     fmt: str,
@@ -292,6 +339,11 @@ def discover_cmd(
     dns_selector: str,
     dns_port: int,
     no_dns: bool,
+    flow_paths: tuple[str, ...],
+    since: datetime | None,
+    until: datetime | None,
+    min_count: int,
+    flows_only: bool,
 ) -> None:
     """Which connections the application needs, found in its own manifests, with the evidence.
 
@@ -306,9 +358,28 @@ def discover_cmd(
       frontend/web[Deployment] => backend/api[Deployment] : TCP 8080
           frontend/web.yaml:31 Deployment frontend/web container web env API_URL: http://api.backend:8080
       {ingress-controller} => frontend/web[Deployment] : TCP 8080
+
+    With --flows, the connections flow logs show are added, each with its evidence (records, first
+    and last seen, a sample record's file:line); see docs/flows.md.
     """
     options = _discover_options(dns_namespace, dns_selector, dns_port, no_dns)
-    result = discover_connections(list(paths), options=options)
+    if flow_paths:
+        from kubefence.api import discover_with_flows
+
+        result = discover_with_flows(
+            list(paths),
+            list(flow_paths),
+            options=options,
+            flows_only=flows_only,
+            min_count=min_count,
+            since=since,
+            until=until,
+        )
+    else:
+        _no_flow_options(flows_only, since, until, min_count)
+        if not paths:
+            raise UsageError("give the application's manifests (PATH...), or flow logs with --flows")
+        result = discover_connections(list(paths), options=options)
     show_warnings(result.warnings, quiet)
     emit(result, fmt, out_file)
 
@@ -402,6 +473,7 @@ def explain_cmd(
     "out and reported, connections allow rules require are added.",
 )
 @dns_options
+@flow_options
 @click.option("--quiet", "-q", is_flag=True, help="Do not print warnings.")
 def generate_cmd(
     paths: tuple[str, ...],
@@ -416,6 +488,10 @@ def generate_cmd(
     dns_selector: str,
     dns_port: int,
     no_dns: bool,
+    flow_paths: tuple[str, ...],
+    since: datetime | None,
+    until: datetime | None,
+    min_count: int,
     quiet: bool,
 ) -> None:
     """Least-privilege NetworkPolicies for exactly the connectivity the application needs.
@@ -430,6 +506,8 @@ def generate_cmd(
     \b
       kubefence generate deploy/ -o policies/
       kubefence generate deploy/ -o policies/ --check     # CI: fail when policies/ is stale
+
+    With --flows, the connectivity is what the manifests declare and what the flow logs show.
     """
     from kubefence.analysis.generate.synthesize import GenerateOptions
     from kubefence.analysis.generate.validate import validate_policies
@@ -438,12 +516,30 @@ def generate_cmd(
     options = GenerateOptions(
         ingress_controller_namespace=ingress_controller_namespace, named_ports=not numeric_ports
     )
+    discover_options = _discover_options(dns_namespace, dns_selector, dns_port, no_dns)
+    needed: str | DiscoveryResult | None = connections
+    if flow_paths:
+        from kubefence.api import discover_with_flows
+
+        if connections:
+            raise UsageError("--connections and --flows do not go together: discover -o json with --flows")
+        needed = discover_with_flows(
+            list(paths),
+            list(flow_paths),
+            options=discover_options,
+            min_count=min_count,
+            since=since,
+            until=until,
+            ingress_controller_namespace=ingress_controller_namespace,
+        )
+    else:
+        _no_flow_options(False, since, until, min_count)
     generated = generate_policies(
         list(paths),
-        connections=connections,
+        connections=needed,
         options=options,
         guardrails=list(guardrail_files),
-        discover_options=_discover_options(dns_namespace, dns_selector, dns_port, no_dns),
+        discover_options=discover_options,
     )
     show_warnings(generated.warnings, quiet)
     for note in generated.guardrail_notes:  # what guardrails changed is a result, shown even with --quiet
@@ -646,6 +742,56 @@ def review_cmd(
         or (wanted & kinds)
         or ("drift" in wanted and result.drift)
     ):
+        raise Findings()
+
+
+@cli.command("audit", epilog=EXIT_CODES_HELP)
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@flow_options
+@click.option(
+    "--no-unused", is_flag=True, help="Do not list what the policies allow that was never observed."
+)
+@output_options()
+@analysis_options
+def audit_cmd(
+    paths: tuple[str, ...],
+    flow_paths: tuple[str, ...],
+    since: datetime | None,
+    until: datetime | None,
+    min_count: int,
+    no_unused: bool,
+    fmt: str,
+    out_file: str | None,
+    quiet: bool,
+    ip_family: str,
+    ingress_controller_namespace: str,
+) -> None:
+    """Check observed traffic (flow logs) against a policy set: what would break if it were enforced.
+
+    PATH are the workloads and policies (every tier). Each observed connection is allowed, or denied
+    with the rules that deny it: "denied" traffic flows now and these policies would stop it;
+    "denied (dropped now)" is already dropped. "unused" lists what the policies allow that no flow
+    used in the window: candidates to tighten. Exit 1 when observed traffic would be denied.
+
+    \b
+      kubefence audit deploy/ policies/ --flows hubble/ --since 2024-05-01T00:00:00Z
+    """
+    from kubefence.api import audit_flows
+
+    if not flow_paths:
+        raise UsageError("audit needs flow logs: --flows PATH (see docs/flows.md)")
+    options = _map_options(ip_family, ingress_controller_namespace)
+    cluster = load_cluster(list(paths), progress=None if quiet else progress_bar("reading", in_bytes=True))
+    result = audit_flows(
+        cluster, list(flow_paths), options=options, min_count=min_count, since=since, until=until
+    )
+    if no_unused:
+        from dataclasses import replace
+
+        result = replace(result, unused=())
+    show_warnings(result.warnings, quiet)
+    emit(result, fmt, out_file)
+    if not result.ok:
         raise Findings()
 
 
