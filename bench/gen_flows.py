@@ -32,6 +32,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TextIO
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
@@ -201,7 +202,9 @@ _GADGET = (
 
 def _endpoint_json(p: Pod, reserved: str = "") -> str:
     if not p.namespace:
-        return json.dumps({"identity": 2, "labels": [f"reserved:{reserved or 'world'}"]}, separators=(",", ":"))
+        return json.dumps(
+            {"identity": 2, "labels": [f"reserved:{reserved or 'world'}"]}, separators=(",", ":")
+        )
     labels = [f"k8s:{k}={v}" for k, v in p.labels] + [
         f"k8s:io.kubernetes.pod.namespace={p.namespace}",
         "k8s:io.cilium.k8s.policy.serviceaccount=default",
@@ -223,20 +226,20 @@ def _with_workloads(p: Pod) -> str:
     base = _endpoint_json(p)
     if not p.namespace or not p.workload:
         return base
-    return base[:-1] + ',"workloads":[{"name":"%s","kind":"%s"}]}' % (p.workload, p.kind)
+    return base[:-1] + ',"workloads":[{"name":"%s","kind":"%s"}]}' % (p.workload, p.kind)  # noqa: UP031 - templates are the fast path
 
 
 def _gadget_k8s(p: Pod) -> str:
     if not p.namespace:
         return '{"kind":"raw"}'
     labels = ",".join(f"{k}={v}" for k, v in p.labels)
-    return '{"kind":"pod","namespace":"%s","podname":"%s","labels":"%s"}' % (p.namespace, p.name, labels)
+    return '{"kind":"pod","namespace":"%s","podname":"%s","labels":"%s"}' % (p.namespace, p.name, labels)  # noqa: UP031 - templates are the fast path
 
 
 def _l4(proto: str, sport: int, dport: int, flags: str) -> str:
     if proto == "TCP":
-        return '"TCP":{"source_port":%d,"destination_port":%d,"flags":{%s}}' % (sport, dport, flags)
-    return '"%s":{"source_port":%d,"destination_port":%d}' % (proto, sport, dport)
+        return '"TCP":{"source_port":%d,"destination_port":%d,"flags":{%s}}' % (sport, dport, flags)  # noqa: UP031 - templates are the fast path
+    return '"%s":{"source_port":%d,"destination_port":%d}' % (proto, sport, dport)  # noqa: UP031 - templates are the fast path
 
 
 def _h(
@@ -258,7 +261,6 @@ def write_records(
 ) -> int:
     """Write ``records`` records of ``traffic`` to ``out`` (gzip when it ends in .gz); returns the count."""
     rng = random.Random(seed)
-    opener = gzip.open if out.endswith(".gz") else open
     if fmt == "table":
         return _write_table(traffic, out, rng)
     conns = traffic.connections
@@ -273,7 +275,7 @@ def write_records(
 
     written = 0
     batch: list[str] = []
-    with opener(out, "wt", compresslevel=1) if out.endswith(".gz") else open(out, "w") as fh:  # type: ignore[operator]
+    with _open_text(out) as fh:
         while written < records:
             roll = rng.random()
             c = conns[rng.randrange(len(conns))] if conns else None
@@ -307,22 +309,26 @@ def _hubble_line(
     assert callable(ep)
     sport = 32768 + rng.randrange(28000)
     if roll < 0.005:
-        return '{"lost_events":{"source":"HUBBLE_RING_BUFFER","num_events_lost":%d,"cpu":%d},"node_name":"node-%d","time":"%s"}\n' % (
-            rng.randrange(1, 50),
-            node,
-            node,
-            t,
+        return (
+            '{"lost_events":{"source":"HUBBLE_RING_BUFFER","num_events_lost":%d,"cpu":%d},"node_name":"node-%d","time":"%s"}\n'  # noqa: UP031 - templates are the fast path
+            % (
+                rng.randrange(1, 50),
+                node,
+                node,
+                t,
+            )
         )
     if roll < 0.01:  # an endpoint without identity or address: unresolvable
         return (
-            '{"flow":{"time":"%s","verdict":"FORWARDED","l4":{"TCP":{"source_port":%d,"destination_port":8080}},'
-            '"source":{"identity":0},"destination":{"identity":0},"is_reply":false,"Type":"L3_L4"}}\n' % (t, sport)
+            '{"flow":{"time":"%s","verdict":"FORWARDED","l4":{"TCP":{"source_port":%d,"destination_port":8080}},'  # noqa: UP031 - templates are the fast path
+            '"source":{"identity":0},"destination":{"identity":0},"is_reply":false,"Type":"L3_L4"}}\n'
+            % (t, sport)
         )
     if roll < 0.03 and pods:  # kubelet probes from the node
         p = pods[rng.randrange(len(pods))]
         host = '{"identity":1,"labels":["reserved:host"]}'
         return _h(
-            t, n, "FORWARDED", "", node, "10.0.0.%d" % (node + 1), p.ip,
+            t, n, "FORWARDED", "", node, "10.0.0.%d" % (node + 1), p.ip,  # noqa: UP031 - templates are the fast path
             _l4("TCP", sport, 8080, '"SYN":true'), host, ep(p)[0], "INGRESS", "false", "TCP Flags: SYN",
         )  # fmt: skip
     if roll < 0.05 and len(pods) > 1:  # undeclared traffic, dropped by today's policies
@@ -381,12 +387,15 @@ def _gadget_line(rng: random.Random, c: Connection, t: str, node: int, roll: flo
         local.workload or local.name, node, local.namespace, local.name, local.workload or local.name,
         "ReplicaSet" if local.kind == "Deployment" else local.kind,
         local.name.rsplit("-", 1)[0] if local.kind == "Deployment" else local.workload,
-        t, "app", pid, pid, node, local.ip, lport, _gadget_k8s(local), remote.ip, rport, _gadget_k8s(remote), kind,
+        t, "app", pid, pid, node, local.ip, lport, _gadget_k8s(local), remote.ip, rport,
+        _gadget_k8s(remote), kind,
     )  # fmt: skip
 
 
 def _write_table(traffic: Traffic, out: str, rng: random.Random) -> int:
-    rows = ["src_namespace,src_pod,src_ip,dst_namespace,dst_workload,dst_ip,protocol,port,count,first_seen,last_seen\n"]
+    rows = [
+        "src_namespace,src_pod,src_ip,dst_namespace,dst_workload,dst_ip,protocol,port,count,first_seen,last_seen\n"
+    ]
     for c in traffic.connections:
         for src in c.src[:2]:
             dst = c.dst[0]
@@ -396,10 +405,16 @@ def _write_table(traffic: Traffic, out: str, rng: random.Random) -> int:
                 f"{src.namespace},{src.name},{src.ip},{dst.namespace},{wl},{dst.ip},{c.protocol},{c.port},"
                 f"{1 + rng.randrange(500)},{first},{_time(rng, 3600).replace('T00', 'T01')}\n"
             )
-    opener = gzip.open if out.endswith(".gz") else open
-    with opener(out, "wt") as fh:  # type: ignore[operator]
+    with _open_text(out) as fh:
         fh.write("".join(rows))
     return len(rows) - 1
+
+
+def _open_text(out: str) -> TextIO:
+    """``out`` for writing text, gzip-compressed (fast, level 1) when it ends in .gz."""
+    if out.endswith(".gz"):
+        return gzip.open(out, "wt", compresslevel=1)
+    return open(out, "w")
 
 
 def _one_file(args: tuple[Traffic, str, int, str, int]) -> int:
@@ -414,7 +429,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--format", choices=("hubble", "gadget", "table"), default="hubble")
     parser.add_argument("--from", dest="source", choices=("discover", "map"), default="discover")
-    parser.add_argument("--files", type=int, default=1, help="split into this many files, written in parallel")
+    parser.add_argument(
+        "--files", type=int, default=1, help="split into this many files, written in parallel"
+    )
     parser.add_argument("--gzip", action="store_true", help="compress (also when OUT ends in .gz)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -423,7 +440,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not traffic.connections:
         print("no connections to generate traffic for", file=sys.stderr)
         return 2
-    suffix = {"hubble": ".json", "gadget": ".json", "table": ".csv"}[args.format] + (".gz" if args.gzip else "")
+    suffix = {"hubble": ".json", "gadget": ".json", "table": ".csv"}[args.format] + (
+        ".gz" if args.gzip else ""
+    )
     if args.files > 1:
         Path(args.out).mkdir(parents=True, exist_ok=True)
         outs = [str(Path(args.out) / f"flows-{i:03d}{suffix}") for i in range(args.files)]
@@ -431,13 +450,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         out = args.out if not args.gzip or args.out.endswith(".gz") else args.out + ".gz"
         outs = [out]
     per = [args.records // len(outs) + (1 if i < args.records % len(outs) else 0) for i in range(len(outs))]
-    jobs = [(traffic, o, n, args.format, args.seed * 1000 + i) for i, (o, n) in enumerate(zip(outs, per, strict=True))]
+    jobs = [
+        (traffic, o, n, args.format, args.seed * 1000 + i)
+        for i, (o, n) in enumerate(zip(outs, per, strict=True))
+    ]
     if len(jobs) == 1 or args.jobs == 1:
         total = sum(_one_file(j) for j in jobs)
     else:
         with ProcessPoolExecutor(max_workers=min(args.jobs, len(jobs))) as pool:
             total = sum(pool.map(_one_file, jobs))
-    print(f"wrote {total} {args.format} records for {len(traffic.connections)} connections to {args.out}", file=sys.stderr)
+    print(
+        f"wrote {total} {args.format} records for {len(traffic.connections)} connections to {args.out}",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -363,9 +363,7 @@ class _Resolver:
             if ns == self.options.dns_namespace and self.is_dns(FlowEndpoint(service=ep.service)):
                 special = self.special(FlowEndpoint(namespace=ns, service=ep.service))
                 return [(p, i, port) for p, i, _ in special or []]
-            if ep.ip:
-                return self._resolve(FlowEndpoint(ip=ep.ip))
-            return f"Service {ep.service} is not in the input"
+            return f"Service {ep.service} is not in the input"  # its address is the cluster's, not external
         if svc.selector is None:
             return f"Service {ep.service} has no selector"
         ports = [sp for sp in svc.ports if sp.port == port and sp.protocol == protocol]

@@ -13,15 +13,20 @@ malformed record is an :class:`InputError` naming its file and line.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from kubefence.errors import InputError
 from kubefence.io.flows import gadget, hubble, table
-from kubefence.io.flows.engine import Window, aggregate, connect, run
-from kubefence.io.flows.files import FlowFormat, classify, expand_flow_paths
+from kubefence.io.flows.engine import Aggregated, Window, aggregate, connect, run
+from kubefence.io.flows.files import FlowFile, FlowFormat, classify, expand_flow_paths
 from kubefence.model.flows import FlowEndpoint, FlowLog, FlowStats, ObservedFlow
+
+if TYPE_CHECKING:
+    import duckdb
 
 __all__ = ["FlowFormat", "Window", "read_flows"]
 
@@ -45,17 +50,31 @@ def read_flows(
             if not group:
                 continue
             if FlowFormat.HUBBLE in formats:
-                records, what = hubble.records_query(group), "Hubble flows"
+                result = _json_lines(con, hubble.records_query, group, window, "Hubble flows")
             elif FlowFormat.GADGET in formats:
-                records, what = gadget.records_query(group), "Inspektor Gadget events"
+                result = _json_lines(con, gadget.records_query, group, window, "Inspektor Gadget events")
             else:
-                records, what = table.records_query(con, group), "flow tables"
-            result = run(con, aggregate(records, window), what)
+                result = run(con, aggregate(table.records_query(con, group), window), "flow tables")
             flows.extend(result.flows)
             stats = stats + result.stats
     finally:
         con.close()
     return FlowLog(tuple(_merge(flows)), stats, tuple(f.path for f in files))
+
+
+def _json_lines(
+    con: duckdb.DuckDBPyConnection,
+    query: Callable[[Sequence[FlowFile], bool], str],
+    files: Sequence[FlowFile],
+    window: Window,
+    what: str,
+) -> Aggregated:
+    """DuckDB's JSON reader first; when it fails (a malformed record), the exact line reader, which
+    names the record's file and line."""
+    try:
+        return run(con, aggregate(query(files, False), window), what)
+    except InputError:
+        return run(con, aggregate(query(files, True), window), what)
 
 
 def _merge(flows: list[ObservedFlow]) -> list[ObservedFlow]:

@@ -12,6 +12,7 @@ when flows are read.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Sequence
@@ -92,6 +93,38 @@ def lines_of(path: str, compression: str) -> str:
     )
 
 
+def json_records(path: str, compression: str, schema: dict[str, Any], exact: bool) -> str:
+    """One JSON-lines file as a query with columns file, line, bad (not JSON) and ``schema``'s keys.
+
+    The fast form is DuckDB's JSON reader, numbering records (blank lines are not counted, and a
+    malformed record fails the whole query); the exact form reads text lines and parses each, so a
+    blank line keeps its number and a malformed one is a NULL to report at its line.
+    """
+    if exact:
+        return (
+            f"SELECT file, line, s IS NULL AS bad, s.* FROM (SELECT file, line, "
+            f"try(from_json(l, {literal(json.dumps(schema))})) AS s "
+            f"FROM ({lines_of(path, compression)}) WHERE l IS NOT NULL AND trim(l) <> '')"
+        )
+    columns = ", ".join(f"{literal(k)}: {literal(duckdb_type(v))}" for k, v in schema.items())
+    return (
+        f"SELECT {literal(path)} AS file, ordinality AS line, false AS bad, * EXCLUDE (ordinality) "
+        f"FROM read_json({literal(path)}, "
+        f"format = 'newline_delimited', records = true, auto_detect = false, columns = {{{columns}}}, "
+        f"compression = {literal(_compression(compression))}, maximum_object_size = {MAX_LINE}) "
+        "WITH ORDINALITY"
+    )
+
+
+def duckdb_type(schema: Any) -> str:
+    """A ``from_json`` structure as a DuckDB type: objects are STRUCTs, lists ``T[]``."""
+    if isinstance(schema, dict):
+        return "STRUCT(" + ", ".join(f'"{k}" {duckdb_type(v)}' for k, v in schema.items()) + ")"
+    if isinstance(schema, list):
+        return duckdb_type(schema[0]) + "[]"
+    return str(schema)
+
+
 def _compression(name: str) -> str:
     return "auto" if name == "none" else name
 
@@ -166,6 +199,8 @@ class Aggregated:
     stats: FlowStats
 
 
+# the node itself and Cilium's health checks: no NetworkPolicy applies to them
+_NODE_LOCAL = frozenset({"host", "health"})
 _STAT_OF_KIND = {
     "reply": "replies",
     "not_l4": "not_l4",
@@ -198,7 +233,11 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, what: str) -> Aggregated:
         counts["records"] = counts.get("records", 0) + n
         sample = r["sample"] or {}
         if kind == "flow":
-            flows.append(_flow(r, sample))
+            flow = _flow(r, sample)
+            if _NODE_LOCAL & set(flow.src.reserved + flow.dst.reserved):
+                counts["host"] = counts.get("host", 0) + n
+            else:
+                flows.append(flow)
         elif kind == "malformed":
             bad.append(
                 (str(sample.get("f") or ""), int(sample.get("l") or 0), str(r["err"] or "bad record"), n)
@@ -225,19 +264,41 @@ def _utc(t: Any) -> datetime | None:
     return t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC)
 
 
-def _labels(text: Any) -> tuple[tuple[str, str], ...]:
-    if not text:
+# Cilium's own labels on an endpoint, not the pod's
+_INTERNAL_PREFIXES = ("k8s:io.kubernetes.pod.namespace", "k8s:io.cilium.")
+
+
+def _labels(value: Any) -> tuple[tuple[str, str], ...]:
+    """Labels as a Hubble list (``k8s:app=web``; other sources and Cilium's own left out) or as
+    ``key=value,...`` text."""
+    if not value:
         return ()
+    if isinstance(value, list):
+        parts = [x[4:] for x in value if x.startswith("k8s:") and not x.startswith(_INTERNAL_PREFIXES)]
+    else:
+        text = str(value).strip()
+        if text.startswith("{"):  # a JSON object of labels
+            try:
+                return tuple(sorted((str(k), str(v)) for k, v in json.loads(text).items()))
+            except (ValueError, AttributeError):
+                return ()
+        parts = text.split(",")
     pairs = {}
-    for part in str(text).split(","):
-        key, eq, value = part.strip().partition("=")
+    for part in parts:
+        key, eq, v = part.strip().partition("=")
         if key:
-            pairs[key] = value if eq else ""
+            pairs[key] = v if eq else ""
     return tuple(sorted(pairs.items()))
 
 
+def _reserved(value: Any) -> tuple[str, ...]:
+    if isinstance(value, list):
+        return tuple(sorted({x[9:] for x in value if x.startswith("reserved:")}))
+    return tuple(sorted(x for x in str(value or "").split(",") if x))
+
+
 def _endpoint(r: dict[str, Any], side: str) -> FlowEndpoint:
-    reserved = tuple(sorted(x for x in str(r[f"{side}_reserved"] or "").split(",") if x))
+    reserved = _reserved(r[f"{side}_reserved"])
     return FlowEndpoint(
         namespace=str(r[f"{side}_ns"] or ""),
         pod=str(r[f"{side}_pod"] or ""),

@@ -10,10 +10,9 @@ the server's view, from ``dst`` to ``src``'s port. Close events are not connecti
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
-from kubefence.io.flows.engine import lines_of, time_of, union
+from kubefence.io.flows.engine import json_records, time_of, union
 from kubefence.io.flows.files import FlowFile
 
 _K8S = {
@@ -64,42 +63,37 @@ def _oriented(type_: str, connect: str, accept: str) -> str:
     return f"CASE WHEN {type_} = 'accept' THEN {a} ELSE {c} END AS {name}"
 
 
-def records_query(files: Sequence[FlowFile]) -> str:
-    schema = json.dumps(_RECORD).replace("'", "''")
-    lines = union([lines_of(f.path, f.compression) for f in files])
+def records_query(files: Sequence[FlowFile], exact: bool = False) -> str:
+    """Records of ``files``; ``exact``: number lines exactly and report malformed ones (slower)."""
+    records = union([json_records(f.path, f.compression, _RECORD, exact) for f in files])
     # connect: the traced pod (src) is the client; accept: it is the server, the peer (dst) the client
     connect = [*_endpoint("src", "src", True), *_endpoint("dst", "dst", False)]
     accept = [*_endpoint("dst", "src", False), *_endpoint("src", "dst", True)]
     type_ = "lower(coalesce(j.type, ''))"
+    port = f"CASE WHEN {type_} = 'accept' THEN j.src.port ELSE j.dst.port END"
     return f"""
 SELECT file, line, kind, err, t AS t0, t AS t1, false AS dropped, NULL AS drop_reason, proto, port,
   1 AS weight,
   src_ns, src_pod, src_wl, src_wlkind, src_labels, src_ip, src_svc, src_reserved,
   dst_ns, dst_pod, dst_wl, dst_wlkind, dst_labels, dst_ip, dst_svc, dst_reserved
 FROM (
-  SELECT file, line, j, {type_} AS type,
+  SELECT file, line,
     CASE
-      WHEN j IS NULL THEN 'malformed'
+      WHEN j.bad THEN 'malformed'
       WHEN j.src IS NULL OR j.dst IS NULL THEN 'malformed'
       WHEN {type_} NOT IN ('connect', 'accept') THEN 'reply'
       WHEN {_PROTO} NOT IN ('TCP', 'UDP', 'SCTP') THEN 'not_l4'
-      WHEN port IS NULL OR port NOT BETWEEN 1 AND 65535 THEN 'malformed'
+      WHEN {port} IS NULL OR {port} NOT BETWEEN 1 AND 65535 THEN 'malformed'
       ELSE 'flow'
     END AS kind,
     CASE
-      WHEN j IS NULL THEN 'malformed JSON'
+      WHEN j.bad THEN 'malformed JSON'
       WHEN j.src IS NULL OR j.dst IS NULL THEN 'not an Inspektor Gadget trace_tcp event: no src or dst'
       ELSE 'a ' || {type_} || ' event without a port from 1 to 65535'
     END AS err,
     {time_of("j.timestamp")} AS t,
-    {_PROTO} AS proto, port,
+    {_PROTO} AS proto, {port} AS port,
     {", ".join(_oriented(type_, c, a) for c, a in zip(connect, accept, strict=True))}
-  FROM (
-    SELECT *, CASE WHEN lower(coalesce(j.type, '')) = 'accept' THEN j.src.port ELSE j.dst.port END AS port
-    FROM (
-      SELECT file, line, try(from_json(l, '{schema}')) AS j
-      FROM ({lines}) WHERE l IS NOT NULL AND trim(l) <> ''
-    )
-  )
+  FROM ({records}) AS j
 )
 """
