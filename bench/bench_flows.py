@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     target = TARGET_SECONDS * args.records / TARGET_RECORDS
     ok = r["total"] <= target and peak <= TARGET_BYTES
     print(
-        f"| records | gzip MB | threads | tuples | connections | read s | read+resolve s | records/s | peak MB | target |"
+        "| records | gzip MB | threads | tuples | connections | read s | read+resolve s | records/s | peak MB | target |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     print(

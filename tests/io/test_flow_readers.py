@@ -13,16 +13,20 @@ import pytest
 
 pytest.importorskip("duckdb")
 
-from kubefence.errors import InputError  # noqa: E402
-from kubefence.io.flows import Window, read_flows  # noqa: E402
-from kubefence.model.flows import FlowEndpoint, FlowLog  # noqa: E402
+from kubefence.errors import InputError
+from kubefence.io.flows import Window, read_flows
+from kubefence.model.flows import FlowEndpoint, FlowLog
 
 
 def _web(**extra: Any) -> dict[str, Any]:
     return {
         "namespace": "shop",
         "pod_name": "web-7d9c5b8f4b-x2x9k",
-        "labels": ["k8s:app=web", "k8s:io.kubernetes.pod.namespace=shop", "k8s:io.cilium.k8s.policy.cluster=x"],
+        "labels": [
+            "k8s:app=web",
+            "k8s:io.kubernetes.pod.namespace=shop",
+            "k8s:io.cilium.k8s.policy.cluster=x",
+        ],
         **extra,
     }
 
@@ -76,7 +80,10 @@ def one(log: FlowLog) -> tuple[FlowEndpoint, FlowEndpoint, str, int, int]:
 def test_hubble_bare_and_envelope_aggregate_to_one_tuple(tmp_path: Path) -> None:
     path = write_lines(
         tmp_path / "flows.json",
-        [flow(), {"flow": flow(time="2024-05-01T09:00:00Z"), "node_name": "n1", "time": "2024-05-01T09:00:00Z"}],
+        [
+            flow(),
+            {"flow": flow(time="2024-05-01T09:00:00Z"), "node_name": "n1", "time": "2024-05-01T09:00:00Z"},
+        ],
     )
     log = read_flows([path])
     src, dst, proto, port, count = one(log)
@@ -93,7 +100,9 @@ def test_hubble_workloads_field_replaces_the_pod_name(tmp_path: Path) -> None:
         tmp_path / "f.json",
         [
             flow(src=_web(workloads=[{"name": "web", "kind": "Deployment"}])),
-            flow(src=_web(pod_name="web-7d9c5b8f4b-aaaaa", workloads=[{"name": "web", "kind": "Deployment"}])),
+            flow(
+                src=_web(pod_name="web-7d9c5b8f4b-aaaaa", workloads=[{"name": "web", "kind": "Deployment"}])
+            ),
         ],
     )
     src, _, _, _, count = one(read_flows([path]))
@@ -180,11 +189,23 @@ def test_a_first_line_that_is_no_flow_is_an_error(tmp_path: Path) -> None:
         read_flows([str(tmp_path / "*.nothing")])
 
 
-def _gadget(kind: str, local: dict[str, Any], remote: dict[str, Any], lport: int, rport: int) -> dict[str, Any]:
+def _gadget(
+    kind: str, local: dict[str, Any], remote: dict[str, Any], lport: int, rport: int
+) -> dict[str, Any]:
     return {
-        "k8s": {"namespace": local["namespace"], "podName": local["podname"], "owner": local.get("owner", {})},
+        "k8s": {
+            "namespace": local["namespace"],
+            "podName": local["podname"],
+            "owner": local.get("owner", {}),
+        },
         "timestamp": "2024-05-01T10:00:00.5Z",
-        "src": {"addr": "10.0.0.1", "version": 4, "port": lport, "proto": "TCP", "k8s": {"kind": "pod", **local}},
+        "src": {
+            "addr": "10.0.0.1",
+            "version": 4,
+            "port": lport,
+            "proto": "TCP",
+            "k8s": {"kind": "pod", **local},
+        },
         "dst": {"addr": "10.0.0.2", "version": 4, "port": rport, "proto": "TCP", "k8s": remote},
         "type": kind,
     }
@@ -192,7 +213,12 @@ def _gadget(kind: str, local: dict[str, Any], remote: dict[str, Any], lport: int
 
 def test_gadget_connect_and_accept_are_one_direction(tmp_path: Path) -> None:
     web = {"namespace": "shop", "podname": "web-abcde", "labels": "app=web,tier=front"}
-    api = {"namespace": "shop", "podname": "api-0", "labels": "app=api", "owner": {"kind": "StatefulSet", "name": "api"}}
+    api = {
+        "namespace": "shop",
+        "podname": "api-0",
+        "labels": "app=api",
+        "owner": {"kind": "StatefulSet", "name": "api"},
+    }
     records = [
         _gadget("connect", web, {"kind": "pod", **api}, 41000, 8080),  # the client's view
         _gadget("accept", api, {"kind": "pod", **web}, 8080, 41000),  # the server's view
@@ -231,7 +257,9 @@ def test_csv_table(tmp_path: Path) -> None:
         fh.write(TABLE)
     log = read_flows([path])
     assert log.stats.records == 43 and log.stats.not_l4 == 1
-    rows = sorted((f.src.pod, f.src.ip, f.dst.workload, f.dst.workload_kind, f.port, f.count) for f in log.flows)
+    rows = sorted(
+        (f.src.pod, f.src.ip, f.dst.workload, f.dst.workload_kind, f.port, f.count) for f in log.flows
+    )
     assert rows == [
         ("", "203.0.113.9", "api", "StatefulSet", 8080, 2),
         ("web-7d9c5b8f4b-x2x9k", "", "api", "StatefulSet", 8080, 40),
@@ -256,7 +284,9 @@ def test_parquet_table(tmp_path: Path) -> None:
     csv = tmp_path / "flows.csv"
     csv.write_text(TABLE)
     parquet = tmp_path / "flows.parquet"
-    duckdb.connect().execute(f"COPY (SELECT * FROM read_csv('{csv}', all_varchar=true)) TO '{parquet}' (FORMAT parquet)")
+    duckdb.connect().execute(
+        f"COPY (SELECT * FROM read_csv('{csv}', all_varchar=true)) TO '{parquet}' (FORMAT parquet)"
+    )
     from_csv = read_flows([csv])
     from_parquet = read_flows([parquet])
     assert [(f.src, f.dst, f.port, f.count) for f in from_parquet.flows] == [

@@ -26,7 +26,7 @@ from kubefence.model.connectivity import INGRESS_CONTROLLER, Connection, Peer, P
 from kubefence.model.flows import FlowStats
 from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.ports import ConnectionSet
-from kubefence.model.workloads import Workload
+from kubefence.model.workloads import Namespace, Workload
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,16 @@ def with_observed_workloads(cluster: Cluster, observed: ObservedConnectivity) ->
     known = {w.peer_name for w in cluster.workloads}
     extra = tuple(w for w in observed.workloads if w.peer_name not in known)
     extra += _dns_workloads(cluster, observed, known | {w.peer_name for w in extra})
-    return replace(cluster, workloads=cluster.workloads + extra) if extra else cluster
+    if not extra:
+        return cluster
+    # their namespaces, labelled with their names, as the API server labels every namespace
+    have = {ns.name for ns in cluster.namespaces}
+    namespaces = tuple(Namespace(ns, declared=False) for ns in sorted({w.namespace for w in extra} - have))
+    return replace(
+        cluster,
+        workloads=cluster.workloads + extra,
+        namespaces=tuple(sorted(cluster.namespaces + namespaces)),
+    )
 
 
 def _dns_workloads(cluster: Cluster, observed: ObservedConnectivity, known: set[str]) -> tuple[Workload, ...]:

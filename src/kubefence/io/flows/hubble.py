@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kubefence.io.flows.engine import json_records, time_of, union
+from kubefence.io.flows.engine import json_records, union
 from kubefence.io.flows.files import FlowFile
 
 _ENDPOINT = {
