@@ -212,13 +212,16 @@ def review_revisions(
     policies_dir: str | None = None,
     options: ReviewOptions | None = None,
     reader: TreeReader | None = None,
+    flows: FlowLog | None = None,
+    flows_min_count: int = 1,
 ) -> ReviewResult:
     """Review the change from git revision ``base`` to ``head`` of the application in ``repo``.
 
     Both revisions are read from git (no checkout): their manifests under ``paths`` (the whole tree
     when empty) are discovered, given generated policies and mapped; the maps are diffed, guardrails
     verified on ``head``, and the policy files committed in ``policies_dir`` at ``head`` compared
-    with the regenerated ones.
+    with the regenerated ones. With ``flows`` (:func:`read_flow_log`), the observed traffic the
+    change would block is reported too.
     """
     from kubefence.analysis.review import ReviewOptions, review
     from kubefence.io.gitsource import GitTreeReader, load_revision
@@ -247,6 +250,8 @@ def review_revisions(
         app_paths=paths,
         verify=verifier,
         options=options,
+        flows=flows,
+        flows_min_count=flows_min_count,
     )
 
 

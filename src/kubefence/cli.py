@@ -638,7 +638,7 @@ def diff_cmd(
         raise Findings()
 
 
-REVIEW_FAIL_ON = ("added", "removed", "changed", "any", "drift")
+REVIEW_FAIL_ON = ("added", "removed", "changed", "any", "drift", "blocked")
 
 
 @cli.command("review", epilog=EXIT_CODES_HELP)
@@ -685,6 +685,7 @@ REVIEW_FAIL_ON = ("added", "removed", "changed", "any", "drift")
     show_default=True,
     help="Namespace of the ingress controller.",
 )
+@flow_options
 @output_options(default="txt")
 def review_cmd(
     paths: tuple[str, ...],
@@ -698,6 +699,10 @@ def review_cmd(
     html_file: str | None,
     fail_on: tuple[str, ...],
     ingress_controller_namespace: str,
+    flow_paths: tuple[str, ...],
+    since: datetime | None,
+    until: datetime | None,
+    min_count: int,
     fmt: str,
     out_file: str | None,
     quiet: bool,
@@ -707,8 +712,9 @@ def review_cmd(
     Run inside the application's git repository (or pass --repo). Both revisions are read from git:
     connectivity is discovered, least-privilege policies generated and the resulting connectivity
     diffed, each change with the evidence that caused it; guardrails are verified on the new version
-    and the committed policies compared with the regenerated ones. Exit 1 when a guardrail is violated
-    (or on --fail-on), 2 on errors.
+    and the committed policies compared with the regenerated ones. With --flows, the observed traffic
+    the change would block is listed with its record counts (--fail-on blocked makes it fail). Exit 1
+    when a guardrail is violated (or on --fail-on), 2 on errors.
 
     \b
       kubefence review --base origin/main --head HEAD deploy/ --guardrails security/guardrails.yaml \\
@@ -723,8 +729,23 @@ def review_cmd(
     options = ReviewOptions(
         generate=GenerateOptions(ingress_controller_namespace=ingress_controller_namespace)
     )
+    flows = None
+    if flow_paths:
+        from kubefence.api import read_flow_log
+
+        flows = read_flow_log(list(flow_paths), since=since, until=until)
+    else:
+        _no_flow_options(False, since, until, min_count)
     result = review_revisions(
-        base, head, list(paths), repo=repo, guardrails=rules, policies_dir=policies_dir, options=options
+        base,
+        head,
+        list(paths),
+        repo=repo,
+        guardrails=rules,
+        policies_dir=policies_dir,
+        options=options,
+        flows=flows,
+        flows_min_count=min_count,
     )
     show_warnings(result.warnings, quiet)
     if markdown_file:
@@ -741,6 +762,7 @@ def review_cmd(
         or ("any" in wanted and kinds)
         or (wanted & kinds)
         or ("drift" in wanted and result.drift)
+        or ("blocked" in wanted and result.observed is not None and result.observed.blocked)
     ):
         raise Findings()
 

@@ -5,6 +5,9 @@ bundled example are found again by ``discover --flows-only``; ``audit`` of them 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -291,3 +294,52 @@ def test_cli_options(shop_flows: Path, tmp_path: Path, capsys: pytest.CaptureFix
     assert code == 0 and json.loads(out.read_text())["connections"] == []
     assert main(["audit", str(SHOP)]) == 2
     assert read_flow_log([shop_flows]).records == 30_000
+
+
+def _git(repo: Path, *args: str) -> None:
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@e",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@e",
+    }
+    subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, env={**os.environ, **env}
+    )
+
+
+def test_review_shows_observed_traffic_the_change_would_block(shop_flows: Path, tmp_path: Path) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    shutil.copytree(SHOP, repo / "app")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "base")
+    web = repo / "app" / "shop-frontend" / "web.yaml"
+    text = web.read_text()
+    assert 'API_GATEWAY_URL: "http://api-gateway"' in text
+    web.write_text(text.replace('API_GATEWAY_URL: "http://api-gateway"', 'API_GATEWAY_URL: ""'))
+    _git(repo, "commit", "-qam", "web stops naming the gateway")
+    md, html = tmp_path / "comment.md", tmp_path / "report.html"
+    args = [
+        "review",
+        "--repo",
+        str(repo),
+        "--base",
+        "HEAD~1",
+        "--head",
+        "HEAD",
+        "app",
+        "--flows",
+        str(shop_flows),
+    ]
+    args += ["--markdown", str(md), "--html", str(html), "-q", "-f", str(tmp_path / "out.txt")]
+    assert main(args) == 0  # shown, not a failure unless asked
+    assert main([*args, "--fail-on", "blocked"]) == 1
+    comment = md.read_text()
+    assert "### Observed traffic this change would block" in comment
+    rows = [x for x in comment.splitlines() if x.startswith("| shop-frontend/web[Deployment]")]
+    assert any("| shop-frontend/api-gateway[Deployment] | TCP 8080 |" in row for row in rows), rows
+    assert "Observed traffic this change would block" in html.read_text()

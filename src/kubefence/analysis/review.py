@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kubefence.analysis.audit.impact import ObservedImpact, observed_impact
 from kubefence.analysis.connectivity.diff import Change, ConnectivityDiff, diff_maps
 from kubefence.analysis.connectivity.engine import MapOptions, compute_connectivity
 from kubefence.analysis.discover.pipeline import DiscoverOptions, discover_documents
@@ -24,6 +25,7 @@ from kubefence.io.kube import build_cluster
 from kubefence.io.policy_yaml import FileChange, namespace_files, policy_dict
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import ConnectivityMap, PeerKind
+from kubefence.model.flows import FlowLog
 
 POLICY_KINDS = frozenset(
     {
@@ -78,6 +80,7 @@ class ReviewResult:
     app_paths: tuple[str, ...] = ()  # what the application's manifests are, for the hints we print
     guardrails: VerifyResult | None = None  # when guardrails were given
     warnings: tuple[Diagnostic, ...] = ()
+    observed: ObservedImpact | None = None  # with flow logs: observed traffic the change would block
 
     @property
     def violated(self) -> bool:
@@ -134,11 +137,14 @@ def review(
     app_paths: Sequence[str] = (),
     verify: Callable[[Cluster], VerifyResult] | None = None,
     options: ReviewOptions | None = None,
+    flows: FlowLog | None = None,
+    flows_min_count: int = 1,
 ) -> ReviewResult:
     """Review the change from ``base`` to ``head`` (each a ref and its documents).
 
     ``committed_policies``: the policy files at head (name -> text) to check for drift.
     ``verify``: checks guardrails on the head application with its generated policies.
+    ``flows``: observed traffic, audited against both versions' generated policies.
     """
     options = options or ReviewOptions()
     old = run_side(base[0], base[1], options)
@@ -154,6 +160,10 @@ def review(
         ]
         guardrails = verify(build_cluster(head_docs + policy_docs))
     warnings = tuple(new.generated.warnings)
+    observed = None
+    if flows is not None:
+        sides = [(s.app, tuple(g.policy for g in s.generated.policies)) for s in (old, new)]
+        observed = observed_impact(sides[0], sides[1], flows, options.map_options, flows_min_count)
     return ReviewResult(
-        old, new, diff, changes, drifted, policies_dir, tuple(app_paths), guardrails, warnings
+        old, new, diff, changes, drifted, policies_dir, tuple(app_paths), guardrails, warnings, observed
     )

@@ -12,9 +12,11 @@ Plain text::
 from __future__ import annotations
 
 from collections.abc import Iterator
+from html import escape
 from typing import Any
 
 from kubefence.analysis.audit.check import AuditedFlow, AuditResult
+from kubefence.analysis.audit.impact import ObservedImpact
 from kubefence.analysis.connectivity.explain import describe
 from kubefence.analysis.discover.flows_resolve import ObservedConnectivity, ResolvedFlow
 from kubefence.model.connectivity import Connection
@@ -173,3 +175,63 @@ def audit_view(r: AuditResult) -> View:
         edges=lambda: graph()[1],
         summary=summary(r),
     )
+
+
+# -- review: observed traffic a change would block -------------------------------------------------
+
+_MAX_BLOCKED = 50
+
+
+def impact_headline(impact: ObservedImpact) -> str:
+    if not impact.blocked:
+        return "no observed traffic blocked"
+    n = len(impact.blocked)
+    return f"{n} observed connection{'s' if n != 1 else ''} blocked ({impact.blocked_records} records)"
+
+
+def _blocked_rows(impact: ObservedImpact) -> list[tuple[str, ...]]:
+    return [
+        (
+            a.flow.src.name,
+            a.flow.dst.name,
+            f"{a.flow.protocol} {a.flow.port}",
+            str(a.flow.forwarded),
+            iso(a.flow.last_seen),
+            str(a.flow.sample),
+            "; ".join(a.denied_by),
+        )
+        for a in impact.blocked[:_MAX_BLOCKED]
+    ]
+
+
+_BLOCKED_COLUMNS = ("source", "destination", "conn", "records", "last seen", "sample", "denied by")
+
+
+def impact_markdown(impact: ObservedImpact) -> list[str]:
+    """The PR comment's section on observed traffic."""
+    out = ["### Observed traffic this change would block", ""]
+    checked = f"{impact.connections} observed connections from {impact.records} flow records checked"
+    if not impact.blocked:
+        return [*out, f"✅ None: {checked}."]
+    out += [
+        f"⚠️ {impact_headline(impact)}: production traffic that the current policies allow and the new "
+        f"ones deny ({checked}).",
+        "",
+        "| " + " | ".join(_BLOCKED_COLUMNS) + " |",
+        "|" + "---|" * len(_BLOCKED_COLUMNS),
+    ]
+    out += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in _blocked_rows(impact)]
+    if len(impact.blocked) > _MAX_BLOCKED:
+        out.append(f"\n…and {len(impact.blocked) - _MAX_BLOCKED} more.")
+    return out
+
+
+def impact_html(impact: ObservedImpact) -> list[str]:
+    from kubefence.report.html import table
+
+    body = ["<h2>Observed traffic this change would block</h2>"]
+    if not impact.blocked:
+        return [*body, f'<p class="ok">None: {impact.connections} observed connections checked.</p>']
+    body.append(f'<p class="bad">{escape(impact_headline(impact))}</p>')
+    body.append(table(_BLOCKED_COLUMNS, _blocked_rows(impact)))
+    return body

@@ -9,6 +9,7 @@ from typing import Any
 from kubefence.analysis.connectivity.diff import ChangeType
 from kubefence.analysis.review import ExplainedChange, ReviewResult
 from kubefence.model.connectivity import Connection
+from kubefence.report.audit_view import audited_json, impact_headline, impact_html, impact_markdown
 from kubefence.report.diff_view import diff_summary
 from kubefence.report.formats import md
 from kubefence.report.html import LEGEND, table
@@ -37,6 +38,8 @@ def headline(r: ReviewResult) -> str:
         parts.append(f"{len(r.drift)} policy file(s) out of date")
     elif r.policies_dir:
         parts.append("committed policies up to date")
+    if r.observed is not None:
+        parts.append(impact_headline(r.observed))
     return "; ".join(parts)
 
 
@@ -45,7 +48,8 @@ def _md_cell(text: str) -> str:
 
 
 def markdown(r: ReviewResult) -> str:
-    status = "❌" if r.violated else ("⚠️" if r.diff.changes or r.drift else "✅")
+    blocked = r.observed is not None and r.observed.blocked
+    status = "❌" if r.violated else ("⚠️" if r.diff.changes or r.drift or blocked else "✅")
     out = [
         COMMENT_MARKER,
         f"## {status} kubefence review: {headline(r)}",
@@ -76,6 +80,8 @@ def markdown(r: ReviewResult) -> str:
             out += ["", "</details>"]
     else:
         out.append("No connectivity changes.")
+    if r.observed is not None:
+        out += ["", *impact_markdown(r.observed)]
     if r.guardrails is not None:
         out += ["", "### Guardrails", "", "".join(md(view_of(r.guardrails)))]
     if r.policies_dir:
@@ -129,6 +135,8 @@ def html_body(r: ReviewResult) -> list[str]:
         body.append(table(("type", "source", "destination", "before", "after", "why"), rows, row_class=0))
     else:
         body.append("<p>No connectivity changes.</p>")
+    if r.observed is not None:
+        body += impact_html(r.observed)
     if r.guardrails is not None:
         gv = view_of(r.guardrails)
         body += [
@@ -175,6 +183,11 @@ def _review_view(r: ReviewResult) -> View:
             ],
             "guardrails": None if r.guardrails is None else view_of(r.guardrails).json(),
             "drift": [str(ch.path) for ch in r.drift],
+            **(
+                {}
+                if r.observed is None
+                else {"observed_blocked": [audited_json(a) for a in r.observed.blocked]}
+            ),
         }
 
     def rows() -> Iterator[tuple[str, ...]]:
