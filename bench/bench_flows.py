@@ -86,8 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     r = json.loads(proc.stdout.strip().splitlines()[-1])
     target = TARGET_SECONDS * args.records / TARGET_RECORDS
     ok = r["total"] <= target and peak <= TARGET_BYTES
-    header: tuple[str, ...] = ("records", "gzip MB", "threads", "tuples", "connections", "read s", "read+resolve s")
-    header += ("records/s", "peak MB", "target")
+    header = ["records", "gzip MB", "threads", "tuples", "connections", "read s", "read+resolve s"]
+    header += ["records/s", "peak MB", "target"]
     print("| " + " | ".join(header) + " |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     print(
