@@ -85,28 +85,30 @@ def records_query(files: Sequence[FlowFile], exact: bool = False) -> str:
     )
     time = "try_cast(coalesce(j.flow.time, j.time) AS TIMESTAMPTZ)"
     return f"""
-SELECT file, line, kind, err, t AS t0, t AS t1, dropped, drop_reason, proto, port, 1 AS weight,
+SELECT file, line,
+  CASE
+    WHEN bad THEN 'malformed'
+    WHEN event THEN 'event'
+    WHEN nothing THEN 'malformed'
+    WHEN reply THEN 'reply'
+    WHEN proto IS NULL THEN 'not_l4'
+    WHEN port IS NULL OR port NOT BETWEEN 1 AND 65535 THEN 'malformed'
+    ELSE 'flow'
+  END AS kind,
+  CASE
+    WHEN bad THEN 'malformed JSON'
+    WHEN nothing THEN 'not a Hubble flow: no IP, l4, source, destination, verdict or time'
+    ELSE 'a ' || proto || ' flow without a destination_port from 1 to 65535'
+  END AS err,
+  t AS t0, t AS t1, upper(coalesce(verdict, '')) IN ('DROPPED', 'ERROR') AS dropped, drop_reason,
+  proto, port, 1 AS weight,
   src_ns, src_pod, src_wl, src_wlkind, src_labels, src_ip, src_svc, src_reserved,
   dst_ns, dst_pod, dst_wl, dst_wlkind, dst_labels, dst_ip, dst_svc, dst_reserved
 FROM (
-  SELECT file, line,
-    CASE
-      WHEN j.bad THEN 'malformed'
-      WHEN j.lost_events IS NOT NULL OR j.node_status IS NOT NULL THEN 'event'
-      WHEN {nothing} THEN 'malformed'
-      WHEN {reply} THEN 'reply'
-      WHEN {proto} IS NULL THEN 'not_l4'
-      WHEN {port} IS NULL OR {port} NOT BETWEEN 1 AND 65535 THEN 'malformed'
-      ELSE 'flow'
-    END AS kind,
-    CASE
-      WHEN j.bad THEN 'malformed JSON'
-      WHEN {nothing} THEN 'not a Hubble flow: no IP, l4, source, destination, verdict or time'
-      ELSE 'a ' || {proto} || ' flow without a destination_port from 1 to 65535'
-    END AS err,
-    {time} AS t,
-    upper(coalesce({_f("verdict")}, '')) IN ('DROPPED', 'ERROR') AS dropped,
-    {_f("drop_reason_desc")} AS drop_reason,
+  -- every field once, from the envelope's flow or the bare record
+  SELECT file, line, bad, j.lost_events IS NOT NULL OR j.node_status IS NOT NULL AS event,
+    {nothing} AS nothing, {reply} AS reply, {time} AS t,
+    {_f("verdict")} AS verdict, {_f("drop_reason_desc")} AS drop_reason,
     {proto} AS proto, {port} AS port,
     {", ".join(_endpoint("source", "IP.source"))},
     {", ".join(_endpoint("destination", "IP.destination"))}
