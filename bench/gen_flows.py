@@ -37,7 +37,7 @@ from typing import TextIO
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
-from kubefence.model.connectivity import INGRESS_CONTROLLER, PeerKind  # noqa: E402
+from kubefence.model.connectivity import ExternalPeer, IngressControllerPeer, WorkloadPeer  # noqa: E402
 from kubefence.model.ipranges import IPRangeSet  # noqa: E402
 
 __all__ = ["Connection", "Pod", "Traffic", "connections_of", "main", "write_records"]
@@ -141,19 +141,23 @@ def connections_of(paths: Sequence[str], source: str = "discover", replicas: int
     for c in conns:
         ends = []
         for peer in (c.src, c.dst):
-            if peer.kind is PeerKind.INGRESS_CONTROLLER or peer.name == INGRESS_CONTROLLER:
+            if isinstance(peer, IngressControllerPeer):
                 ends.append(controller)
-            elif peer.kind is PeerKind.IP:
-                ends.append(_external(IPRangeSet.parse(peer.name)))
-            elif peer.name in pods:
-                ends.append(pods[peer.name])
-            elif peer.namespace == DNS_NS:
+            elif isinstance(peer, ExternalPeer):
+                ends.append(_external(peer.ips))
+            elif str(peer) in pods:
+                ends.append(pods[str(peer)])
+            elif isinstance(peer, WorkloadPeer) and peer.namespace == DNS_NS:
                 ends.append(dns)
             else:
                 ends.append(())
-        if not ends[0] or not ends[1] or (c.src.kind is PeerKind.IP and c.dst.kind is PeerKind.IP):
+        if (
+            not ends[0]
+            or not ends[1]
+            or (isinstance(c.src, ExternalPeer) and isinstance(c.dst, ExternalPeer))
+        ):
             continue
-        dst_w = by_name.get(c.dst.name)
+        dst_w = by_name.get(str(c.dst))
         for proto, ports in c.conn.items():
             for lo, hi in list(ports)[:3]:
                 port = lo

@@ -46,7 +46,7 @@ def app_repo(tmp_path: Path) -> Path:
     repo.mkdir()
     _git(repo, "init", "-q")
     shutil.copytree(ROOT / "examples" / "shop", repo / "app")
-    assert main(["generate", str(repo / "app"), "-o", str(repo / "policies"), "-q"]) == 0
+    assert main(["generate", str(repo / "app"), "-d", str(repo / "policies"), "-q"]) == 0
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "base")
     orders = repo / "app" / "shop-backend" / "orders.yaml"
@@ -98,7 +98,7 @@ def test_action_script_reviews_the_pull_request(app_repo: Path, tmp_path: Path) 
     # the regenerated policies are in the work tree, ready to commit: and now up to date
     changed = _git(app_repo, "status", "--porcelain").split()
     assert "policies/shop-backend.yaml" in changed and "policies/shop-data.yaml" in changed
-    assert main(["generate", str(app_repo / "app"), "-o", str(app_repo / "policies"), "--check", "-q"]) == 0
+    assert main(["generate", str(app_repo / "app"), "-d", str(app_repo / "policies"), "--check", "-q"]) == 0
 
 
 def test_action_script_fails_the_check_on_drift(app_repo: Path, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from kubefence import report
     from kubefence.analysis.connectivity.engine import MapOptions
     from kubefence.analysis.connectivity.explain import Explanation
+    from kubefence.analysis.connectivity.networks import MultiNetworkMap
     from kubefence.analysis.discover.connections_file import load_connections_file
     from kubefence.analysis.discover.pipeline import DiscoverOptions
     from kubefence.analysis.discover.results import DiscoveryResult
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
         export_guardrails,
         load_cluster,
         map_connectivity,
+        map_networks,
         verify_guardrails,
     )
     from kubefence.errors import Diagnostic, InputError, KubefenceError, Origin
@@ -54,6 +56,7 @@ __all__ = [
     "KubefenceError",
     "LabelSelector",
     "MapOptions",
+    "MultiNetworkMap",
     "Origin",
     "Peer",
     "PeerKind",
@@ -69,6 +72,7 @@ __all__ = [
     "load_connections_file",
     "load_guardrails",
     "map_connectivity",
+    "map_networks",
     "report",
     "verify_guardrails",
 ]
@@ -91,6 +95,7 @@ _LAZY = {
     "KubefenceError": "kubefence.errors",
     "LabelSelector": "kubefence.model.selectors",
     "MapOptions": "kubefence.analysis.connectivity.engine",
+    "MultiNetworkMap": "kubefence.analysis.connectivity.networks",
     "Origin": "kubefence.errors",
     "Peer": "kubefence.model.connectivity",
     "PeerKind": "kubefence.model.connectivity",
@@ -106,6 +111,7 @@ _LAZY = {
     "load_connections_file": "kubefence.analysis.discover.connections_file",
     "load_guardrails": "kubefence.io.guardrails",
     "map_connectivity": "kubefence.api",
+    "map_networks": "kubefence.api",
     "verify_guardrails": "kubefence.api",
     "report": "kubefence.report",
 }

@@ -30,9 +30,9 @@ from kubefence.api import (  # noqa: E402
     read_flow_log,
 )
 from kubefence.cli import main  # noqa: E402
-from kubefence.model.connectivity import PeerKind  # noqa: E402
+from kubefence.model.connectivity import ExternalPeer  # noqa: E402
 from kubefence.model.flows import FlowEndpoint, FlowLog, ObservedFlow  # noqa: E402
-from kubefence.model.ipranges import IPRangeSet  # noqa: E402
+from kubefence.report.audit_view import denial_text  # noqa: E402
 
 SHOP = ROOT / "examples" / "shop"
 
@@ -53,34 +53,28 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _pairs(result_connections: object) -> dict[tuple[str, str], str]:
-    return {(c.src.name, c.dst.name): str(c.conn) for c in result_connections}  # type: ignore[attr-defined]
+    return {(str(c.src), str(c.dst)): str(c.conn) for c in result_connections}  # type: ignore[attr-defined]
 
 
 def test_discover_flows_only_finds_the_declared_pairs(shop_flows: Path) -> None:
     declared = discover_connections([str(SHOP)])
     observed = discover_with_flows([str(SHOP)], [shop_flows], flows_only=True)
-    inside = {k: v for k, v in _pairs(declared.connections).items() if PeerKind.IP not in _kinds(declared, k)}
-    found = {k: v for k, v in _pairs(observed.connections).items() if PeerKind.IP not in _kinds(observed, k)}
+    inside = {k: v for k, v in _pairs(declared.connections).items() if "[External]" not in k[0] + k[1]}
+    found = {k: v for k, v in _pairs(observed.connections).items() if "[External]" not in k[0] + k[1]}
     assert found == inside
     # the outside: observed addresses lie within the declared ranges, on the same ports
-    outside = [c for c in declared.connections if PeerKind.IP in (c.src.kind, c.dst.kind)]
-    seen = [c for c in observed.connections if PeerKind.IP in (c.src.kind, c.dst.kind)]
+    outside = [c for c in declared.connections if isinstance(c.src, ExternalPeer)]
+    seen = [c for c in observed.connections if isinstance(c.src, ExternalPeer)]
     assert seen and len(seen) == len(outside)
     for c in seen:
-        match = next(d for d in outside if d.dst.name == c.dst.name)
-        assert IPRangeSet.parse(c.src.name) <= IPRangeSet.parse(match.src.name) and c.conn == match.conn
+        match = next(d for d in outside if d.dst == c.dst)
+        assert isinstance(c.src, ExternalPeer) and isinstance(match.src, ExternalPeer)
+        assert c.src.ips <= match.src.ips and c.conn == match.conn
     # every observed connection carries its evidence; the unresolvable records are reported
     for c in observed.connections:
         assert c.evidence and all(e.file == str(shop_flows) and e.line > 0 for e in c.evidence)
     assert any("resolve to no workload" in w.message for w in observed.warnings)
     assert any("dropped are not learned" in w.message for w in observed.warnings)
-
-
-def _kinds(result: object, key: tuple[str, str]) -> set[PeerKind]:
-    for c in result.connections:  # type: ignore[attr-defined]
-        if (c.src.name, c.dst.name) == key:
-            return {c.src.kind, c.dst.kind}
-    return set()
 
 
 def test_discover_with_flows_adds_evidence_to_declared_connections(shop_flows: Path) -> None:
@@ -95,7 +89,7 @@ def test_discover_with_flows_adds_evidence_to_declared_connections(shop_flows: P
 
 def test_audit_against_generated_policies_denies_nothing(shop_flows: Path, generated: Path) -> None:
     result = audit_flows([str(SHOP / "shop-frontend" / "web.yaml"), *_app(), str(generated)], [shop_flows])
-    assert result.ok, [str(a.flow.src) + " " + str(a.flow.dst) for a in result.would_break]
+    assert result.ok, [f"{a.flow.src} {a.flow.dst}" for a in result.would_break]
     assert len(result.allowed) > 20
     # the undeclared traffic the generator drops is denied, and already dropped now: not a finding
     assert result.denied and all(not a.would_break for a in result.denied)
@@ -127,12 +121,13 @@ def test_one_undeclared_flow_is_denied_with_its_rule(
     result = audit_flows([*_app(), str(generated)], [shop_flows, extra])
     assert not result.ok
     (broken,) = result.would_break
-    assert (broken.flow.src.name, broken.flow.dst.name) == (
+    assert (str(broken.flow.src), str(broken.flow.dst)) == (
         "shop-frontend/web[Deployment]",
         "shop-data/redis[StatefulSet]",
     )
     assert broken.flow.sample.file == str(extra) and broken.flow.sample.line == 1
-    assert any("kubefence-default-deny" in reason for reason in broken.denied_by), broken.denied_by
+    reasons = [denial_text(d) for d in broken.denied_by]
+    assert any("kubefence-default-deny" in reason for reason in reasons), reasons
     out = tmp_path / "audit.txt"
     code = main(
         [
@@ -167,14 +162,14 @@ def test_one_undeclared_flow_is_denied_with_its_rule(
 def test_unused_privilege(shop_flows: Path) -> None:
     # the example's own policies allow more than its traffic uses (web may reach postgres)
     result = audit_flows([str(SHOP)], [shop_flows])
-    unused = {(u.src.name, u.dst.name) for u in result.unused}
+    unused = {(str(u.src), str(u.dst)) for u in result.unused}
     assert ("shop-frontend/web[Deployment]", "shop-data/postgres[StatefulSet]") in unused
     assert ("shop-frontend/web[Deployment]", "shop-frontend/api-gateway[Deployment]") not in unused
 
 
 def test_generate_with_flows_allows_observed_traffic(shop_flows: Path, tmp_path: Path) -> None:
     out = tmp_path / "policies"
-    assert main(["generate", str(SHOP), "--flows", str(shop_flows), "-o", str(out), "-q"]) == 0
+    assert main(["generate", str(SHOP), "--flows", str(shop_flows), "-d", str(out), "-q"]) == 0
     result = audit_flows([*_app(), str(out)], [shop_flows])
     assert result.ok
 
@@ -219,16 +214,16 @@ def test_resolution_paths() -> None:
         FlowEndpoint(
             namespace="ingress-nginx", pod="ingress-nginx-controller-abc12def3-xyz12"
         ): "{ingress-controller}",
-        FlowEndpoint(ip="93.184.216.34", reserved=("world",)): "93.184.216.34-93.184.216.34",
+        FlowEndpoint(ip="93.184.216.34", reserved=("world",)): "93.184.216.34-93.184.216.34[External]",
     }
     flows = [_flow(web, dst) for dst in cases]
     observed = resolve_flows(cluster, _log(*flows))
-    got = {f.dst.name for f in observed.flows}
+    got = {str(f.dst) for f in observed.flows}
     assert got == set(cases.values())
     # the web pod itself: by the Deployment pattern, with a warning
-    assert {f.src.name for f in observed.flows} == {"shop-frontend/web[Deployment]"}
+    assert {str(f.src) for f in observed.flows} == {"shop-frontend/web[Deployment]"}
     assert any("naming pattern" in w.message for w in observed.warnings)
-    info = {p.name: p for p in observed.peers}
+    info = {str(p.peer): p for p in observed.peers}
     assert info["kube-system/kube-dns[Deployment]"].labels == (("k8s-app", "kube-dns"),)
 
 
@@ -239,7 +234,7 @@ def test_services_resolve_to_their_workloads_on_the_target_port() -> None:
     unknown = FlowEndpoint(service="elsewhere/thing", ip="10.96.9.9")
     observed = resolve_flows(cluster, _log(_flow(web, api, port=80), _flow(web, unknown, port=80)))
     (f,) = observed.flows
-    assert (f.dst.name, f.port) == ("shop-frontend/api-gateway[Deployment]", 8080)
+    assert (str(f.dst), f.port) == ("shop-frontend/api-gateway[Deployment]", 8080)
     assert observed.unresolved == 5
     assert any("elsewhere/thing is not in the input" in w.message for w in observed.warnings)
 

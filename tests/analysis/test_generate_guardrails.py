@@ -77,7 +77,7 @@ def test_cli_reports_guardrail_changes_even_when_quiet(
 ) -> None:
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES)
-    assert main(["generate", str(SHOP), "--guardrails", str(rules), "-q", "-o", str(tmp_path / "out")]) == 0
+    assert main(["generate", str(SHOP), "--guardrails", str(rules), "-q", "-d", str(tmp_path / "out")]) == 0
     err = capsys.readouterr().err
     assert "guardrail: " in err and "blocked by guardrail cart-is-stateless" in err
     assert (tmp_path / "out" / "shop-data.yaml").is_file()

@@ -315,15 +315,15 @@ def _ambiguous(app: App) -> set[str]:
 
 def _needed(result: DiscoveryResult) -> set[Triple]:
     """Needed connections as (src, dst, conn); a workload with itself is never restricted."""
-    return {(c.src.name, c.dst.name, str(c.conn)) for c in result.connections if c.src.name != c.dst.name}
+    return {(str(c.src), str(c.dst), str(c.conn)) for c in result.connections if str(c.src) != str(c.dst)}
 
 
 def _allowed(cmap: ConnectivityMap, app_peers: set[str]) -> set[Triple]:
-    """Allowed connections with an app workload at one end (IPv4 ranges without ``[External]``)."""
+    """Allowed connections with an app workload at one end."""
     out = set()
     for c in cmap.connections:
-        if c.src.name in app_peers or c.dst.name in app_peers:
-            src, dst = c.src.name.removesuffix("[External]"), c.dst.name.removesuffix("[External]")
+        if str(c.src) in app_peers or str(c.dst) in app_peers:
+            src, dst = str(c.src), str(c.dst)
             out.add((src, dst, str(c.conn)))
     return out
 
@@ -389,7 +389,7 @@ def test_random_app_roundtrip(app: App) -> None:
         policy_files(generated)
     )
 
-    used = {c.src.name for c in needed.connections} | {c.dst.name for c in needed.connections}
+    used = {str(c.src) for c in needed.connections} | {str(c.dst) for c in needed.connections}
     unclear = _ambiguous(app) & used
     if unclear:
         event("workloads that no stable labels tell apart")

@@ -15,17 +15,23 @@ from collections.abc import Iterator
 from html import escape
 from typing import Any
 
-from kubefence.analysis.audit.check import AuditedFlow, AuditResult
+from kubefence.analysis.audit.check import AuditedFlow, AuditResult, Denial
 from kubefence.analysis.audit.impact import ObservedImpact
-from kubefence.analysis.connectivity.explain import describe
 from kubefence.analysis.discover.flows_resolve import ObservedConnectivity, ResolvedFlow
 from kubefence.model.connectivity import Connection
 from kubefence.model.flows import FlowStats, iso
+from kubefence.report.peers_text import peer_text
+from kubefence.report.rules_text import decision_text, describe
 from kubefence.report.view import Edge, View, adapter, graph_of
 
 
+def denial_text(d: Denial) -> str:
+    """``egress of ns/a[Deployment]: denied by ...``: one decision that denies observed traffic."""
+    return f"{d.direction} of {peer_text(d.subject)}: {decision_text(d.decision)}"
+
+
 def flow_text(f: ResolvedFlow) -> str:
-    return f"{f.src} => {f.dst} : {f.protocol} {f.port}"
+    return f"{peer_text(f.src)} => {peer_text(f.dst)} : {f.protocol} {f.port}"
 
 
 def seen_text(f: ResolvedFlow) -> str:
@@ -75,15 +81,15 @@ def audited_json(a: AuditedFlow) -> dict[str, Any]:
     f = a.flow
     return {
         "status": status(a),
-        "src": f.src.name,
-        "dst": f.dst.name,
+        "src": peer_text(f.src),
+        "dst": peer_text(f.dst),
         "conn": str(f.conn),
         "records": f.count,
         "dropped": f.dropped,
         "first_seen": iso(f.first_seen),
         "last_seen": iso(f.last_seen),
         "sample": {"file": f.sample.file, "line": f.sample.line},
-        "denied_by": list(a.denied_by),
+        "denied_by": [denial_text(d) for d in a.denied_by],
     }
 
 
@@ -95,11 +101,11 @@ def audit_view(r: AuditResult) -> View:
         for a in r.denied:
             yield f"{status(a)}: {flow_text(a.flow)}  ({seen_text(a.flow)})"
             for reason in a.denied_by:
-                yield f"    {reason}"
+                yield f"    {denial_text(reason)}"
         for a in r.allowed:
             yield f"allowed: {flow_text(a.flow)}  ({seen_text(a.flow)})"
         for u in r.unused:
-            yield f"unused: {u.src} => {u.dst} : {describe(u.unused)}"
+            yield f"unused: {peer_text(u.src)} => {peer_text(u.dst)} : {describe(u.unused)}"
 
     def as_json() -> dict[str, Any]:
         s = r.stats
@@ -126,7 +132,7 @@ def audit_view(r: AuditResult) -> View:
             "denied": [audited_json(a) for a in r.denied],
             "allowed": [audited_json(a) for a in r.allowed],
             "unused": [
-                {"src": u.src.name, "dst": u.dst.name, "conn": str(u.unused), "used": str(u.used)}
+                {"src": peer_text(u.src), "dst": peer_text(u.dst), "conn": str(u.unused), "used": str(u.used)}
                 for u in r.unused
             ],
         }
@@ -136,22 +142,22 @@ def audit_view(r: AuditResult) -> View:
             f = a.flow
             yield (
                 status(a),
-                f.src.name,
-                f.dst.name,
+                peer_text(f.src),
+                peer_text(f.dst),
                 str(f.conn),
                 str(f.count),
                 str(f.dropped),
                 iso(f.first_seen),
                 iso(f.last_seen),
                 str(f.sample),
-                "; ".join(a.denied_by),
+                "; ".join(denial_text(d) for d in a.denied_by),
             )
         for u in r.unused:
-            yield ("unused", u.src.name, u.dst.name, describe(u.unused), "0", "0", "", "", "", "")
+            yield ("unused", peer_text(u.src), peer_text(u.dst), describe(u.unused), "0", "0", "", "", "", "")
 
     def graph() -> tuple[list[Any], list[Edge]]:
         conns = [Connection(a.flow.src, a.flow.dst, a.flow.conn) for a in (*r.denied, *r.allowed)]
-        styles = {(a.flow.src.name, a.flow.dst.name): "removed" for a in r.denied}
+        styles = {(a.flow.src, a.flow.dst): "removed" for a in r.denied}
         return graph_of(conns, styles)
 
     return View(
@@ -192,13 +198,13 @@ def impact_headline(impact: ObservedImpact) -> str:
 def _blocked_rows(impact: ObservedImpact) -> list[tuple[str, ...]]:
     return [
         (
-            a.flow.src.name,
-            a.flow.dst.name,
+            peer_text(a.flow.src),
+            peer_text(a.flow.dst),
             f"{a.flow.protocol} {a.flow.port}",
             str(a.flow.forwarded),
             iso(a.flow.last_seen),
             str(a.flow.sample),
-            "; ".join(a.denied_by),
+            "; ".join(denial_text(d) for d in a.denied_by),
         )
         for a in impact.blocked[:_MAX_BLOCKED]
     ]

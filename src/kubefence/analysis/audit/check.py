@@ -17,12 +17,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from kubefence.analysis.connectivity.effects import Decision
 from kubefence.analysis.connectivity.engine import MapOptions, Prepared, compute_connectivity, prepare
 from kubefence.analysis.connectivity.explain import Endpoint, explain_pair
 from kubefence.analysis.discover.flows_resolve import ObservedConnectivity, ResolvedFlow
 from kubefence.errors import Diagnostic
 from kubefence.model.cluster import Cluster
-from kubefence.model.connectivity import INGRESS_CONTROLLER, Connection, Peer, PeerKind
+from kubefence.model.connectivity import Connection, ExternalPeer, IngressControllerPeer, Peer, WorkloadPeer
 from kubefence.model.flows import FlowStats
 from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.ports import ConnectionSet
@@ -30,13 +31,21 @@ from kubefence.model.workloads import Namespace, Workload
 
 
 @dataclass(frozen=True)
+class Denial:
+    """A decision that denies observed traffic: in which direction, of which workload's policies."""
+
+    direction: str  # egress or ingress
+    subject: Peer
+    decision: Decision
+
+
+@dataclass(frozen=True)
 class AuditedFlow:
-    """One observed connection and the policies' verdict; ``denied_by``: the deciding rules, in words,
-    per direction (``egress of ns/a[Deployment]: denied by ...``)."""
+    """One observed connection and the policies' verdict; ``denied_by``: the decisions that deny it."""
 
     flow: ResolvedFlow
     allowed: bool
-    denied_by: tuple[str, ...] = ()
+    denied_by: tuple[Denial, ...] = ()
 
     @property
     def would_break(self) -> bool:
@@ -77,9 +86,9 @@ class AuditResult:
 
 def with_observed_workloads(cluster: Cluster, observed: ObservedConnectivity) -> Cluster:
     """``cluster`` plus the peers only flows know, as workloads with their observed labels."""
-    known = {w.peer_name for w in cluster.workloads}
-    extra = tuple(w for w in observed.workloads if w.peer_name not in known)
-    extra += _dns_workloads(cluster, observed, known | {w.peer_name for w in extra})
+    known = {_peer(w) for w in cluster.workloads}
+    extra = tuple(w for w in observed.workloads if _peer(w) not in known)
+    extra += _dns_workloads(observed, known | {_peer(w) for w in extra})
     if not extra:
         return cluster
     # their namespaces, labelled with their names, as the API server labels every namespace
@@ -92,15 +101,18 @@ def with_observed_workloads(cluster: Cluster, observed: ObservedConnectivity) ->
     )
 
 
-def _dns_workloads(cluster: Cluster, observed: ObservedConnectivity, known: set[str]) -> tuple[Workload, ...]:
+def _peer(w: Workload) -> WorkloadPeer:
+    return WorkloadPeer(w.namespace, w.name, w.kind)
+
+
+def _dns_workloads(observed: ObservedConnectivity, known: set[WorkloadPeer]) -> tuple[Workload, ...]:
     """The DNS stand-in peer of discovery (``kube-system/kube-dns[Deployment]``) when flows reach it."""
-    used = {f.dst.name for f in observed.flows} | {f.src.name for f in observed.flows}
-    out = []
-    for info in observed.peers:
-        if info.name in used and info.name not in known and info.name.endswith("[Deployment]"):
-            name = info.name.split("/", 1)[1].removesuffix("[Deployment]")
-            out.append(Workload(info.namespace, name, "Deployment", info.labels))
-    return tuple(out)
+    used = {f.dst for f in observed.flows} | {f.src for f in observed.flows}
+    return tuple(
+        Workload(info.peer.namespace, info.peer.name, info.peer.kind, info.labels)
+        for info in observed.peers
+        if isinstance(info.peer, WorkloadPeer) and info.peer in used and info.peer not in known
+    )
 
 
 def audit(
@@ -118,9 +130,9 @@ def audit(
     """
     full = with_observed_workloads(cluster, observed)
     prep = prepare(full, options)
-    indices: dict[str, list[int]] = defaultdict(list)
+    indices: dict[Peer, list[int]] = defaultdict(list)
     for i in range(prep.real):
-        indices[prep.workloads[i].peer_name].append(i)
+        indices[_peer(prep.workloads[i])].append(i)
     allowed: list[AuditedFlow] = []
     denied: list[AuditedFlow] = []
     for f in observed.flows:
@@ -137,23 +149,21 @@ def _unique(warnings: Sequence[Diagnostic]) -> tuple[Diagnostic, ...]:
     return tuple(dict.fromkeys(warnings))
 
 
-def _endpoints(
-    prep: Prepared, indices: dict[str, list[int]], peer: Peer, ips: IPRangeSet | None
-) -> list[Endpoint]:
-    if ips is not None:
-        return [Endpoint(f"{ips}[External]", ips=ips)]
-    if peer.kind is PeerKind.INGRESS_CONTROLLER:
-        return [Endpoint(INGRESS_CONTROLLER, prep.controller)] if prep.controller is not None else []
-    return [Endpoint(peer.name, i) for i in indices.get(peer.name, [])]
+def _endpoints(prep: Prepared, indices: dict[Peer, list[int]], peer: Peer) -> list[Endpoint]:
+    if isinstance(peer, ExternalPeer):
+        return [Endpoint(peer, ips=peer.ips)]
+    if isinstance(peer, IngressControllerPeer):
+        return [Endpoint(peer, prep.controller)] if prep.controller is not None else []
+    return [Endpoint(peer, i) for i in indices.get(peer, [])]
 
 
-def _check(prep: Prepared, indices: dict[str, list[int]], f: ResolvedFlow) -> AuditedFlow:
+def _check(prep: Prepared, indices: dict[Peer, list[int]], f: ResolvedFlow) -> AuditedFlow:
     query = f.conn
-    srcs = _endpoints(prep, indices, f.src, f.src_ips)
-    dsts = _endpoints(prep, indices, f.dst, f.dst_ips)
+    srcs = _endpoints(prep, indices, f.src)
+    dsts = _endpoints(prep, indices, f.dst)
     if not srcs or not dsts:  # an end no policy can select (the controller of an input without Ingresses)
         return AuditedFlow(f, True)
-    reasons: list[str] = []
+    reasons: list[Denial] = []
     for s in srcs:
         for d in dsts:
             if s.index is None and d.index is None:
@@ -164,7 +174,7 @@ def _check(prep: Prepared, indices: dict[str, list[int]], f: ResolvedFlow) -> Au
             for direction in pair.directions:
                 if direction.allowed != query:
                     reasons += [
-                        f"{direction.direction} of {direction.subject}: {dec.source}"
+                        Denial(direction.direction, direction.subject, dec)
                         for dec in direction.decisions
                         if not dec.allowed
                     ]
@@ -173,22 +183,23 @@ def _check(prep: Prepared, indices: dict[str, list[int]], f: ResolvedFlow) -> Au
 
 def _unused(connections: Sequence[Connection], flows: Sequence[ResolvedFlow]) -> tuple[UnusedAllowance, ...]:
     """Allowed connections minus observed use; an address range counts as used by any address in it."""
-    used: dict[tuple[str, str], ConnectionSet] = defaultdict(ConnectionSet.none)
-    external: dict[tuple[str, bool], list[tuple[IPRangeSet, ConnectionSet]]] = defaultdict(list)
+    used: dict[tuple[Peer, Peer], ConnectionSet] = defaultdict(ConnectionSet.none)
+    external: dict[tuple[Peer, bool], list[tuple[IPRangeSet, ConnectionSet]]] = defaultdict(list)
     for f in flows:
-        if f.src_ips is not None:
-            external[(f.dst.name, True)].append((f.src_ips, f.conn))
-        elif f.dst_ips is not None:
-            external[(f.src.name, False)].append((f.dst_ips, f.conn))
+        if isinstance(f.src, ExternalPeer):
+            external[(f.dst, True)].append((f.src.ips, f.conn))
+        elif isinstance(f.dst, ExternalPeer):
+            external[(f.src, False)].append((f.dst.ips, f.conn))
         else:
-            used[(f.src.name, f.dst.name)] = used[(f.src.name, f.dst.name)] | f.conn
+            used[(f.src, f.dst)] = used[(f.src, f.dst)] | f.conn
     out = []
     for c in connections:
-        seen = used.get((c.src.name, c.dst.name), ConnectionSet.none())
-        if c.src.kind is PeerKind.IP or c.dst.kind is PeerKind.IP:
-            inbound = c.src.kind is PeerKind.IP
-            ranges = IPRangeSet.parse((c.src if inbound else c.dst).name)
-            other = c.dst.name if inbound else c.src.name
+        seen = used.get((c.src, c.dst), ConnectionSet.none())
+        outside = c.src if isinstance(c.src, ExternalPeer) else c.dst
+        if isinstance(outside, ExternalPeer):
+            inbound = outside is c.src
+            ranges = outside.ips
+            other = c.dst if inbound else c.src
             for ips, conn in external.get((other, inbound), []):
                 if ips & ranges:
                     seen = seen | conn

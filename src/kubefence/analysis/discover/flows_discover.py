@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
 
 from kubefence.analysis.discover.flows_resolve import ObservedConnectivity, ResolvedFlow, address_peer
 from kubefence.analysis.discover.results import DiscoveryResult, Evidence, NeededConnection, PeerInfo, Reason
 from kubefence.errors import Diagnostic, Origin
-from kubefence.model.connectivity import Connection, Peer, PeerKind
+from kubefence.model.connectivity import Connection, ExternalPeer, Peer
 from kubefence.model.flows import iso
 from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.ports import ConnectionSet
@@ -29,14 +28,6 @@ class FlowEvidence(Evidence):
     count: int = 0
     first_seen: str = ""
     last_seen: str = ""
-
-    def json(self) -> dict[str, Any]:
-        return {
-            **super().json(),
-            "count": self.count,
-            "first_seen": self.first_seen,
-            "last_seen": self.last_seen,
-        }
 
 
 def flow_evidence(f: ResolvedFlow) -> FlowEvidence:
@@ -67,17 +58,15 @@ class _Pending:
 
 def merge_observed(declared: DiscoveryResult | None, observed: ObservedConnectivity) -> DiscoveryResult:
     """``declared`` (manifest discovery, or ``None`` for flows only) with ``observed`` added."""
-    pending: dict[tuple[str, str], _Pending] = {}
+    pending: dict[tuple[Peer, Peer], _Pending] = {}
     for nc in declared.connections if declared else ():
-        pending[(nc.src.name, nc.dst.name)] = _Pending(
-            nc.src, nc.dst, nc.conn, nc.evidence, [], set(nc.reasons)
-        )
+        pending[(nc.src, nc.dst)] = _Pending(nc.src, nc.dst, nc.conn, nc.evidence, [], set(nc.reasons))
     learned = [f for f in observed.flows if f.forwarded > 0]
     dropped = sum(f.count for f in observed.flows if f.forwarded == 0)
     for src, dst, conn, flows in _grouped(learned):
-        entry = pending.get((src.name, dst.name)) or _covering(pending, src, dst, conn)
+        entry = pending.get((src, dst)) or _covering(pending, src, dst, conn)
         if entry is None:
-            entry = pending[(src.name, dst.name)] = _Pending(src, dst, ConnectionSet.none(), (), [], set())
+            entry = pending[(src, dst)] = _Pending(src, dst, ConnectionSet.none(), (), [], set())
         entry.conn = entry.conn | conn
         entry.observed.extend(flow_evidence(f) for f in flows)
         entry.reasons.add(Reason.OBSERVED)
@@ -87,10 +76,10 @@ def merge_observed(declared: DiscoveryResult | None, observed: ObservedConnectiv
         )
         for _, p in sorted(pending.items())
     )
-    used = {c.src.name for c in connections} | {c.dst.name for c in connections}
-    infos: dict[str, PeerInfo] = {p.name: p for p in observed.peers}
-    infos.update({p.name: p for p in declared.peers} if declared else {})
-    peers = tuple(sorted(info for name, info in infos.items() if name in used))
+    used = {c.src for c in connections} | {c.dst for c in connections}
+    infos: dict[Peer, PeerInfo] = {p.peer: p for p in observed.peers}
+    infos.update({p.peer: p for p in declared.peers} if declared else {})
+    peers = tuple(sorted(info for peer, info in infos.items() if peer in used))
     warnings = list(declared.warnings if declared else ()) + list(observed.warnings)
     if dropped:
         warnings.append(
@@ -105,17 +94,17 @@ def merge_observed(declared: DiscoveryResult | None, observed: ObservedConnectiv
 
 def _grouped(flows: list[ResolvedFlow]) -> list[tuple[Peer, Peer, ConnectionSet, list[ResolvedFlow]]]:
     """Flows per peer pair; an external end's addresses joined per other end and connection set."""
-    pairs: dict[tuple[str, str], list[ResolvedFlow]] = defaultdict(list)
-    external: dict[tuple[str, bool], dict[IPRangeSet, list[ResolvedFlow]]] = defaultdict(
+    pairs: dict[tuple[Peer, Peer], list[ResolvedFlow]] = defaultdict(list)
+    external: dict[tuple[Peer, bool], dict[IPRangeSet, list[ResolvedFlow]]] = defaultdict(
         lambda: defaultdict(list)
     )
     for f in flows:
         if f.src_ips is not None and f.dst_ips is None:
-            external[(f.dst.name, True)][f.src_ips].append(f)
+            external[(f.dst, True)][f.src_ips].append(f)
         elif f.dst_ips is not None and f.src_ips is None:
-            external[(f.src.name, False)][f.dst_ips].append(f)
+            external[(f.src, False)][f.dst_ips].append(f)
         elif f.src_ips is None:
-            pairs[(f.src.name, f.dst.name)].append(f)
+            pairs[(f.src, f.dst)].append(f)
     out = []
     for group in pairs.values():
         out.append((group[0].src, group[0].dst, ConnectionSet.union_all(f.conn for f in group), group))
@@ -133,23 +122,18 @@ def _grouped(flows: list[ResolvedFlow]) -> list[tuple[Peer, Peer, ConnectionSet,
 
 
 def _covering(
-    pending: dict[tuple[str, str], _Pending], src: Peer, dst: Peer, conn: ConnectionSet
+    pending: dict[tuple[Peer, Peer], _Pending], src: Peer, dst: Peer, conn: ConnectionSet
 ) -> _Pending | None:
     """A manifest-found connection with an address range that holds this observed one."""
-    if PeerKind.IP not in (src.kind, dst.kind):
+    if not isinstance(src, ExternalPeer) and not isinstance(dst, ExternalPeer):
         return None
     for p in pending.values():
         if not p.declared or not conn <= p.conn:
             continue
-        inbound = src.kind is PeerKind.IP and p.src.kind is PeerKind.IP and p.dst.name == dst.name
-        if inbound and _ips(src) <= _ips(p.src):
+        inbound = isinstance(src, ExternalPeer) and isinstance(p.src, ExternalPeer) and p.dst == dst
+        if inbound and src.ips <= p.src.ips:  # type: ignore[attr-defined]  # both are ExternalPeer
             return p
-        outbound = dst.kind is PeerKind.IP and p.dst.kind is PeerKind.IP and p.src.name == src.name
-        if outbound and _ips(dst) <= _ips(p.dst):
+        outbound = isinstance(dst, ExternalPeer) and isinstance(p.dst, ExternalPeer) and p.src == src
+        if outbound and dst.ips <= p.dst.ips:  # type: ignore[attr-defined]
             return p
     return None
-
-
-def _ips(peer: Peer) -> IPRangeSet:
-    """The addresses of an address peer (its name is the range text until peers carry their ranges)."""
-    return IPRangeSet.parse(peer.name)

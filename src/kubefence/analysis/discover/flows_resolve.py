@@ -26,9 +26,9 @@ from kubefence import defaults
 from kubefence.analysis.discover.results import PeerInfo
 from kubefence.errors import Diagnostic, Origin
 from kubefence.model.cluster import Cluster
-from kubefence.model.connectivity import INGRESS_CONTROLLER, Peer, PeerKind
 from kubefence.model.flows import FlowEndpoint, FlowLog, FlowStats, ObservedFlow
 from kubefence.model.ipranges import IPRangeSet
+from kubefence.model.peers import INGRESS_CONTROLLER, ExternalPeer, Peer, WorkloadPeer
 from kubefence.model.ports import ConnectionSet, PortSet
 from kubefence.model.workloads import LabelPairs, Service, Workload
 
@@ -69,13 +69,13 @@ class ResolveOptions:
 
     dns_namespace: str = defaults.DNS_NAMESPACE
     dns_labels: LabelPairs = defaults.DNS_LABELS
-    ingress_controller_namespace: str | None = defaults.GENERATE_CONTROLLER_NAMESPACE
+    ingress_controller_namespace: str | None = defaults.INGRESS_CONTROLLER_NAMESPACE
     min_count: int = 1
 
     @property
-    def dns_peer_name(self) -> str:
+    def dns_peer(self) -> WorkloadPeer:
         name = self.dns_labels[0][1] if self.dns_labels else "kube-dns"
-        return f"{self.dns_namespace}/{name}[Deployment]"
+        return WorkloadPeer(self.dns_namespace, name, "Deployment")
 
 
 @dataclass(frozen=True)
@@ -108,8 +108,8 @@ class ResolvedFlow:
         return self.count - self.dropped
 
     @property
-    def sort_key(self) -> tuple[str, str, str, int]:
-        return (self.src.name, self.dst.name, self.protocol, self.port)
+    def sort_key(self) -> tuple[Peer, Peer, str, int]:
+        return (self.src, self.dst, self.protocol, self.port)
 
 
 @dataclass(frozen=True)
@@ -135,15 +135,15 @@ class ObservedConnectivity:
 
 
 def workload_peer(namespace: str, name: str, kind: str) -> Peer:
-    return Peer(f"{namespace}/{name}[{kind}]", PeerKind.WORKLOAD, namespace)
+    return WorkloadPeer(namespace, name, kind)
 
 
 def address_peer(ips: IPRangeSet) -> Peer:
-    return Peer(str(ips), PeerKind.IP)
+    return ExternalPeer(ips)
 
 
 def controller_peer() -> Peer:
-    return Peer(INGRESS_CONTROLLER, PeerKind.INGRESS_CONTROLLER)
+    return INGRESS_CONTROLLER
 
 
 # -- resolution ------------------------------------------------------------------------------------
@@ -199,7 +199,7 @@ class _Resolver:
 
     def foreign_peer(self, ep: FlowEndpoint, name: str, kind: str) -> Peer:
         peer = workload_peer(ep.namespace, name, kind)
-        info = self.foreign.setdefault(peer.name, _Foreign(ep.namespace, name, kind))
+        info = self.foreign.setdefault(str(peer), _Foreign(ep.namespace, name, kind))
         for k, v in ep.labels:
             if k not in _PER_POD_LABELS:
                 info.labels.setdefault(k, v)
@@ -320,7 +320,7 @@ class _Resolver:
         if ep.namespace == opts.dns_namespace and self.is_dns(ep):
             if self.dns_servers:
                 return [(self.peer(w), None, 0) for w in self.dns_servers]
-            return [(Peer(opts.dns_peer_name, PeerKind.WORKLOAD, opts.dns_namespace), None, 0)]
+            return [(opts.dns_peer, None, 0)]
         if (
             opts.ingress_controller_namespace is not None
             and ep.namespace == opts.ingress_controller_namespace
@@ -350,7 +350,7 @@ class _Resolver:
                 return self.foreign_peer(ep, found["owner"], "CronJob")
             if found := _DEPLOYMENT_POD.fullmatch(ep.pod):
                 peer = self.foreign_peer(ep, found["owner"], "Deployment")
-                self.by_pattern[f"{ep.namespace}/{ep.pod}"] = peer.name
+                self.by_pattern[f"{ep.namespace}/{ep.pod}"] = str(peer)
                 return peer
             return self.foreign_peer(ep, ep.pod, "Pod")
         return None
@@ -384,10 +384,13 @@ class _Resolver:
         return out or f"Service {ep.service} selects no workload of the input"
 
     def peer_infos(self) -> tuple[PeerInfo, ...]:
-        infos = [PeerInfo(n, f.namespace, tuple(sorted(f.labels.items()))) for n, f in self.foreign.items()]
+        infos = [
+            PeerInfo(WorkloadPeer(f.namespace, f.name, f.kind), f.namespace, tuple(sorted(f.labels.items())))
+            for f in self.foreign.values()
+        ]
         if not self.dns_servers:
             opts = self.options
-            infos.append(PeerInfo(opts.dns_peer_name, opts.dns_namespace, tuple(opts.dns_labels)))
+            infos.append(PeerInfo(opts.dns_peer, opts.dns_namespace, tuple(opts.dns_labels)))
         return tuple(sorted(infos))
 
     def workloads(self) -> tuple[Workload, ...]:
@@ -403,7 +406,7 @@ def resolve_flows(
     """Resolve ``log``'s flows to peers of ``cluster`` (its workloads, Services and pods)."""
     options = options or ResolveOptions()
     resolver = _Resolver(cluster, options)
-    merged: dict[tuple[str, str, str, int], ResolvedFlow] = {}
+    merged: dict[tuple[Peer, Peer, str, int], ResolvedFlow] = {}
     unresolved: dict[str, tuple[int, Origin, str]] = {}  # endpoint -> records, first sample, reason
     internal = 0
     for flow in log.flows:
@@ -417,7 +420,7 @@ def resolve_flows(
             continue
         for src, src_ips, _ in srcs:
             for dst, dst_ips, port in dsts:
-                if src.name == dst.name:
+                if src == dst:
                     internal += flow.count
                     continue
                 _add(
@@ -461,7 +464,7 @@ def resolve_flows(
 
 
 def _add(
-    merged: dict[tuple[str, str, str, int], ResolvedFlow], key_flow: ResolvedFlow, flow: ObservedFlow
+    merged: dict[tuple[Peer, Peer, str, int], ResolvedFlow], key_flow: ResolvedFlow, flow: ObservedFlow
 ) -> None:
     key = key_flow.sort_key
     prev = merged.get(key)

@@ -18,7 +18,7 @@ from kubefence import defaults
 from kubefence.analysis.discover.results import DiscoveryResult, NeededConnection
 from kubefence.errors import Diagnostic, Origin
 from kubefence.model.cluster import Cluster
-from kubefence.model.connectivity import Peer, PeerKind
+from kubefence.model.connectivity import ExternalPeer, IngressControllerPeer, Peer, WorkloadPeer
 from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.policies import NetworkPolicy, PolicyPeer, PolicyRule, PortMatch
 from kubefence.model.ports import ConnectionSet
@@ -27,7 +27,7 @@ from kubefence.model.workloads import NAMESPACE_NAME_LABEL, Workload
 
 MANAGED_BY = ("app.kubernetes.io/managed-by", "kubefence")
 DEFAULT_DENY_NAME = "kubefence-default-deny"
-DEFAULT_CONTROLLER_NAMESPACE = defaults.GENERATE_CONTROLLER_NAMESPACE
+DEFAULT_CONTROLLER_NAMESPACE = defaults.INGRESS_CONTROLLER_NAMESPACE
 
 # Labels that change with every rollout or name a single pod: never select on them.
 UNSTABLE_LABELS = frozenset(
@@ -85,7 +85,7 @@ class _Selectors:
         self.by_ns: dict[str, list[Workload]] = defaultdict(list)
         for w in workloads:
             self.by_ns[w.namespace].append(w)
-        self.by_name = {w.peer_name: w for w in workloads}
+        self.by_name: dict[Peer, Workload] = {WorkloadPeer(w.namespace, w.name, w.kind): w for w in workloads}
         self.warnings = warnings
         self._cache: dict[str, LabelSelector] = {}
 
@@ -179,19 +179,18 @@ def synthesize(
     options = options or GenerateOptions()
     warnings: list[Diagnostic] = []
     selectors = _Selectors(cluster.workloads, warnings)
-    info = {p.name: p for p in needed.peers}
+    info = {p.peer: p for p in needed.peers}
     app_namespaces = sorted({w.namespace for w in cluster.workloads})
 
     def peer_selector(peer: Peer, from_namespace: str) -> PolicyPeer | None:
-        w = selectors.by_name.get(peer.name)
+        w = selectors.by_name.get(peer)
         if w is not None:
             pod_sel, ns = selectors.for_workload(w), w.namespace
-        elif peer.name in info:
-            pod_sel, ns = LabelSelector(info[peer.name].labels), info[peer.name].namespace or peer.namespace
+        elif peer in info:
+            own = peer.namespace if isinstance(peer, WorkloadPeer) else ""
+            pod_sel, ns = LabelSelector(info[peer].labels), info[peer].namespace or own
         else:
-            warnings.append(
-                Diagnostic(Origin(), f"{peer.name} is not in the input and has no selector: skipped")
-            )
+            warnings.append(Diagnostic(Origin(), f"{peer} is not in the input and has no selector: skipped"))
             return None
         ns_sel = None if ns == from_namespace else LabelSelector.of({NAMESPACE_NAME_LABEL: ns})
         return PolicyPeer(pod_selector=pod_sel, namespace_selector=ns_sel)
@@ -199,9 +198,9 @@ def synthesize(
     ingress: dict[str, list[tuple[NeededConnection, PolicyRule]]] = defaultdict(list)
     egress: dict[str, list[tuple[NeededConnection, PolicyRule]]] = defaultdict(list)
     for nc in needed.connections:
-        src_w = selectors.by_name.get(nc.src.name)
-        dst_w = selectors.by_name.get(nc.dst.name)
-        if src_w is not None and src_w.peer_name == nc.dst.name:
+        src_w = selectors.by_name.get(nc.src)
+        dst_w = selectors.by_name.get(nc.dst)
+        if src_w is not None and nc.src == nc.dst:
             continue  # a workload with itself: never restricted by policy
         if dst_w is not None:
             ports = _ports(nc.conn, dst_w, options.named_ports)
@@ -210,8 +209,8 @@ def synthesize(
                 ingress[dst_w.peer_name].append((nc, PolicyRule(peers, ports)))
         if src_w is not None:
             ports = _ports(nc.conn, dst_w, options.named_ports)
-            if nc.dst.kind is PeerKind.IP:
-                to: tuple[PolicyPeer, ...] | None = _ip_peers(_outside(IPRangeSet.parse(nc.dst.name)))
+            if isinstance(nc.dst, ExternalPeer):
+                to: tuple[PolicyPeer, ...] | None = _ip_peers(_outside(nc.dst.ips))
             else:
                 sel = peer_selector(nc.dst, src_w.namespace)
                 to = None if sel is None else (sel,)
@@ -281,7 +280,7 @@ def _source_peers(
     options: GenerateOptions,
     peer_selector: object,
 ) -> tuple[PolicyPeer, ...] | None:
-    if src.kind is PeerKind.INGRESS_CONTROLLER:
+    if isinstance(src, IngressControllerPeer):
         return (
             PolicyPeer(
                 namespace_selector=LabelSelector.of(
@@ -289,8 +288,8 @@ def _source_peers(
                 )
             ),
         )
-    if src.kind is PeerKind.IP:
-        return _ip_peers(_outside(IPRangeSet.parse(src.name)))
+    if isinstance(src, ExternalPeer):
+        return _ip_peers(_outside(src.ips))
     assert callable(peer_selector)
     sel = peer_selector(src, dst_namespace)
     return None if sel is None else (sel,)
