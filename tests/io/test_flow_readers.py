@@ -292,3 +292,15 @@ def test_parquet_table(tmp_path: Path) -> None:
     assert [(f.src, f.dst, f.port, f.count) for f in from_parquet.flows] == [
         (f.src, f.dst, f.port, f.count) for f in from_csv.flows
     ]
+
+
+def test_the_command_line_loads_duckdb_only_for_flows() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, kubefence.cli\n"
+        "print(sorted(m for m in sys.modules if m == 'duckdb' or m.startswith('kubefence.io.flows')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

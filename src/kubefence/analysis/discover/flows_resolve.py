@@ -182,6 +182,12 @@ class _Resolver:
             for ip in getattr(w, "pod_ips", ()) or ():
                 self.ips[str(ip)] = w
         self.services: dict[tuple[str, str], Service] = {(s.namespace, s.name): s for s in cluster.services}
+        # Service addresses, where the input has them (a live cluster's, or exported manifests)
+        self.service_ips: dict[str, str] = {}
+        for s in cluster.services:
+            for ip in (getattr(s, "cluster_ip", "") or "", *(getattr(s, "cluster_ips", ()) or ())):
+                if ip and ip != "None":
+                    self.service_ips[str(ip)] = f"{s.namespace}/{s.name}"
         dns = dict(options.dns_labels)
         self.dns_servers = [
             w
@@ -208,6 +214,8 @@ class _Resolver:
     # -- one endpoint
 
     def resolve(self, ep: FlowEndpoint, protocol: str, port: int) -> list[_Target] | str:
+        if not ep.namespace and not ep.service and ep.ip in self.service_ips:
+            ep = FlowEndpoint(ip=ep.ip, service=self.service_ips[ep.ip])
         if not ep.namespace and ep.service:
             return self.service(ep, protocol, port)
         cached = self._cache.get(ep)
