@@ -13,6 +13,7 @@ malformed record is an :class:`InputError` naming its file and line.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -49,14 +50,18 @@ def read_flows(
             group = [f for f in files if f.format in formats]
             if not group:
                 continue
-            if FlowFormat.HUBBLE in formats:
-                result = _json_lines(con, hubble.records_query, group, window, "Hubble flows")
-            elif FlowFormat.GADGET in formats:
-                result = _json_lines(con, gadget.records_query, group, window, "Inspektor Gadget events")
-            else:
-                result = run(con, aggregate(table.records_query(con, group), window), "flow tables")
-            flows.extend(result.flows)
-            stats = stats + result.stats
+            # as many files at once as threads read them (one each, gzip is sequential): memory
+            # stays that of a few readers however many files there are
+            step = max(1, threads or os.cpu_count() or 1)
+            for batch in (group[i : i + step] for i in range(0, len(group), step)):
+                if FlowFormat.HUBBLE in formats:
+                    result = _json_lines(con, hubble.records_query, batch, window, "Hubble flows")
+                elif FlowFormat.GADGET in formats:
+                    result = _json_lines(con, gadget.records_query, batch, window, "Inspektor Gadget events")
+                else:
+                    result = run(con, aggregate(table.records_query(con, batch), window), "flow tables")
+                flows.extend(result.flows)
+                stats = stats + result.stats
     finally:
         con.close()
     return FlowLog(tuple(_merge(flows)), stats, tuple(f.path for f in files))

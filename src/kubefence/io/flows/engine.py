@@ -74,6 +74,7 @@ def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     }
     con = duckdb.connect(":memory:", config=config)
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")  # it would write to our stdout
     return con
 
 
