@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import click
@@ -108,3 +109,18 @@ def test_guardrails_may_be_a_directory(tmp_path: Path, capsys: pytest.CaptureFix
     # generated within the guardrails, the policies satisfy them under the same default namespace
     assert main(["verify", "-q", "-g", str(GUARDRAILS), str(SHOP), str(out)]) == 0
     assert "All 7 guardrails satisfied." in capsys.readouterr().out
+
+
+def test_generated_policies_let_the_controller_in_under_the_maps_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """generate and map agree on where the controller runs: no warning that policies block it."""
+    out = tmp_path / "policies"
+    assert main(["generate", "-q", str(SHOP), "-d", str(out)]) == 0
+    capsys.readouterr()
+    docs = tmp_path / "app"
+    shutil.copytree(SHOP, docs, ignore=shutil.ignore_patterns("networkpolicies*.yaml"))
+    assert main(["map", str(docs), str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "{ingress-controller} => shop-frontend/web[Deployment]" in captured.out
+    assert "block the ingress controller" not in captured.err

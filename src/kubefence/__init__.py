@@ -14,9 +14,7 @@ if TYPE_CHECKING:
     from kubefence.analysis.connectivity.engine import MapOptions
     from kubefence.analysis.connectivity.explain import Explanation
     from kubefence.analysis.connectivity.networks import MultiNetworkMap
-    from kubefence.analysis.discover.connections_file import load_connections_file
     from kubefence.analysis.discover.pipeline import DiscoverOptions
-    from kubefence.analysis.discover.results import DiscoveryResult
     from kubefence.analysis.guardrails.export import ExportResult
     from kubefence.analysis.guardrails.verify import ConnectionCheck, VerifyResult, check_connections
     from kubefence.api import (
@@ -31,12 +29,24 @@ if TYPE_CHECKING:
         verify_guardrails,
     )
     from kubefence.errors import Diagnostic, InputError, KubefenceError, Origin
+    from kubefence.io.connections_file import load_connections_file
     from kubefence.io.guardrails import load_guardrails
     from kubefence.model.cluster import Cluster
-    from kubefence.model.connectivity import Connection, ConnectivityMap, Peer, PeerKind
+    from kubefence.model.connectivity import Connection, ConnectivityMap
+    from kubefence.model.discovery import DiscoveryResult
     from kubefence.model.guardrails import Guardrail
     from kubefence.model.ipranges import IPRangeSet
+    from kubefence.model.peers import (
+        DomainPeer,
+        ExternalPeer,
+        IngressControllerPeer,
+        Peer,
+        PeerKind,
+        RepresentativePeer,
+        WorkloadPeer,
+    )
     from kubefence.model.ports import ConnectionSet, PortSet
+    from kubefence.model.rules import PolicyRef, RuleAction, RuleRef, RuleTier
     from kubefence.model.selectors import LabelSelector
 
 __all__ = [
@@ -48,10 +58,13 @@ __all__ = [
     "Diagnostic",
     "DiscoverOptions",
     "DiscoveryResult",
+    "DomainPeer",
     "Explanation",
     "ExportResult",
+    "ExternalPeer",
     "Guardrail",
     "IPRangeSet",
+    "IngressControllerPeer",
     "InputError",
     "KubefenceError",
     "LabelSelector",
@@ -60,8 +73,14 @@ __all__ = [
     "Origin",
     "Peer",
     "PeerKind",
+    "PolicyRef",
     "PortSet",
+    "RepresentativePeer",
+    "RuleAction",
+    "RuleRef",
+    "RuleTier",
     "VerifyResult",
+    "WorkloadPeer",
     "check_connections",
     "diff_connectivity",
     "diff_revisions",
@@ -86,21 +105,30 @@ _LAZY = {
     "ConnectivityMap": "kubefence.model.connectivity",
     "Diagnostic": "kubefence.errors",
     "DiscoverOptions": "kubefence.analysis.discover.pipeline",
-    "DiscoveryResult": "kubefence.analysis.discover.results",
+    "DiscoveryResult": "kubefence.model.discovery",
+    "DomainPeer": "kubefence.model.peers",
     "Explanation": "kubefence.analysis.connectivity.explain",
     "ExportResult": "kubefence.analysis.guardrails.export",
+    "ExternalPeer": "kubefence.model.peers",
     "Guardrail": "kubefence.model.guardrails",
     "IPRangeSet": "kubefence.model.ipranges",
+    "IngressControllerPeer": "kubefence.model.peers",
     "InputError": "kubefence.errors",
     "KubefenceError": "kubefence.errors",
     "LabelSelector": "kubefence.model.selectors",
     "MapOptions": "kubefence.analysis.connectivity.engine",
     "MultiNetworkMap": "kubefence.analysis.connectivity.networks",
     "Origin": "kubefence.errors",
-    "Peer": "kubefence.model.connectivity",
-    "PeerKind": "kubefence.model.connectivity",
+    "Peer": "kubefence.model.peers",
+    "PeerKind": "kubefence.model.peers",
+    "PolicyRef": "kubefence.model.rules",
     "PortSet": "kubefence.model.ports",
+    "RepresentativePeer": "kubefence.model.peers",
+    "RuleAction": "kubefence.model.rules",
+    "RuleRef": "kubefence.model.rules",
+    "RuleTier": "kubefence.model.rules",
     "VerifyResult": "kubefence.analysis.guardrails.verify",
+    "WorkloadPeer": "kubefence.model.peers",
     "check_connections": "kubefence.analysis.guardrails.verify",
     "diff_connectivity": "kubefence.api",
     "diff_revisions": "kubefence.api",
@@ -108,12 +136,12 @@ _LAZY = {
     "explain_connectivity": "kubefence.api",
     "export_guardrails": "kubefence.api",
     "load_cluster": "kubefence.api",
-    "load_connections_file": "kubefence.analysis.discover.connections_file",
+    "load_connections_file": "kubefence.io.connections_file",
     "load_guardrails": "kubefence.io.guardrails",
     "map_connectivity": "kubefence.api",
     "map_networks": "kubefence.api",
-    "verify_guardrails": "kubefence.api",
     "report": "kubefence.report",
+    "verify_guardrails": "kubefence.api",
 }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +17,7 @@ from kubefence.analysis.connectivity.networks import (
 )
 from kubefence.errors import Origin, UsageError
 from kubefence.io.documents import Document
-from kubefence.io.kube import build_cluster
+from kubefence.io.kube import build_cluster, read_application
 from kubefence.io.render import ToolRunner, load_inputs
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import ConnectivityMap
@@ -31,12 +30,12 @@ if TYPE_CHECKING:
     from kubefence.analysis.connectivity.explain import Explanation
     from kubefence.analysis.discover.flows_resolve import ObservedConnectivity, ResolveOptions
     from kubefence.analysis.discover.pipeline import DiscoverOptions
-    from kubefence.analysis.discover.results import DiscoveryResult
     from kubefence.analysis.generate.synthesize import GeneratedPolicies, GenerateOptions
     from kubefence.analysis.guardrails.export import ExportResult
     from kubefence.analysis.guardrails.verify import VerifyResult
     from kubefence.analysis.review import ReviewOptions, ReviewResult
     from kubefence.io.gitsource import TreeReader
+    from kubefence.model.discovery import DiscoveryResult
 
 # Only what mapping needs is imported above; each other entry point imports its analysis when
 # called, so that one command line run loads only the modules its command uses.
@@ -143,9 +142,10 @@ def discover_connections(
     >>> print(result.connections[0])                           # doctest: +SKIP
     shop-backend/cart[Deployment] => shop-data/redis[StatefulSet] : TCP 6379
     """
-    from kubefence.analysis.discover.pipeline import discover_documents
+    from kubefence.analysis.discover.pipeline import discover
 
-    return discover_documents(load_input_documents(inputs, runner=runner, stdin_text=stdin_text), options)
+    docs = load_input_documents(inputs, runner=runner, stdin_text=stdin_text)
+    return discover(build_cluster(docs, read_config=True), options)
 
 
 def diff_connectivity(
@@ -195,31 +195,23 @@ def generate_policies(
     >>> generated = generate_policies(["examples/shop"])          # doctest: +SKIP
     >>> files = policy_files(generated)                           # {"shop-backend.yaml": "...", ...}
     """
-    from kubefence.analysis.discover.connections_file import load_connections_file
-    from kubefence.analysis.discover.pipeline import discover_documents
-    from kubefence.analysis.discover.results import DiscoveryResult
-    from kubefence.analysis.generate.guarded import apply_guardrails
-    from kubefence.analysis.generate.synthesize import GenerateOptions, synthesize
-    from kubefence.analysis.review import POLICY_KINDS
+    from kubefence.analysis.generate.pipeline import generate_for
+    from kubefence.io.connections_file import load_connections_file
+    from kubefence.model.discovery import DiscoveryResult
 
-    docs = load_input_documents(inputs, runner=runner, stdin_text=stdin_text)
-    if connections is None:
-        needed = discover_documents(docs, discover_options)
-    elif isinstance(connections, DiscoveryResult):
+    # policies already in the input are the app's old policies: generation ignores them
+    app = read_application(load_input_documents(inputs, runner=runner, stdin_text=stdin_text))
+    if connections is None or isinstance(connections, DiscoveryResult):
         needed = connections
     else:
         needed = load_connections_file(connections)
-    # policies already in the input are the app's old policies: generation ignores them
-    cluster = build_cluster([d for d in docs if d.kind not in POLICY_KINDS])
-    options = options or GenerateOptions()
-    rules = _rules(guardrails)
-    if not rules:
-        return synthesize(cluster, needed, options)
-    map_options = MapOptions(ingress_controller_namespace=options.ingress_controller_namespace)
-    guarded = apply_guardrails(needed, rules, cluster, map_options)
-    generated = synthesize(cluster, guarded.needed, options)
-    notes = guarded.blocked + guarded.added + guarded.conflicts
-    return replace(generated, guardrail_notes=notes)
+    return generate_for(
+        app,
+        needed=needed,
+        options=options,
+        discover_options=discover_options,
+        guardrails=_rules(guardrails),
+    )
 
 
 def policy_files(generated: GeneratedPolicies) -> dict[str, str]:
@@ -250,13 +242,12 @@ def review_revisions(
     with the regenerated ones. With ``flows`` (:func:`read_flow_log`), the observed traffic the
     change would block is reported too.
     """
-    from kubefence.analysis.review import ReviewOptions, review
+    from kubefence.analysis.review import review
     from kubefence.io.gitsource import GitTreeReader, load_revision
 
-    options = options or ReviewOptions()
     reader = reader or GitTreeReader(repo)
-    base_docs = load_revision(reader, base, paths)
-    head_docs = load_revision(reader, head, paths)
+    base_app = read_application(load_revision(reader, base, paths))
+    head_app = read_application(load_revision(reader, head, paths))
     committed = None
     if policies_dir is not None:
         prefix = policies_dir.strip("/")
@@ -265,17 +256,14 @@ def review_revisions(
             for name, text in reader.files(head, [prefix])
             if name.startswith(prefix + "/") and "/" not in name[len(prefix) + 1 :] and name.endswith(".yaml")
         }
-    rules = list(guardrails)
-    verifier = (
-        (lambda cluster: verify_guardrails(cluster, rules, options=options.map_options)) if rules else None
-    )
     return review(
-        (base, base_docs),
-        (head, head_docs),
+        (base, base_app),
+        (head, head_app),
+        policy_files=policy_files,
         committed_policies=committed,
         policies_dir=policies_dir or "",
         app_paths=paths,
-        verify=verifier,
+        guardrails=tuple(guardrails),
         options=options,
         flows=flows,
         flows_min_count=flows_min_count,
@@ -316,7 +304,7 @@ def export_guardrails(
     guardrails: Guardrails, *, kind: str = "ClusterNetworkPolicy", priority: int = 0
 ) -> ExportResult:
     """Guardrails as ClusterNetworkPolicy (v1alpha2, Admin tier) or AdminNetworkPolicy (v1alpha1)
-    objects; ``result.objects`` are dicts, ``kubefence.report.render(result, "txt")`` is YAML."""
+    objects; ``result.policies`` are model values, ``kubefence.report.render(result, "txt")`` is YAML."""
     from kubefence.analysis.guardrails.export import ExportOptions
     from kubefence.analysis.guardrails.export import export_guardrails as _export_guardrails
 
@@ -329,7 +317,7 @@ def export_guardrails(
 if TYPE_CHECKING:
     from kubefence.analysis.connectivity.engine import ConnectivityStream
     from kubefence.analysis.connectivity.summary import ConnectivitySummary
-    from kubefence.io.policy_yaml import FileChange
+    from kubefence.changes import FileChange
 
 
 def stream_connectivity(
@@ -383,7 +371,7 @@ def discover_options(
     try:
         selector = parse_selector_text(dns_selector)
     except ValueError as exc:
-        raise UsageError(f"--dns-selector: {exc}") from None
+        raise UsageError(str(exc)) from None
     return DiscoverOptions(dns=dns, dns_namespace=dns_namespace, dns_selector=selector, dns_port=dns_port)
 
 
@@ -419,9 +407,9 @@ def load_guardrail_rules(guardrails: Guardrails, *, stdin_text: str | None = Non
 def validate_generated(generated: GeneratedPolicies) -> list[str]:
     """One message per generated object the Kubernetes OpenAPI schema rejects (needs the
     ``kubernetes-validate`` package: ``pip install 'kubefence[validate]'``)."""
-    from kubefence.analysis.generate.validate import validate_policies
+    from kubefence.io.policy_schema import validate_policies
 
-    return validate_policies(generated)
+    return validate_policies(g.policy for g in generated.policies)
 
 
 def policy_stream(generated: GeneratedPolicies, fmt: str = "yaml") -> str:
@@ -509,19 +497,20 @@ def discover_with_flows(
     """
     from kubefence.analysis.discover.flows_discover import merge_observed
     from kubefence.analysis.discover.flows_resolve import ResolveOptions
-    from kubefence.analysis.discover.pipeline import DiscoverOptions, discover_documents
+    from kubefence.analysis.discover.pipeline import DiscoverOptions, discover
 
     options = options or DiscoverOptions()
     items: Inputs = list(inputs)  # type: ignore[assignment]  # paths or dicts, as load_input_documents takes
     docs = load_input_documents(items, runner=runner) if items else []
-    declared = None if flows_only else discover_documents(docs, options)
+    cluster = build_cluster(docs, read_config=not flows_only)
+    declared = None if flows_only else discover(cluster, options)
     resolve = ResolveOptions(
         dns_namespace=options.dns_namespace,
         dns_labels=options.dns_selector.match_labels,
         ingress_controller_namespace=ingress_controller_namespace,
         min_count=min_count,
     )
-    observed = observe_flows(build_cluster(docs), flows, options=resolve, since=since, until=until)
+    observed = observe_flows(cluster, flows, options=resolve, since=since, until=until)
     return merge_observed(declared, observed)
 
 

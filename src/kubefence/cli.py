@@ -51,10 +51,11 @@ from kubefence.report import FORMATS, render_chunks
 from kubefence.report.peers_text import connection_text
 
 if TYPE_CHECKING:
-    from kubefence.analysis.discover.results import DiscoveryResult
+    from kubefence import DiscoverOptions
+    from kubefence.model.discovery import DiscoveryResult
 
-# Start-up time matters (a pre-commit hook runs kubefence on every commit): the modules only some
-# commands need (discover, generate, diff, review, guardrails) are imported in those commands.
+# Start-up time matters (a pre-commit hook runs kubefence on every commit): each kubefence.api entry
+# point imports the analysis it needs when called, so a run loads only its command's modules.
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -132,6 +133,16 @@ def guardrails_option(purpose: str, required: bool = False) -> Callable[[F], F]:
         help=f"{purpose} A guardrails file (kubefence YAML, np-guard baseline rules as YAML or CSV) or "
         "a directory of them; repeatable.",
     )
+
+
+def _dns_options(dns_namespace: str, dns_selector: str, dns_port: int, no_dns: bool) -> DiscoverOptions:
+    """The discovery options of the DNS options (see :func:`dns_options`)."""
+    try:
+        return discover_options(
+            dns=not no_dns, dns_namespace=dns_namespace, dns_selector=dns_selector, dns_port=dns_port
+        )
+    except UsageError as exc:
+        raise UsageError(f"--dns-selector: {exc}") from None
 
 
 def _rfc3339(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
@@ -398,9 +409,7 @@ def discover_cmd(
     With --flows, the connections flow logs show are added, each with its evidence (records, first
     and last seen, a sample record's file:line); see docs/flows.md.
     """
-    options = discover_options(
-        dns=not no_dns, dns_namespace=dns_namespace, dns_selector=dns_selector, dns_port=dns_port
-    )
+    options = _dns_options(dns_namespace, dns_selector, dns_port, no_dns)
     if flow_paths:
         result = discover_with_flows(
             list(paths),
@@ -539,9 +548,7 @@ def generate_cmd(
         raise UsageError("--check needs an output directory (-d DIR)")
     if out_dir is not None and (out_file or fmt != "yaml"):
         raise UsageError("-d DIR writes one YAML file per namespace: -f and -o go without it")
-    dns = discover_options(
-        dns=not no_dns, dns_namespace=dns_namespace, dns_selector=dns_selector, dns_port=dns_port
-    )
+    dns = _dns_options(dns_namespace, dns_selector, dns_port, no_dns)
     needed: str | DiscoveryResult | None = connections
     if flow_paths:
         if connections:
@@ -737,9 +744,7 @@ def review_cmd(
     rules = load_guardrail_rules(list(guardrail_paths)) if guardrail_paths else ()
     options = review_options(
         generate=generate_options(ingress_controller_namespace=ingress_controller_namespace),
-        discover=discover_options(
-            dns=not no_dns, dns_namespace=dns_namespace, dns_selector=dns_selector, dns_port=dns_port
-        ),
+        discover=_dns_options(dns_namespace, dns_selector, dns_port, no_dns),
     )
     flows = None
     if flow_paths:

@@ -529,6 +529,20 @@ def test_decisions_carry_every_isolating_policy_as_a_rule_ref() -> None:
     )
 
 
+def test_a_part_allowed_by_several_rules_keeps_them_all_and_reads_as_the_first() -> None:
+    from_x = [{"from": [{"podSelector": {"matchLabels": {"app": "x"}}}]}]
+    objs = [*BASE, netpol("y-from-x", "y", ingress=from_x), netpol("y-also", "y", ingress=[{}, *from_x])]
+    p = pair(explain_connectivity(objs, "a/x", "a/y", port=8080))
+    (d,) = [d for d in p.directions if d.direction == "ingress"]
+    (dec,) = d.decisions
+    assert [(r.policy.name if r.policy else None, r.rule) for r in dec.refs] == [
+        ("y-also", 1),
+        ("y-also", 2),
+        ("y-from-x", 1),
+    ]
+    assert decision_text(dec) == "allowed by NetworkPolicy a/y-also (ingress rule #1)"
+
+
 def test_csv_rows_one_per_decision() -> None:
     expl = explain_connectivity([*BASE, DENY_8080], "a/x", "a/y", port=8080)
     rows = list(csv.reader(io.StringIO(render(expl, "csv"))))

@@ -336,11 +336,7 @@ def test_admin_tier_rules_govern_the_controller() -> None:
                     "name": "metrics",
                     "action": "Deny",
                     "from": [
-                        {
-                            "namespaces": {
-                                "matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}
-                            }
-                        }
+                        {"namespaces": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
                     ],
                     "ports": [{"portNumber": {"protocol": "TCP", "port": 9090}}],
                 }

@@ -20,7 +20,7 @@ from kubefence.model.peers import (
     WorkloadPeer,
 )
 from kubefence.model.selectors import LabelSelector
-from kubefence.report.peers_text import endpoint_text, peer_text, peers_text
+from kubefence.report.peers_text import endpoint_text, peer_json, peer_text, peers_text
 
 # names that are prefixes of each other and use '-', '.' and digits: where text order and
 # field-by-field order part ways
@@ -130,3 +130,17 @@ def test_grouped_and_witness_texts() -> None:
     one = IPRangeSet.parse("1.0.0.0")
     assert endpoint_text(ExternalPeer(one)) == "1.0.0.0"
     assert endpoint_text(ExternalPeer(IPRangeSet.ipv4())) == "0.0.0.0-255.255.255.255[External]"
+
+
+def test_exposure_peers_as_data() -> None:
+    app = LabelSelector.of({"app": "b"})
+    assert peer_json(RepresentativePeer()) == {"type": "entire-cluster"}
+    assert peer_json(RepresentativePeer(namespace="x", pod_selector=app)) == {
+        "type": "pods",
+        "namespace": "x",
+        "namespace_selector": None,
+        "pod_selector": "app=b",
+    }
+    everywhere = {"type": "external", "ips": "0.0.0.0-255.255.255.255"}
+    assert peer_json(ExternalPeer(IPRangeSet.ipv4())) == everywhere
+    assert peer_json(WorkloadPeer("a", "b", "Pod")) == {"type": "workload", "name": "a/b[Pod]"}

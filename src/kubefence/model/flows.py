@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from kubefence.errors import Origin
+from kubefence.model.discovery import Evidence
 from kubefence.model.workloads import LabelPairs
 
 
@@ -112,3 +113,12 @@ def iso(t: datetime | None) -> str:
         return ""
     text = t.isoformat(timespec="microseconds" if t.microsecond else "seconds")
     return text.replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, order=True)
+class FlowEvidence(Evidence):
+    """Evidence from flow logs: ``file``/``line`` is the first-seen record; ``count`` records in all."""
+
+    count: int = 0
+    first_seen: str = ""
+    last_seen: str = ""

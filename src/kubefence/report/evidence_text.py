@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubefence.analysis.discover.flows_discover import FlowEvidence
-from kubefence.analysis.discover.results import Evidence
+from kubefence.model.discovery import Evidence
+from kubefence.model.flows import FlowEvidence
 
 
 def evidence_text(e: Evidence) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kubefence.model.connectivity import Connection
-from kubefence.model.peers import ExternalPeer, Peer, WorkloadPeer
+from kubefence.model.peers import ExternalPeer, Peer, RepresentativePeer, WorkloadPeer
 
 
 def peer_text(peer: Peer) -> str:
@@ -43,3 +43,22 @@ def endpoint_text(peer: Peer) -> str:
 def connection_text(c: Connection) -> str:
     """``src => dst : conn``, the map's line."""
     return f"{peer_text(c.src)} => {peer_text(c.dst)} : {c.conn}"
+
+
+def peer_json(peer: Peer) -> dict[str, str | None]:
+    """A peer of exposure analysis as data: ``{"type": "entire-cluster"}``, ``{"type": "external",
+    "ips": "a-b"}``, ``{"type": "pods", "namespace", "namespace_selector", "pod_selector"}`` (None:
+    any namespace, all pods; selectors as kubectl writes them), or ``{"type": kind, "name": text}``
+    for the other peers."""
+    if isinstance(peer, RepresentativePeer):
+        if peer.entire_cluster:
+            return {"type": "entire-cluster"}
+        return {
+            "type": "pods",
+            "namespace": peer.namespace,
+            "namespace_selector": None if peer.namespace_selector is None else str(peer.namespace_selector),
+            "pod_selector": None if peer.pod_selector is None else str(peer.pod_selector),
+        }
+    if isinstance(peer, ExternalPeer):
+        return {"type": "external", "ips": str(peer.ips)}
+    return {"type": peer.type.value, "name": peer_text(peer)}

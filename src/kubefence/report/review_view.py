@@ -14,6 +14,7 @@ from kubefence.report.diff_view import diff_summary
 from kubefence.report.evidence_text import evidence_json, evidence_text
 from kubefence.report.formats import md
 from kubefence.report.html import LEGEND, table
+from kubefence.report.label_hints_view import label_hints_markdown
 from kubefence.report.peers_text import peer_text
 from kubefence.report.svg_graph import render_svg
 from kubefence.report.view import View, adapter, graph_of, view_of
@@ -100,6 +101,7 @@ def markdown(r: ReviewResult) -> str:
                 out += ["", f"<details><summary><code>{ch.path}</code></summary>", "", "```diff"]
                 out.append(ch.unified_diff().rstrip("\n"))
                 out += ["```", "", "</details>"]
+    out += label_hints_markdown(r.head.generated.label_hints)
     return "\n".join(out) + "\n"
 
 

@@ -120,7 +120,8 @@ def decide(d: Direction, member: Member, trace: list[Decision] | None = None) ->
                 if part:
                     granted = granted | part
                     if trace is not None:
-                        trace.append(Decision(part, Layer.NETWORK_POLICY, True, (e.ref,)))
+                        refs = _allowing(d, member, e, part)
+                        trace.append(Decision(part, Layer.NETWORK_POLICY, True, refs))
         denied = rest - granted
         if denied and trace is not None:
             trace.append(Decision(denied, Layer.NETWORK_POLICY, False, tuple(d.isolated_by)))
@@ -141,6 +142,15 @@ def decide(d: Direction, member: Member, trace: list[Decision] | None = None) ->
         if trace is not None:
             trace.append(Decision(rest, Layer.DEFAULT, True, (RuleRef.default(d.name),)))
     return allowed
+
+
+def _allowing(d: Direction, member: Member, first: Effect, part: ConnectionSet) -> tuple[RuleRef, ...]:
+    """The rule that first grants ``part``, then every other NetworkPolicy rule that allows all of it."""
+    refs = {first.ref: None}
+    for e in d.network_policy:
+        if e is not first and member(e) and part <= e.conn:
+            refs.setdefault(e.ref, None)
+    return tuple(refs)
 
 
 def refine(space: IPRangeSet, sets: list[IPRangeSet]) -> list[IPRangeSet]:

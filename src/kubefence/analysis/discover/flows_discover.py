@@ -13,21 +13,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from kubefence.analysis.discover.flows_resolve import ObservedConnectivity, ResolvedFlow, address_peer
-from kubefence.analysis.discover.results import DiscoveryResult, Evidence, NeededConnection, PeerInfo, Reason
 from kubefence.errors import Diagnostic, Origin
 from kubefence.model.connectivity import Connection, ExternalPeer, Peer
-from kubefence.model.flows import iso
+from kubefence.model.discovery import DiscoveryResult, Evidence, NeededConnection, PeerInfo, Reason
+from kubefence.model.flows import FlowEvidence, iso
 from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.ports import ConnectionSet
-
-
-@dataclass(frozen=True, order=True)
-class FlowEvidence(Evidence):
-    """Evidence from flow logs: ``file``/``line`` is the first-seen record; ``count`` records in all."""
-
-    count: int = 0
-    first_seen: str = ""
-    last_seen: str = ""
 
 
 def flow_evidence(f: ResolvedFlow) -> FlowEvidence:

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from kubefence import defaults
-from kubefence.analysis.discover.results import PeerInfo
 from kubefence.errors import Diagnostic, Origin
 from kubefence.model.cluster import Cluster
+from kubefence.model.discovery import PeerInfo
 from kubefence.model.flows import FlowEndpoint, FlowLog, FlowStats, ObservedFlow
 from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.peers import INGRESS_CONTROLLER, ExternalPeer, Peer, WorkloadPeer

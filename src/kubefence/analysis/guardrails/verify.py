@@ -425,12 +425,12 @@ def check_connections(
     Deny rules cut what they forbid out of ``required`` (reported in ``blocked`` with the rule);
     allow rules add the connections they require (``added``). Allowing exactly
     ``result.connections`` passes :func:`verify` for every rule, conflicting pairs of rules aside
-    (``conflicts``). Peers are named as in the map (``ns/name[Kind]``, ``a-b[External]``,
-    ``{ingress-controller}``, ``name[Domain]``); ``cluster`` gives the workloads' labels.
+    (``conflicts``). Peers are those of the map (workloads, address ranges, the ingress controller,
+    domain names); ``cluster`` gives the workloads' labels.
 
     >>> check = check_connections(rules, needed, cluster)            # doctest: +SKIP
-    >>> [str(b) for b in check.blocked]                              # doctest: +SKIP
-    ['shop-frontend/web[Deployment] => shop-data/postgres[StatefulSet] : TCP 5432 blocked by ...']
+    >>> [(str(b.forbidden), b.rule.name) for b in check.blocked]     # doctest: +SKIP
+    [('shop-frontend/web[Deployment] => shop-data/postgres[StatefulSet] : TCP 5432', 'no-data')]
     """
     options = replace(options or MapOptions(), focus_workload=None)
     prep = prepare(cluster, options)
