@@ -43,7 +43,7 @@ RECORD = (
     "weight",
     *(f"{side}_{f}" for side in ("src", "dst") for f in ENDPOINT_FIELDS),
 )
-MEMORY_LIMIT = "1GB"
+MEMORY_LIMIT = "512MB"  # the aggregates are small; DuckDB spills to disk beyond it
 MAX_LINE = 16 << 20
 
 
@@ -274,6 +274,7 @@ def _labels(value: Any) -> tuple[tuple[str, str], ...]:
     ``key=value,...`` text."""
     if not value:
         return ()
+    value = _json_list(value)
     if isinstance(value, list):
         parts = [x[4:] for x in value if x.startswith("k8s:") and not x.startswith(_INTERNAL_PREFIXES)]
     else:
@@ -292,7 +293,19 @@ def _labels(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(pairs.items()))
 
 
+def _json_list(value: Any) -> Any:
+    """A Hubble label list as DuckDB hands it over (JSON text), as a list; other values as they are."""
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return value
+        return [str(x) for x in parsed] if isinstance(parsed, list) else value
+    return value
+
+
 def _reserved(value: Any) -> tuple[str, ...]:
+    value = _json_list(value)
     if isinstance(value, list):
         return tuple(sorted({x[9:] for x in value if x.startswith("reserved:")}))
     return tuple(sorted(x for x in str(value or "").split(",") if x))

@@ -18,7 +18,8 @@ from kubefence.io.flows.files import FlowFile
 _ENDPOINT = {
     "namespace": "VARCHAR",
     "pod_name": "VARCHAR",
-    "labels": ["VARCHAR"],
+    # kept as JSON text: Python reads it once per distinct tuple, DuckDB never builds the lists
+    "labels": "JSON",
     "workloads": [{"name": "VARCHAR", "kind": "VARCHAR"}],
 }
 _PORT = {"destination_port": "BIGINT"}
