@@ -142,6 +142,7 @@ def audit(
     if unused:
         unused_list = _unused(compute_connectivity(full, options).connections, observed.flows)
     warnings = tuple(observed.warnings) + tuple(full.warnings) + tuple(prep.warnings)
+    denied.sort(key=lambda a: not a.would_break)  # what would break first (a stable sort)
     return AuditResult(tuple(allowed), tuple(denied), unused_list, observed, _unique(warnings))
 
 
