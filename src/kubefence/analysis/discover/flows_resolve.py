@@ -176,11 +176,9 @@ class _Resolver:
             self.by_namespace[w.namespace].append(w)
             if w.kind == "Pod":
                 self.pods[(w.namespace, w.name)] = w
-            # pod names and addresses, where the input has them (a live cluster's pods)
-            for pod in getattr(w, "pod_names", ()) or ():
-                self.pods[(w.namespace, str(pod))] = w
-            for ip in getattr(w, "pod_ips", ()) or ():
-                self.ips[str(ip)] = w
+            # the addresses of running pods, where the input has them (a live cluster, a snapshot)
+            for ip in w.pod_ips:
+                self.ips[ip] = w
         self.services: dict[tuple[str, str], Service] = {(s.namespace, s.name): s for s in cluster.services}
         # Service addresses, where the input has them (a live cluster's, or exported manifests)
         self.service_ips: dict[str, str] = {}
