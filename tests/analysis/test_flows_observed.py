@@ -338,3 +338,26 @@ def test_review_shows_observed_traffic_the_change_would_block(shop_flows: Path, 
     rows = [x for x in comment.splitlines() if x.startswith("| shop-frontend/web[Deployment]")]
     assert any("| shop-frontend/api-gateway[Deployment] | TCP 8080 |" in row for row in rows), rows
     assert "Observed traffic this change would block" in html.read_text()
+
+
+def test_pod_addresses_resolve_endpoints_given_only_by_address() -> None:
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "api-6f7d8c9b5-abcde",
+            "namespace": "shop",
+            "labels": {"app": "api"},
+            "ownerReferences": [{"kind": "ReplicaSet", "name": "api-6f7d8c9b5", "controller": True}],
+        },
+        "spec": {"containers": [{"name": "api", "image": "api:1"}]},
+        "status": {"podIP": "10.244.1.7", "podIPs": [{"ip": "10.244.1.7"}]},
+    }
+    cluster = load_cluster([pod])
+    src = FlowEndpoint(ip="10.244.1.7")
+    dst = FlowEndpoint(ip="93.184.216.34", reserved=("world",))
+    (f,) = resolve_flows(cluster, _log(_flow(src, dst, port=443))).flows
+    assert (str(f.src), str(f.dst)) == (
+        "shop/api-6f7d8c9b5[ReplicaSet]",
+        "93.184.216.34-93.184.216.34[External]",
+    )
