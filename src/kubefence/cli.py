@@ -1012,7 +1012,7 @@ def audit_cmd(
     show_default=True,
     help="Violations explained per violated rule (source, destination, port, and the policy decisions).",
 )
-@output_options(formats=("txt", "json", "md"))
+@output_options(formats=("txt", "json", "md", "html"))
 @analysis_options
 def verify_cmd(
     paths: tuple[str, ...],

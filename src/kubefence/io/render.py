@@ -188,22 +188,33 @@ def load_inputs(
     not installed. ``progress(done, total)`` follows the parsing of the files, in bytes.
     """
     tools = runner or SubprocessRunner()
-    parts: list[Path | list[Document]] = []  # files to parse, and documents already read
+    parts: list[tuple[str, Path | list[Document]]] = []  # (argument, file to parse or documents read)
     for raw in paths:
         if str(raw) == STDIN:
             text = stdin_text if stdin_text is not None else (read_stdin or sys.stdin.read)()
-            parts.append(parse_text(text, "<stdin>"))
+            parts.append((STDIN, parse_text(text, "<stdin>")))
             continue
         path = Path(raw)
         if path.is_dir():
             rendered = render_path(path, tools)
-            parts.extend([rendered] if rendered is not None else _walk(path, tools))
+            parts.extend((str(raw), p) for p in ([rendered] if rendered is not None else _walk(path, tools)))
         elif path.is_file():
-            parts.append(path)
+            parts.append((str(raw), path))
         else:
             raise InputError(f"no such file or directory: {raw}", hint="check the path")
-    parsed = iter(parse_files([p for p in parts if isinstance(p, Path)], progress=progress))
+    parsed = iter(parse_files([p for _, p in parts if isinstance(p, Path)], progress=progress))
     docs: list[Document] = []
-    for part in parts:
-        docs.extend(next(parsed) if isinstance(part, Path) else part)
+    found: dict[str, int] = {str(raw): 0 for raw in paths}
+    for raw, part in parts:
+        got = next(parsed) if isinstance(part, Path) else part
+        found[raw] += len(got)
+        docs.extend(got)
+    # a mistyped path or an empty pipe must not pass CI as "no connections"
+    for raw, count in found.items():
+        if not count:
+            where = "stdin" if raw == STDIN else raw
+            raise InputError(
+                f"no Kubernetes objects found in {where}",
+                hint="check the path; manifests are .yaml, .yml or .json files with apiVersion and kind",
+            )
     return docs
