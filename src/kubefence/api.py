@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,16 +23,20 @@ from kubefence.io.render import ToolRunner, load_inputs
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import ConnectivityMap
 from kubefence.model.exposure import ExposureMap
+from kubefence.model.flows import FlowLog
 from kubefence.model.guardrails import Guardrail
 
 if TYPE_CHECKING:
+    from kubefence.analysis.audit.check import AuditResult
     from kubefence.analysis.connectivity.diff import ConnectivityDiff
     from kubefence.analysis.connectivity.explain import Explanation
+    from kubefence.analysis.discover.flows_resolve import ObservedConnectivity, ResolveOptions
     from kubefence.analysis.discover.pipeline import DiscoverOptions
     from kubefence.analysis.generate.deployed import DeployedDrift
     from kubefence.analysis.generate.synthesize import GeneratedPolicies, GenerateOptions
     from kubefence.analysis.guardrails.export import ExportResult
     from kubefence.analysis.guardrails.verify import VerifyResult
+    from kubefence.analysis.lint import LintOptions, LintResult
     from kubefence.analysis.review import ReviewOptions, ReviewResult
     from kubefence.io.gitsource import TreeReader
     from kubefence.model.discovery import DiscoveryResult
@@ -296,13 +301,16 @@ def review_revisions(
     policies_dir: str | None = None,
     options: ReviewOptions | None = None,
     reader: TreeReader | None = None,
+    flows: FlowLog | None = None,
+    flows_min_count: int = 1,
 ) -> ReviewResult:
     """Review the change from git revision ``base`` to ``head`` of the application in ``repo``.
 
     Both revisions are read from git (no checkout): their manifests under ``paths`` (the whole tree
     when empty) are discovered, given generated policies and mapped; the maps are diffed, guardrails
     verified on ``head``, and the policy files committed in ``policies_dir`` at ``head`` compared
-    with the regenerated ones.
+    with the regenerated ones. With ``flows`` (:func:`read_flow_log`), the observed traffic the
+    change would block is reported too.
     """
     from kubefence.analysis.review import review
     from kubefence.io.gitsource import GitTreeReader, load_revision
@@ -329,6 +337,8 @@ def review_revisions(
         app_paths=paths,
         guardrails=tuple(guardrails),
         options=options,
+        flows=flows,
+        flows_min_count=flows_min_count,
     )
 
 
@@ -544,3 +554,156 @@ def deployed_policy_drift(generated: GeneratedPolicies, deployed: Iterable[Docum
         and ((d.obj.get("metadata") or {}).get("labels") or {}).get(MANAGED_BY_KEY) == MANAGED_BY_VALUE
     ]
     return compare_deployed((g.policy for g in generated.policies), build_cluster(managed).policies)
+
+
+def lint_options(
+    *,
+    enable: Iterable[str] = (),
+    disable: Iterable[str] = (),
+    severities: Mapping[str, str] | None = None,
+    config: str | Path | None = None,
+    sensitive_ports: Iterable[int] | None = None,
+    map_options: MapOptions | None = None,
+) -> LintOptions:
+    """The options of :func:`lint_policies`: a ``config`` file (YAML: enable, disable, severity,
+    sensitive-ports) first, then the arguments, which add to its lists and override its values.
+    Unknown check names are errors (at their line, for the file)."""
+    from kubefence.analysis.lint import LintOptions, Severity, check_names
+    from kubefence.errors import InputError
+    from kubefence.io.lint_config import LintConfig, load_lint_config
+
+    known = set(check_names())
+    cfg = load_lint_config(config) if config is not None else LintConfig()
+    for name, origin in (*cfg.enable, *cfg.disable, *((n, o) for n, _, o in cfg.severities)):
+        if name not in known:
+            raise InputError(f"unknown check {name!r}", origin, "kubefence lint --list-checks lists them")
+    levels = {name: level for name, level, _ in cfg.severities}
+    levels.update(severities or {})
+    ports = tuple(sensitive_ports) if sensitive_ports is not None else cfg.sensitive_ports
+    base = LintOptions()
+    try:
+        parsed = tuple((name, Severity(level)) for name, level in sorted(levels.items()))
+    except ValueError as exc:
+        raise UsageError(f"{exc}: severities are error, warning and note") from None
+    return LintOptions(
+        enable=frozenset(name for name, _ in cfg.enable) | frozenset(enable),
+        disable=frozenset(name for name, _ in cfg.disable) | frozenset(disable),
+        severities=parsed,
+        sensitive_ports=base.sensitive_ports if ports is None else ports,
+        map_options=map_options or MapOptions(),
+    )
+
+
+def lint_policies(
+    inputs: Inputs | Cluster, *, options: LintOptions | None = None, stdin_text: str | None = None
+) -> LintResult:
+    """Exact findings about a policy set: unprotected workloads, selectors that match nothing,
+    redundant rules and policies (proved by the engine), shadowed admin rules, risky breadth, and
+    what the analysis cannot see. ``inputs`` are paths or parsed objects, or a :class:`Cluster`
+    from any reader (a live cluster included).
+
+    >>> result = lint_policies(["examples/shop"])              # doctest: +SKIP
+    >>> result.findings[0].check                               # doctest: +SKIP
+    'sensitive-port-exposed'
+    """
+    from kubefence.analysis.lint import lint
+
+    cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
+    return lint(cluster, options)
+
+
+# -- flow logs ---------------------------------------------------------------------------------------
+
+FlowInputs = Sequence[str | Path] | FlowLog
+
+
+def read_flow_log(
+    flows: FlowInputs, *, since: datetime | None = None, until: datetime | None = None
+) -> FlowLog:
+    """Flow logs (Hubble JSON, Inspektor Gadget events, CSV/Parquet tables; files, directories,
+    globs, gzip) aggregated to distinct tuples; records seen outside ``[since, until)`` left out.
+    Needs DuckDB (``pip install 'kubefence[flows]'``)."""
+    if isinstance(flows, FlowLog):
+        return flows
+    from kubefence.io.flows import Window, read_flows
+
+    return read_flows(list(flows), window=Window(since, until))
+
+
+def observe_flows(
+    inputs: Inputs | Cluster,
+    flows: FlowInputs,
+    *,
+    options: ResolveOptions | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> ObservedConnectivity:
+    """The observed connections between the peers of ``inputs``: flows resolved to workloads (through
+    owners, pods, name patterns, labels and Services), address ranges and the ingress controller."""
+    from kubefence.analysis.discover.flows_resolve import resolve_flows
+
+    cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs)
+    return resolve_flows(cluster, read_flow_log(flows, since=since, until=until), options)
+
+
+def discover_with_flows(
+    inputs: Inputs,
+    flows: FlowInputs,
+    *,
+    options: DiscoverOptions | None = None,
+    flows_only: bool = False,
+    min_count: int = 1,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    ingress_controller_namespace: str = defaults.INGRESS_CONTROLLER_NAMESPACE,
+    runner: ToolRunner | None = None,
+) -> DiscoveryResult:
+    """The connections found in the manifests (none with ``flows_only``) joined with those the flow
+    logs show, each with its evidence (records, first and last seen, a sample record's file:line).
+
+    >>> result = discover_with_flows(["examples/shop"], ["hubble.json.gz"])   # doctest: +SKIP
+    """
+    from kubefence.analysis.discover.flows_discover import merge_observed
+    from kubefence.analysis.discover.flows_resolve import ResolveOptions
+    from kubefence.analysis.discover.pipeline import DiscoverOptions, discover
+
+    options = options or DiscoverOptions()
+    items: Inputs = list(inputs)  # type: ignore[assignment]  # paths or dicts, as load_input_documents takes
+    docs = load_input_documents(items, runner=runner) if items else []
+    cluster = build_cluster(docs, read_config=not flows_only)
+    declared = None if flows_only else discover(cluster, options)
+    resolve = ResolveOptions(
+        dns_namespace=options.dns_namespace,
+        dns_labels=options.dns_selector.match_labels,
+        ingress_controller_namespace=ingress_controller_namespace,
+        min_count=min_count,
+    )
+    observed = observe_flows(cluster, flows, options=resolve, since=since, until=until)
+    return merge_observed(declared, observed)
+
+
+def audit_flows(
+    inputs: Inputs | Cluster,
+    flows: FlowInputs,
+    *,
+    options: MapOptions | None = None,
+    min_count: int = 1,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    stdin_text: str | None = None,
+    unused: bool = True,
+) -> AuditResult:
+    """Observed traffic checked against the policy set of ``inputs`` (every tier): allowed, denied
+    (with the rules that deny it), and what the policies allow that was never observed.
+
+    >>> result = audit_flows(["deploy/"], ["hubble/"])      # doctest: +SKIP
+    >>> result.ok                                            # doctest: +SKIP
+    """
+    from kubefence.analysis.audit.check import audit
+    from kubefence.analysis.discover.flows_resolve import ResolveOptions
+
+    cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
+    # the ingress controller is whatever its pods are: their labels and namespace decide
+    resolve = ResolveOptions(ingress_controller_namespace=None, min_count=min_count)
+    observed = observe_flows(cluster, flows, options=resolve, since=since, until=until)
+    return audit(cluster, observed, options, unused=unused)

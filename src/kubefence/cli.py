@@ -11,6 +11,7 @@ import gc
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar, cast
 
@@ -19,14 +20,18 @@ import click
 from kubefence import MapOptions, __version__, defaults
 from kubefence.api import (
     apply_policy_changes,
+    audit_flows,
     diff_connectivity,
     diff_revisions,
     discover_connections,
     discover_options,
+    discover_with_flows,
     explain_connectivity,
     export_guardrails,
     generate_options,
     generate_policies,
+    lint_options,
+    lint_policies,
     load_cluster,
     load_guardrail_rules,
     map_connectivity,
@@ -37,6 +42,7 @@ from kubefence.api import (
     plan_policy_directory,
     policy_files,
     policy_stream,
+    read_flow_log,
     review_options,
     review_revisions,
     summarize_connectivity,
@@ -50,6 +56,7 @@ from kubefence.report import FORMATS, render_chunks
 if TYPE_CHECKING:
     from kubefence import DiscoverOptions
     from kubefence.io.cluster import ClusterRead, ClusterSource
+    from kubefence.model.discovery import DiscoveryResult
 
 # Start-up time matters (a pre-commit hook runs kubefence on every commit): each kubefence.api entry
 # point imports the analysis it needs when called, so a run loads only its command's modules.
@@ -130,6 +137,49 @@ def guardrails_option(purpose: str, required: bool = False) -> Callable[[F], F]:
         help=f"{purpose} A guardrails file (kubefence YAML, np-guard baseline rules as YAML or CSV) or "
         "a directory of them; repeatable.",
     )
+
+
+def _rfc3339(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        t = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an RFC 3339 time (2024-05-01T12:00:00Z)") from None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def flow_options(fn: F) -> F:
+    """--flows PATH (repeatable), --since/--until TIME, --min-count N: observed traffic."""
+    fn = click.option(
+        "--min-count",
+        type=click.IntRange(1),
+        default=1,
+        show_default=True,
+        help="Ignore observed connections seen in fewer records.",
+    )(fn)
+    fn = click.option(
+        "--until", metavar="TIME", callback=_rfc3339, help="Only flows seen before TIME (RFC 3339)."
+    )(fn)
+    fn = click.option(
+        "--since", metavar="TIME", callback=_rfc3339, help="Only flows seen from TIME on (RFC 3339)."
+    )(fn)
+    return click.option(
+        "--flows",
+        "flow_paths",
+        multiple=True,
+        metavar="PATH",
+        help="Flow logs (repeatable; a file, directory or glob, gzip or not): Hubble JSON "
+        "(hubble observe -o json), Inspektor Gadget trace_tcp JSON, or a CSV/Parquet table. "
+        "See docs/flows.md.",
+    )(fn)
+
+
+def _no_flow_options(
+    flows_only: bool, since: datetime | None, until: datetime | None, min_count: int
+) -> None:
+    if flows_only or since or until or min_count != 1:
+        raise UsageError("--flows-only, --since, --until and --min-count go with --flows")
 
 
 def explain_only_option(fn: F) -> F:
@@ -224,7 +274,18 @@ def show_warnings(warnings: Sequence[Diagnostic], quiet: bool) -> None:
 class _WorkflowOrder(click.Group):
     """Lists commands in the order of the workflow, not alphabetically."""
 
-    ORDER = ("map", "explain", "discover", "generate", "verify", "guardrails", "diff", "review")
+    ORDER = (
+        "map",
+        "explain",
+        "lint",
+        "discover",
+        "generate",
+        "verify",
+        "guardrails",
+        "audit",
+        "diff",
+        "review",
+    )
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = super().list_commands(ctx)
@@ -519,11 +580,108 @@ def map_cmd(
     emit(summarize_connectivity(cmap) if summary else cmap, fmt, out_file)
 
 
+SEVERITIES = ("error", "warning", "note")
+
+
+@cli.command("lint", epilog=EXIT_CODES_HELP)
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
+@cluster_options
+@click.option(
+    "--enable", "enabled", multiple=True, metavar="CHECK", help="Run only these checks (repeatable)."
+)
+@click.option(
+    "--disable", "disabled", multiple=True, metavar="CHECK", help="Do not run this check (repeatable)."
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="YAML file with enable, disable, severity (check: level) and sensitive-ports; the options "
+    "above add to its lists.",
+)
+@click.option(
+    "--fail-on-severity",
+    type=click.Choice(SEVERITIES),
+    default="warning",
+    show_default=True,
+    help="Exit 1 when there are findings of this severity or worse.",
+)
+@click.option(
+    "--sensitive-port",
+    "sensitive_ports",
+    multiple=True,
+    type=click.IntRange(1, 65535),
+    metavar="PORT",
+    help="TCP port that must not face the entire cluster or the outside (repeatable; replaces the "
+    "default list: 22, 3306, 5432, 6379, 27017, 9200, ...).",
+)
+@click.option("--list-checks", is_flag=True, help="List the checks with their severities, and exit.")
+@output_options(formats=("txt", "json", "md", "sarif"))
+@analysis_options
+def lint_cmd(
+    paths: tuple[str, ...],
+    enabled: tuple[str, ...],
+    disabled: tuple[str, ...],
+    config_file: str | None,
+    fail_on_severity: str,
+    sensitive_ports: tuple[int, ...],
+    list_checks: bool,
+    fmt: str,
+    out_file: str | None,
+    quiet: bool,
+    ip_family: str,
+    ingress_controller_namespace: str,
+    cluster: ClusterSource | None,
+) -> None:
+    """Exact findings about a policy set, for people (-o txt, md) and code scanning (-o sarif).
+
+    Checks: workloads no policy protects, namespaces without a default deny; policies, peers and
+    named ports that select nothing; rules and policies whose removal leaves the connectivity map
+    unchanged (computed by the engine, with the rules that cover them); admin rules shadowed by
+    earlier ones and admin priority ties; rules admitting the entire cluster, every address, every
+    port or a sensitive port; egress isolation without DNS; and, as notes, what the analysis cannot
+    see (hostNetwork pods, nodes peers, domainNames). Each finding names its policy, rule, file and
+    line; many carry a witness connection explained tier by tier. See docs/lint.md.
+
+    \b
+      kubefence lint deploy/
+      kubefence lint deploy/ -o sarif -f kubefence.sarif --fail-on-severity error
+      kubefence lint deploy/ --disable unprotected-egress --config lint.yaml
+      kubefence lint --cluster                            # the live cluster of the current context
+    """
+    options = lint_options(
+        enable=enabled,
+        disable=disabled,
+        config=config_file,
+        sensitive_ports=sensitive_ports or None,
+        map_options=_map_options(ip_family, ingress_controller_namespace),
+    )
+    if list_checks:
+        from kubefence.analysis.lint import selected_checks
+
+        for info in selected_checks(options):
+            click.echo(f"{info.name:32} {info.severity.value:8} {info.summary}")
+        return
+    inputs = manifest_inputs(paths, cluster, quiet)
+    model = load_cluster(inputs, progress=None if quiet else progress_bar("reading", in_bytes=True))
+    result = lint_policies(model, options=options)
+    show_warnings(result.warnings, quiet)
+    emit(result, fmt, out_file)
+    from kubefence.analysis.lint import Severity
+
+    if result.at_or_above(Severity(fail_on_severity)):
+        raise Findings()
+
+
 @cli.command("discover", epilog=EXIT_CODES_HELP)
 @click.argument("paths", nargs=-1, metavar="[PATH...]")
 @cluster_options
 @output_options()
 @dns_options
+@flow_options
+@click.option("--flows-only", is_flag=True, help="Only the observed connections (PATH still resolves pods).")
+@ingress_controller_option
 def discover_cmd(
     paths: tuple[str, ...],
     fmt: str,
@@ -533,6 +691,12 @@ def discover_cmd(
     dns_selector: str,
     dns_port: int,
     no_dns: bool,
+    flow_paths: tuple[str, ...],
+    since: datetime | None,
+    until: datetime | None,
+    min_count: int,
+    flows_only: bool,
+    ingress_controller_namespace: str,
     cluster: ClusterSource | None,
 ) -> None:
     """Which connections the application needs, found in its own manifests, with the evidence.
@@ -548,9 +712,29 @@ def discover_cmd(
       frontend/web[Deployment] => backend/api[Deployment] : TCP 8080
           frontend/web.yaml:31 Deployment frontend/web container web env API_URL: http://api.backend:8080
       {ingress-controller} => frontend/web[Deployment] : TCP 8080
+
+    With --flows, the connections flow logs show are added, each with its evidence (records, first
+    and last seen, a sample record's file:line); see docs/flows.md.
     """
     options = _dns_options(dns_namespace, dns_selector, dns_port, no_dns)
-    result = discover_connections(manifest_inputs(paths, cluster, quiet, config_maps=True), options=options)
+    if not flow_paths:
+        _no_flow_options(flows_only, since, until, min_count)
+        result = discover_connections(
+            manifest_inputs(paths, cluster, quiet, config_maps=True), options=options
+        )
+    else:
+        # flows alone need no manifests (their owners and labels name the workloads)
+        inputs = manifest_inputs(paths, cluster, quiet, config_maps=True) if paths or cluster else []
+        result = discover_with_flows(
+            inputs,
+            list(flow_paths),
+            options=options,
+            flows_only=flows_only,
+            min_count=min_count,
+            since=since,
+            until=until,
+            ingress_controller_namespace=ingress_controller_namespace,
+        )
     show_warnings(result.warnings, quiet)
     emit(result, fmt, out_file)
 
@@ -639,6 +823,7 @@ def explain_cmd(
     "reported, connections allow rules require are added."
 )
 @dns_options
+@flow_options
 @output_options(formats=("yaml", "json"), default="yaml")
 def generate_cmd(
     paths: tuple[str, ...],
@@ -653,6 +838,10 @@ def generate_cmd(
     dns_selector: str,
     dns_port: int,
     no_dns: bool,
+    flow_paths: tuple[str, ...],
+    since: datetime | None,
+    until: datetime | None,
+    min_count: int,
     fmt: str,
     out_file: str | None,
     quiet: bool,
@@ -674,6 +863,7 @@ def generate_cmd(
 
     With --cluster and --check, the NetworkPolicies deployed in the cluster that carry the label
     above are compared with the generated ones (PATH, or the cluster's own workloads without PATH).
+    With --flows, the connectivity is what the manifests declare and what the flow logs show.
     """
     read = None
     if cluster is not None:
@@ -690,9 +880,27 @@ def generate_cmd(
         raise UsageError("--check needs an output directory (-d DIR)")
     if out_dir is not None and (out_file or fmt != "yaml"):
         raise UsageError("-d DIR writes one YAML file per namespace: -f and -o go without it")
+    app = list(paths) if paths or read is None else read.documents()
+    needed: str | DiscoveryResult | None = connections
+    if flow_paths:
+        if connections:
+            raise UsageError(
+                "--connections and --flows do not go together: use discover -o json with --flows"
+            )
+        needed = discover_with_flows(
+            app,
+            list(flow_paths),
+            options=_dns_options(dns_namespace, dns_selector, dns_port, no_dns),
+            min_count=min_count,
+            since=since,
+            until=until,
+            ingress_controller_namespace=ingress_controller_namespace,
+        )
+    else:
+        _no_flow_options(False, since, until, min_count)
     generated = generate_policies(
-        list(paths) if paths or read is None else read.documents(),
-        connections=connections,
+        app,
+        connections=needed,
         options=generate_options(
             ingress_controller_namespace=ingress_controller_namespace, named_ports=not numeric_ports
         ),
@@ -843,7 +1051,7 @@ def diff_cmd(
         raise Findings()
 
 
-REVIEW_FAIL_ON = ("added", "removed", "changed", "any", "drift")
+REVIEW_FAIL_ON = ("added", "removed", "changed", "any", "drift", "blocked")
 
 
 @cli.command("review", epilog=EXIT_CODES_HELP)
@@ -878,6 +1086,7 @@ REVIEW_FAIL_ON = ("added", "removed", "changed", "any", "drift")
 )
 @ingress_controller_option
 @dns_options
+@flow_options
 @output_options()
 def review_cmd(
     paths: tuple[str, ...],
@@ -895,6 +1104,10 @@ def review_cmd(
     dns_selector: str,
     dns_port: int,
     no_dns: bool,
+    flow_paths: tuple[str, ...],
+    since: datetime | None,
+    until: datetime | None,
+    min_count: int,
     fmt: str,
     out_file: str | None,
     quiet: bool,
@@ -904,8 +1117,9 @@ def review_cmd(
     Run inside the application's git repository (or pass --repo). Both revisions are read from git:
     connectivity is discovered, least-privilege policies generated and the resulting connectivity
     diffed, each change with the evidence that caused it; guardrails are verified on the new version
-    and the committed policies compared with the regenerated ones. Exit 1 when a guardrail is violated
-    (or on --fail-on), 2 on errors.
+    and the committed policies compared with the regenerated ones. With --flows, the observed traffic
+    the change would block is listed with its record counts (--fail-on blocked makes it fail). Exit 1
+    when a guardrail is violated (or on --fail-on), 2 on errors.
 
     \b
       kubefence review --base origin/main --head HEAD deploy/ --guardrails security/guardrails.yaml \\
@@ -916,8 +1130,21 @@ def review_cmd(
         generate=generate_options(ingress_controller_namespace=ingress_controller_namespace),
         discover=_dns_options(dns_namespace, dns_selector, dns_port, no_dns),
     )
+    flows = None
+    if flow_paths:
+        flows = read_flow_log(list(flow_paths), since=since, until=until)
+    else:
+        _no_flow_options(False, since, until, min_count)
     result = review_revisions(
-        base, head, list(paths), repo=repo, guardrails=rules, policies_dir=policies_dir, options=options
+        base,
+        head,
+        list(paths),
+        repo=repo,
+        guardrails=rules,
+        policies_dir=policies_dir,
+        options=options,
+        flows=flows,
+        flows_min_count=min_count,
     )
     show_warnings(result.warnings, quiet)
     if markdown_file:
@@ -934,7 +1161,62 @@ def review_cmd(
         or ("any" in wanted and kinds)
         or (wanted & kinds)
         or ("drift" in wanted and result.drift)
+        or ("blocked" in wanted and result.observed is not None and result.observed.blocked)
     ):
+        raise Findings()
+
+
+@cli.command("audit", epilog=EXIT_CODES_HELP)
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
+@cluster_options
+@flow_options
+@click.option(
+    "--no-unused", is_flag=True, help="Do not list what the policies allow that was never observed."
+)
+@output_options()
+@analysis_options
+def audit_cmd(
+    paths: tuple[str, ...],
+    flow_paths: tuple[str, ...],
+    since: datetime | None,
+    until: datetime | None,
+    min_count: int,
+    no_unused: bool,
+    fmt: str,
+    out_file: str | None,
+    quiet: bool,
+    ip_family: str,
+    ingress_controller_namespace: str,
+    cluster: ClusterSource | None,
+) -> None:
+    """Check observed traffic (flow logs) against a policy set: what would break if it were enforced.
+
+    PATH are the workloads and policies (every tier), or --cluster reads them. Each observed
+    connection is allowed, or denied with the rules that deny it: "denied" traffic flows now and
+    these policies would stop it; "denied (dropped now)" is already dropped. "unused" lists what the
+    policies allow that no flow used in the window: candidates to tighten. Exit 1 when observed
+    traffic would be denied.
+
+    \b
+      kubefence audit deploy/ policies/ --flows hubble/ --since 2024-05-01T00:00:00Z
+      kubefence audit --cluster policies/ --flows hubble/   # the running workloads, these policies
+    """
+    if not flow_paths:
+        raise UsageError("audit needs flow logs: --flows PATH (see docs/flows.md)")
+    options = _map_options(ip_family, ingress_controller_namespace)
+    inputs = load_cluster(manifest_inputs(paths, cluster, quiet))
+    result = audit_flows(
+        inputs,
+        list(flow_paths),
+        options=options,
+        min_count=min_count,
+        since=since,
+        until=until,
+        unused=not no_unused,
+    )
+    show_warnings(result.warnings, quiet)
+    emit(result, fmt, out_file)
+    if not result.ok:
         raise Findings()
 
 

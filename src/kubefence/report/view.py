@@ -46,6 +46,8 @@ class View:
     markdown: Callable[[], str] | None = None
     html_body: Callable[[], list[str]] | None = None
     html_status: str = ""  # a status badge beside the HTML title (report.html.status_badge)
+    # results that code scanning reads (lint findings) give their SARIF log
+    sarif: Callable[[], dict[str, Any]] | None = None
 
 
 _ADAPTERS: dict[type, Callable[[Any], View]] = {}
@@ -63,11 +65,13 @@ def adapter(cls: type[T]) -> Callable[[Callable[[T], View]], Callable[[T], View]
 # The modules that register adapters, imported on the first lookup rather than with the package,
 # so that rendering a connectivity map does not load diff, review or guardrails.
 _ADAPTER_MODULES = (
+    "kubefence.report.audit_view",
     "kubefence.report.diff_view",
     "kubefence.report.discover_view",
     "kubefence.report.explain_view",
     "kubefence.report.exposure_view",
     "kubefence.report.guardrails_view",
+    "kubefence.report.lint_view",
     "kubefence.report.networks_view",
     "kubefence.report.review_view",
 )
