@@ -90,10 +90,12 @@ def test_np_guard_defaults_and_port_bounds() -> None:
         """
         - from: app=a
           port_min: 1000
+          action: allow
         - name: upper
           to: app=b
           protocol: udp
           port_max: 53
+          action: allow
         - name: ns-only
           to_ns: team=x
           action: deny
@@ -187,8 +189,29 @@ def test_the_bundled_examples_load() -> None:
     assert len(names) == len(set(names))
 
 
-def test_empty_file_has_no_rules() -> None:
-    assert parse("# nothing yet\n") == []
+@pytest.mark.parametrize(
+    "text",
+    ["# nothing yet\n", "apiVersion: kubefence.io/v1alpha1\nkind: Guardrails\nrules: []\n", "[]\n"],
+)
+def test_a_file_without_rules_is_an_error(text: str) -> None:
+    with pytest.raises(InputError, match="no guardrail rules in this file"):
+        parse(text)
+
+
+def test_a_csv_header_alone_is_an_error() -> None:
+    with pytest.raises(InputError, match=r"rules\.csv:1: no guardrail rules in this file"):
+        parse_guardrails_text("name,from,to,action\n", "rules.csv", "np-guard-csv")
+
+
+def test_a_folder_without_rule_files_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("rules go here\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no guardrail files"):
+        load_guardrails([tmp_path])
+
+
+def test_an_np_guard_rule_without_action_is_an_error() -> None:
+    with pytest.raises(InputError, match="guardrail 'open': missing 'action'"):
+        parse("- name: open\n  from: app=a\n  to: app=b\n")
 
 
 # -- selector expressions ----------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from kubefence.io.fields import (
     who,
 )
 from kubefence.io.ingress import GATEWAY_ROUTE_KINDS, parse_gateway_route, parse_ingress, parse_route
+from kubefence.io.validation import check_document, latest_objects, malformed
 from kubefence.model.admin import AdminPolicy
 from kubefence.model.cluster import Cluster
 from kubefence.model.ingress import IngressObject
@@ -62,11 +63,23 @@ class ClusterBuilder:
     extra_handlers: dict[str, Callable[[Document], None]] = field(default_factory=dict)
 
     def add_all(self, docs: Iterable[Document]) -> ClusterBuilder:
+        docs = list(docs)
+        latest = latest_objects(docs, self.warnings)  # of duplicates, the last one (as kubectl apply)
         for doc in docs:
-            self.add(doc)
+            if id(doc) in latest:
+                self.add(doc)
+            else:
+                check_document(doc, self.warnings)  # replaced, but must be valid all the same
         return self
 
     def add(self, doc: Document) -> None:
+        check_document(doc, self.warnings)  # fail closed: invalid policies never reach the model
+        try:
+            self._dispatch(doc)
+        except (TypeError, AttributeError, KeyError, IndexError, ValueError, OverflowError) as exc:
+            raise malformed(doc, exc) from None
+
+    def _dispatch(self, doc: Document) -> None:
         obj = doc.obj
         kind = doc.kind
         if not kind or ("apiVersion" not in obj and kind not in _HANDLERS):

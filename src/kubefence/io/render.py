@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from kubefence.errors import InputError, Origin, ToolMissingError
+from kubefence.errors import Diagnostic, InputError, Origin, ToolMissingError
 from kubefence.io.documents import MANIFEST_SUFFIXES, STDIN, Document, parse_text
 from kubefence.io.parallel import parse_files
+from kubefence.io.walk import Walker
 
 CHART_FILE = "Chart.yaml"
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -161,16 +162,14 @@ def render_path(path: Path, runner: ToolRunner) -> list[Document] | None:
     return None
 
 
-def _walk(path: Path, runner: ToolRunner) -> Iterator[Path | list[Document]]:
+def _walk(path: Path, runner: ToolRunner, walker: Walker) -> Iterator[Path | list[Document]]:
     """A plain directory's manifest files, sorted, and the documents of the charts found below it."""
-    for child in sorted(path.iterdir()):
-        if child.is_dir():
-            if is_chart(child):
-                yield render_helm(child, runner)
-            else:
-                yield from _walk(child, runner)
-        elif child.is_file() and child.suffix.lower() in MANIFEST_SUFFIXES:
-            yield child
+    for child in walker.walk(path, _is_manifest, lambda d: not is_chart(d)):
+        yield render_helm(child, runner) if child.is_dir() else child
+
+
+def _is_manifest(path: Path) -> bool:
+    return path.suffix.lower() in MANIFEST_SUFFIXES
 
 
 def load_inputs(
@@ -180,14 +179,19 @@ def load_inputs(
     stdin_text: str | None = None,
     read_stdin: Callable[[], str] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    warnings: list[Diagnostic] | None = None,
 ) -> list[Document]:
     """Every Kubernetes object in ``paths``: files, directories, charts, Kustomize directories, ``-``.
+
+    Directories are walked with symlinks followed, each real file once; symlink loops and files
+    seen twice are skipped with a warning appended to ``warnings``.
 
     Raises :class:`~kubefence.errors.InputError` for a missing path or bad manifest, and
     :class:`~kubefence.errors.ToolMissingError` when a chart or kustomization needs a program that is
     not installed. ``progress(done, total)`` follows the parsing of the files, in bytes.
     """
     tools = runner or SubprocessRunner()
+    walker = Walker()
     parts: list[Path | list[Document]] = []  # files to parse, and documents already read
     for raw in paths:
         if str(raw) == STDIN:
@@ -197,13 +201,16 @@ def load_inputs(
         path = Path(raw)
         if path.is_dir():
             rendered = render_path(path, tools)
-            parts.extend([rendered] if rendered is not None else _walk(path, tools))
+            parts.extend([rendered] if rendered is not None else _walk(path, tools, walker))
         elif path.is_file():
-            parts.append(path)
+            if walker.first_visit(path):
+                parts.append(path)
         else:
             raise InputError(f"no such file or directory: {raw}", hint="check the path")
     parsed = iter(parse_files([p for p in parts if isinstance(p, Path)], progress=progress))
     docs: list[Document] = []
     for part in parts:
         docs.extend(next(parsed) if isinstance(part, Path) else part)
+    if warnings is not None:
+        warnings.extend(walker.warnings)
     return docs
