@@ -79,9 +79,9 @@ def test_every_module_with_a_view_adapter_is_known_to_view_of() -> None:
     assert registering - {"kubefence.report.view"} == set(view._ADAPTER_MODULES)
 
 
-def test_the_command_line_restores_the_collector_thresholds() -> None:
+def test_the_command_line_restores_the_collector_thresholds(tmp_path: Path) -> None:
     from kubefence.cli import main
 
     before = gc.get_threshold()
-    assert main(["map", str(SHOP), "-q", "-f", "/dev/null"]) == 0
+    assert main(["map", str(SHOP), "-q", "-f", str(tmp_path / "map.txt")]) == 0
     assert gc.get_threshold() == before

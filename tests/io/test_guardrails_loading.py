@@ -366,12 +366,12 @@ def test_duplicate_names_and_keys(tmp_path: Path) -> None:
     a = tmp_path / "a.yaml"
     a.write_text("rules:\n  - {name: x, action: deny, from: any, to: any}\n", encoding="utf-8")
     b = tmp_path / "b.yaml"
-    b.write_text("- name: ok\n- name: x\n  action: deny\n", encoding="utf-8")
+    b.write_text("- name: ok\n  action: allow\n- name: x\n  action: deny\n", encoding="utf-8")
     with pytest.raises(InputError) as info:
         load_guardrails([a, b])
     assert (
         str(info.value)
-        == f"{b}:2: duplicate guardrail name 'x' (first defined at {a}:2) (give every rule its own name)"
+        == f"{b}:3: duplicate guardrail name 'x' (first defined at {a}:2) (give every rule its own name)"
     )
     assert error("rules:\n  - name: r\n    name: s\n").startswith(
         "g.yaml:3: duplicate key 'name' (first at line 2)"
@@ -386,7 +386,7 @@ def test_structure_errors() -> None:
     )
     assert error("rules: [\n").startswith("g.yaml:2: malformed YAML")
     assert error("42\n").startswith("g.yaml:1: a guardrails file holds a mapping")
-    assert error("- name: r\n  from: 10.0.0.0/8\n  from_ns: a=b\n").startswith(
+    assert error("- name: r\n  from: 10.0.0.0/8\n  from_ns: a=b\n  action: deny\n").startswith(
         "g.yaml:3: guardrail 'r': from_ns selects pods, but from is the CIDR '10.0.0.0/8'"
     )
 

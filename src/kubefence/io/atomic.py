@@ -101,13 +101,13 @@ def write_files(root: Path, files: Mapping[Path, str | None]) -> None:
             tmp = _stage(real, stat.S_IMODE(existing.st_mode) if existing else 0o666 & ~_umask())
             staged.append((tmp, real))
             tmp.write_text(text, encoding="utf-8", errors="backslashreplace")
+        for tmp, real in staged:  # renames within a directory: they do not fail half-way in practice
+            os.replace(tmp, real)
     except BaseException:
         for tmp, _ in staged:
             with contextlib.suppress(OSError):
                 tmp.unlink()
         raise
-    for tmp, real in staged:
-        os.replace(tmp, real)
     for path, text in sorted(files.items()):
         if text is None:
             with contextlib.suppress(FileNotFoundError):

@@ -149,7 +149,11 @@ def validator(kind: str) -> Validator:
         schema = crd_schema(kind)
     else:
         kinds = _kind_schemas()
-        schema = {**kinds["definitions"][kinds["kinds"][kind]], "definitions": kinds["definitions"]}
+        metadata = _json(NETWORK_POLICY_SCHEMA)["properties"]["metadata"]
+        # an owner reference is read for its kind and name only: the rest may be left out
+        metadata["properties"]["ownerReferences"]["items"].pop("required", None)
+        definitions = {**kinds["definitions"], "metadata": metadata}
+        schema = {**definitions[kinds["kinds"][kind]], "definitions": definitions}
         schema["$schema"] = "http://json-schema.org/draft-07/schema#"
     compiled: Validator = fastjsonschema.compile(schema, use_default=False, use_formats=False)
     return compiled

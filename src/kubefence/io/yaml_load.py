@@ -89,7 +89,7 @@ class _Loader(_Base):  # type: ignore[misc]
             for key, _ in pairs:
                 if key.tag != _STR or type(key) is not ScalarNode:
                     self._aliased = True  # merge keys are aliases; the expansion check covers them
-                    _check_duplicate_keys([k for k, _ in pairs if k.tag != _MERGE])
+                    _check_subtree(node)  # PyYAML builds all below here: check it first
                     return self.construct_object(node, deep=True)  # merge keys, non-string keys
             mapping: dict[str, Any] = {}
             built[id(node)] = mapping
@@ -104,7 +104,24 @@ class _Loader(_Base):  # type: ignore[misc]
             items.extend(self._build(item, built, depth + 1) for item in node.value)
             return items
         self._aliased = True
+        _check_subtree(node)
         return self.construct_object(node, deep=True)  # explicit tags: !!set, !!omap, !!binary, ...
+
+
+def _check_subtree(root: Node) -> None:
+    """Duplicate keys in every mapping under ``root`` (merged keys aside)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or type(node) is ScalarNode:
+            continue
+        seen.add(id(node))
+        if type(node) is MappingNode:
+            _check_duplicate_keys([k for k, _ in node.value if k.tag != _MERGE])
+            stack.extend(n for pair in node.value for n in pair)
+        else:
+            stack.extend(node.value)
 
 
 def _check_duplicate_keys(keys: list[Node]) -> None:
