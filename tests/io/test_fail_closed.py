@@ -348,7 +348,8 @@ def test_same_name_in_two_namespaces_is_not_a_duplicate(tmp_path: Path) -> None:
     [
         "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: .inf}]}\n",
         "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80, nodePort: [1]}]}\n",
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {template: {spec: {containers: 3}}}\n",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n"
+        "spec: {template: {spec: {containers: 3}}}\n",
         "apiVersion: v1\nkind: Pod\nmetadata: {name: p, ownerReferences: [{name: 3}]}\n",
         "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: i}\nspec: {rules: [{http: 5}]}\n",
         "apiVersion: v1\nkind: Namespace\nmetadata: {name: n, labels: 5}\n",
