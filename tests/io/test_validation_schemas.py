@@ -127,3 +127,4 @@ def test_reference_standard_crds_are_subsets_of_the_shipped_ones() -> None:
 
 def test_validators_are_compiled_once() -> None:
     assert validation_schemas.validator("NetworkPolicy") is validation_schemas.validator("NetworkPolicy")
+    assert validation_schemas.validator("Deployment") is validation_schemas.validator("StatefulSet")

@@ -63,6 +63,7 @@ _POD_SELECTORS = frozenset({"namespaceSelector", "podSelector"})
 # -- name and label syntax (k8s.io/apimachinery/pkg/util/validation) -------------------------------
 
 
+@functools.lru_cache(maxsize=1 << 16)  # labels and names repeat: check each once
 def dns_label_problem(value: str) -> str:
     """Why ``value`` is not an RFC 1123 label (a namespace name), or ``""``."""
     if len(value) > MAX_LABEL:
@@ -72,6 +73,7 @@ def dns_label_problem(value: str) -> str:
     return ""
 
 
+@functools.lru_cache(maxsize=1 << 16)  # labels and names repeat: check each once
 def _dns_1035_problem(value: str) -> str:
     if len(value) > MAX_LABEL:
         return f"must be no more than {MAX_LABEL} characters"
@@ -82,6 +84,7 @@ def _dns_1035_problem(value: str) -> str:
     return ""
 
 
+@functools.lru_cache(maxsize=1 << 16)  # labels and names repeat: check each once
 def dns_subdomain_problem(value: str) -> str:
     """Why ``value`` is not an RFC 1123 subdomain (most object names), or ``""``."""
     if len(value) > MAX_NAME:
@@ -91,6 +94,7 @@ def dns_subdomain_problem(value: str) -> str:
     return ""
 
 
+@functools.lru_cache(maxsize=1 << 16)  # labels and names repeat: check each once
 def label_key_problem(key: str) -> str:
     prefix, slash, name = key.rpartition("/")
     if slash and (not prefix or dns_subdomain_problem(prefix)):
@@ -103,6 +107,7 @@ def label_key_problem(key: str) -> str:
     return ""
 
 
+@functools.lru_cache(maxsize=1 << 16)  # labels and names repeat: check each once
 def label_value_problem(value: str) -> str:
     if value and (len(value) > MAX_LABEL or not _LABEL_NAME.fullmatch(value)):
         return (
@@ -112,6 +117,7 @@ def label_value_problem(value: str) -> str:
     return ""
 
 
+@functools.lru_cache(maxsize=1 << 16)  # labels and names repeat: check each once
 def port_name_problem(name: str) -> str:
     """Why ``name`` is not an IANA service name (a named port), or ``""``."""
     if not 1 <= len(name) <= MAX_PORT_NAME:
@@ -145,6 +151,11 @@ class _Checker:
     def __init__(self, doc: Document, warnings: list[Diagnostic] | None = None) -> None:
         self.doc = doc
         self.warnings = [] if warnings is None else warnings
+
+    @functools.cached_property
+    def who(self) -> str:
+        """The object as messages name it: ``Kind ns/name``."""
+        doc = self.doc
         meta = doc.obj.get("metadata")
         name = meta.get("name") if isinstance(meta, dict) else None
         ns = meta.get("namespace") if isinstance(meta, dict) else None
@@ -152,7 +163,7 @@ class _Checker:
         if isinstance(what, str) and not what.isprintable():
             what = repr(what)  # a message is one line
         kind = doc.kind if doc.kind.isprintable() else repr(doc.kind)
-        self.who = f"{kind} {what}" if isinstance(what, str) and what else kind
+        return f"{kind} {what}" if isinstance(what, str) and what else kind
 
     def fail(
         self, path: str, problem: str, needle: object = None, hint: str = "", value: object = None
@@ -266,7 +277,7 @@ def _check_kind(doc: Document) -> str:
     if api is not None and not isinstance(api, str):
         raise InputError(f"apiVersion must be a string, got {_type_name(api)}", doc.locate("apiVersion"))
     if kind is None:
-        if api is not None and _group(api) in POLICY_GROUPS:
+        if api is not None:  # a Kubernetes object with its kind lost: the API server refuses it
             raise InputError(f"an object of {api} without a kind", doc.origin, "add the kind")
         return ""
     if kind in schema_kinds() or kind in OTHER_READ_KINDS:

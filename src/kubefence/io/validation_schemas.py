@@ -132,28 +132,61 @@ def _kind_schemas() -> dict[str, Any]:
     return _json(KINDS_SCHEMA)
 
 
+@functools.cache
 def schema_kinds() -> frozenset[str]:
     """The kinds that have a schema here."""
     aliases = _kind_schemas()["kinds"]
     return frozenset({"NetworkPolicy", *CRD_FILES, *aliases})
 
 
-@functools.cache
+def _inline(node: Any, definitions: dict[str, Any]) -> Any:
+    """``node`` with its ``$ref``s replaced by the definitions: the compiled code then checks them
+    in line (a referenced definition costs a call and a formatted name per value)."""
+    if isinstance(node, list):
+        return [_inline(v, definitions) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node and node["$ref"] != "#/definitions/metadata":
+        return _inline(definitions[node["$ref"].removeprefix("#/definitions/")], definitions)
+    return {k: _inline(v, definitions) for k, v in node.items()}
+
+
 def validator(kind: str) -> Validator:
     """The compiled validator of ``kind``: raises ``fastjsonschema.JsonSchemaValueException``."""
+    if kind == "NetworkPolicy" or kind in CRD_FILES:
+        return _policy_validator(kind)
+    return _kinds_validator(_kind_schemas()["kinds"][kind])  # kinds of one shape share one
+
+
+@functools.cache
+def _policy_validator(kind: str) -> Validator:
     if kind == "NetworkPolicy":
         schema = _json(NETWORK_POLICY_SCHEMA)
         # `kubectl get -o yaml` of older clusters writes `status: {}`: the server's own, never policy
         schema["properties"]["status"] = {"type": ["object", "null"]}
-    elif kind in CRD_FILES:
-        schema = crd_schema(kind)
     else:
-        kinds = _kind_schemas()
-        metadata = _json(NETWORK_POLICY_SCHEMA)["properties"]["metadata"]
-        # an owner reference is read for its kind and name only: the rest may be left out
-        metadata["properties"]["ownerReferences"]["items"].pop("required", None)
-        definitions = {**kinds["definitions"], "metadata": metadata}
-        schema = {**definitions[kinds["kinds"][kind]], "definitions": definitions}
-        schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+        schema = crd_schema(kind)
+    return _compile(schema)
+
+
+@functools.cache
+def _kinds_validator(definition: str) -> Validator:
+    definitions = _kind_schemas()["definitions"]
+    metadata = _json(NETWORK_POLICY_SCHEMA)["properties"]["metadata"]
+    # every ObjectMeta field is known (a misspelled `labels` is an error), but only those read are
+    # typed: less code to compile; an owner reference is read for its kind and name only
+    read = ("name", "namespace", "labels", "annotations", "ownerReferences")
+    metadata["properties"] = {k: (v if k in read else {}) for k, v in metadata["properties"].items()}
+    metadata["properties"]["ownerReferences"]["items"].pop("required", None)
+    # ObjectMeta is large and comes once or twice per object: a call; the rest is in line
+    schema = {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        **_inline(definitions[definition], definitions),
+        "definitions": {"metadata": metadata},
+    }
+    return _compile(schema)
+
+
+def _compile(schema: dict[str, Any]) -> Validator:
     compiled: Validator = fastjsonschema.compile(schema, use_default=False, use_formats=False)
     return compiled
