@@ -793,6 +793,10 @@ def _run(args: list[str]) -> int:
         return EXIT_ERROR
     except BrokenPipeError:
         return _closed_stdout()
+    except SystemExit:
+        if type(sys.stdout).__name__.endswith("PacifyFlushWrapper"):  # click's answer to EPIPE: exit 1
+            return _closed_stdout()
+        raise
     except Exception as exc:  # a bug of ours: one line, the traceback only on request
         if os.environ.get("KUBEFENCE_DEBUG"):
             raise
