@@ -131,6 +131,7 @@ def port_name_problem(name: str) -> str:
     return ""
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def cidr_problem(value: str) -> str:
     """Why ``value`` is not a CIDR as the API reads one (``10.0.0.0/8``, ``fd00::/8``), or ``""``."""
     if not _CIDR.fullmatch(value):
@@ -374,6 +375,8 @@ def _labels_problem(check: _Checker, labels: Any, path: str) -> InputError | Non
         return None
     if not isinstance(labels, dict):
         return check.fail(path, f"must be a mapping, got {_type_name(labels)}")
+    if all(_good_label(key, value) for key, value in labels.items()):
+        return None  # the common case, from the caches
     for key, value in labels.items():
         if not isinstance(key, str):
             return check.fail(path, f"label key {key!r} must be a string", key)
@@ -391,6 +394,15 @@ def _labels_problem(check: _Checker, labels: Any, path: str) -> InputError | Non
         if why:
             return check.fail(f"{path}.{key}", f"invalid label value {value!r}: {why}", key)
     return None
+
+
+def _good_label(key: object, value: object) -> bool:
+    return (
+        type(key) is str
+        and (value is None or type(value) is str)
+        and not label_key_problem(key)
+        and not label_value_problem(value or "")
+    )
 
 
 # -- server-side rules -------------------------------------------------------------------------------

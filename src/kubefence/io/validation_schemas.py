@@ -123,7 +123,7 @@ def crd_schema(kind: str) -> dict[str, Any]:
     (version,) = load_crd(kind)["spec"]["versions"]
     schema: dict[str, Any] = _structural(version["schema"]["openAPIV3Schema"])
     _optional_pod_selectors(schema)
-    schema["properties"]["metadata"] = _json(NETWORK_POLICY_SCHEMA)["properties"]["metadata"]
+    schema["properties"]["metadata"] = _object_meta()
     return {"$schema": "http://json-schema.org/draft-07/schema#", **schema}
 
 
@@ -162,6 +162,7 @@ def validator(kind: str) -> Validator:
 def _policy_validator(kind: str) -> Validator:
     if kind == "NetworkPolicy":
         schema = _json(NETWORK_POLICY_SCHEMA)
+        schema["properties"]["metadata"] = _object_meta()
         # `kubectl get -o yaml` of older clusters writes `status: {}`: the server's own, never policy
         schema["properties"]["status"] = {"type": ["object", "null"]}
     else:
@@ -169,15 +170,20 @@ def _policy_validator(kind: str) -> Validator:
     return _compile(schema)
 
 
-@functools.cache
-def _kinds_validator(definition: str) -> Validator:
-    definitions = _kind_schemas()["definitions"]
-    metadata = _json(NETWORK_POLICY_SCHEMA)["properties"]["metadata"]
-    # every ObjectMeta field is known (a misspelled `labels` is an error), but only those read are
-    # typed: less code to compile; an owner reference is read for its kind and name only
+def _object_meta() -> dict[str, Any]:
+    """ObjectMeta: every field is known (a misspelled ``labels`` is an error), but only those read
+    are typed (less code to compile and run); an owner reference is read for its kind and name."""
+    metadata: dict[str, Any] = _json(NETWORK_POLICY_SCHEMA)["properties"]["metadata"]
     read = ("name", "namespace", "labels", "annotations", "ownerReferences")
     metadata["properties"] = {k: (v if k in read else {}) for k, v in metadata["properties"].items()}
     metadata["properties"]["ownerReferences"]["items"].pop("required", None)
+    return metadata
+
+
+@functools.cache
+def _kinds_validator(definition: str) -> Validator:
+    definitions = _kind_schemas()["definitions"]
+    metadata = _object_meta()
     # ObjectMeta is large and comes once or twice per object: a call; the rest is in line
     schema = {
         "$schema": "http://json-schema.org/draft-07/schema#",
