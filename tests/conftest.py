@@ -16,6 +16,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests must not fail because a shared 2-core machine was slow for one example: no
+# per-example deadline (the example counts stay as each test sets them).
+settings.register_profile("kubefence", deadline=None)
+settings.load_profile("kubefence")
 
 _HERE = Path(__file__).resolve().parent
 for _folder in ("conformance", "analysis", "io", "fuzz"):

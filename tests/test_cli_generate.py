@@ -1,4 +1,4 @@
-"""The ``generate`` command through ``kubefence.cli.main``: stdout, -o DIR (GitOps), --check, inputs.
+"""The ``generate`` command through ``kubefence.cli.main``: stdout, -d DIR (GitOps), --check, inputs.
 
 Exit codes are the contract: 0 success (and --check up to date), 1 --check found a difference,
 2 usage or input error, as one line on stderr.
@@ -148,7 +148,7 @@ def test_stdout_of_one_namespace_is_the_file(
     code, out, _ = run(capsys, "generate", "-q", one)
     assert code == 0
     assert out.startswith("# shop.yaml\n")
-    run(capsys, "generate", "-q", one, "-o", tmp_path / "dir")
+    run(capsys, "generate", "-q", one, "-d", tmp_path / "dir")
     assert out.removeprefix("# shop.yaml\n") == (tmp_path / "dir" / "shop.yaml").read_text(encoding="utf-8")
 
 
@@ -167,7 +167,7 @@ def test_stdout_is_one_yaml_stream_with_every_policy(app: Path, capsys: pytest.C
 
 def test_what_is_generated(app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_dir = tmp_path / "policies"
-    code, _, err = run(capsys, "generate", app, "-o", out_dir)
+    code, _, err = run(capsys, "generate", app, "-d", out_dir)
     assert code == 0, err
     docs = by_name([d for f in FILES for d in objects((out_dir / f).read_text(encoding="utf-8"))])
     assert sorted(docs) == [
@@ -255,7 +255,7 @@ def test_validate_without_the_package(
     app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "kubernetes_validate", None)  # import fails
-    code, out, err = run(capsys, "generate", "-q", "--validate", app, "-o", tmp_path / "p")
+    code, out, err = run(capsys, "generate", "-q", "--validate", app, "-d", tmp_path / "p")
     assert code == 2
     assert out == ""
     assert err.count("\n") == 1 and "pip install 'kubefence[validate]'" in err
@@ -274,7 +274,7 @@ def test_validate_failure_writes_nothing(
         return obj
 
     monkeypatch.setattr("kubefence.analysis.generate.validate.policy_dict", broken)
-    code, out, err = run(capsys, "generate", "-q", "--validate", app, "-o", tmp_path / "p")
+    code, out, err = run(capsys, "generate", "-q", "--validate", app, "-d", tmp_path / "p")
     assert code == 2
     assert out == ""
     assert err.count("\n") == 1
@@ -288,8 +288,8 @@ def test_deterministic(app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
     first = run(capsys, "generate", app)
     second = run(capsys, "generate", app)
     assert first == second
-    run(capsys, "generate", "-q", app, "-o", tmp_path / "a")
-    run(capsys, "generate", "-q", app, "-o", tmp_path / "b")
+    run(capsys, "generate", "-q", app, "-d", tmp_path / "a")
+    run(capsys, "generate", "-q", app, "-d", tmp_path / "b")
     a, b = snapshot(tmp_path / "a"), snapshot(tmp_path / "b")
     assert list(a) == FILES
     assert a == b
@@ -301,14 +301,14 @@ def test_example_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
     assert first == run(capsys, "generate", "-q", EXAMPLE)
 
 
-# -- -o DIR ----------------------------------------------------------------------------------------
+# -- -d DIR ----------------------------------------------------------------------------------------
 
 
 def test_output_dir_one_file_per_namespace(
     app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out_dir = tmp_path / "deep" / "policies"
-    code, out, err = run(capsys, "generate", app, "-o", out_dir)
+    code, out, err = run(capsys, "generate", app, "-d", out_dir)
     assert code == 0
     assert out == ""
     assert err.splitlines()[-1] == f"wrote 2 of 2 file(s) in {out_dir}"
@@ -322,9 +322,9 @@ def test_output_dir_one_file_per_namespace(
 
 def test_rerun_is_a_no_op(app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_dir = tmp_path / "policies"
-    run(capsys, "generate", app, "-o", out_dir)
+    run(capsys, "generate", app, "-d", out_dir)
     before = {p.name: (p.read_text(encoding="utf-8"), p.stat().st_mtime_ns) for p in out_dir.iterdir()}
-    code, _, err = run(capsys, "generate", app, "-o", out_dir)
+    code, _, err = run(capsys, "generate", app, "-d", out_dir)
     assert code == 0
     assert err.splitlines()[-1] == f"wrote 0 of 2 file(s) in {out_dir}"
     assert {
@@ -333,7 +333,7 @@ def test_rerun_is_a_no_op(app: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_quiet_writes_silently(app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "generate", "-q", app, "-o", tmp_path / "p") == (0, "", "")
+    assert run(capsys, "generate", "-q", app, "-d", tmp_path / "p") == (0, "", "")
 
 
 def test_refuses_to_overwrite_a_hand_written_file(
@@ -344,7 +344,7 @@ def test_refuses_to_overwrite_a_hand_written_file(
     mine = out_dir / "shop.yaml"
     text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: mine, namespace: shop}\n"
     mine.write_text(text, encoding="utf-8")
-    code, out, err = run(capsys, "generate", app, "-o", out_dir)
+    code, out, err = run(capsys, "generate", app, "-d", out_dir)
     assert code == 2
     assert out == ""
     assert err.count("\n") == 1
@@ -358,14 +358,14 @@ def test_a_file_with_one_hand_written_object_is_not_overwritten(
     app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out_dir = tmp_path / "policies"
-    run(capsys, "generate", app, "-o", out_dir)
+    run(capsys, "generate", app, "-d", out_dir)
     shop = out_dir / "shop.yaml"
     edited = shop.read_text(encoding="utf-8") + (
         "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
         "metadata: {name: extra, namespace: shop}\n"
     )
     shop.write_text(edited, encoding="utf-8")
-    code, _, err = run(capsys, "generate", app, "-o", out_dir)
+    code, _, err = run(capsys, "generate", app, "-d", out_dir)
     assert code == 2
     assert "not generated by kubefence" in err
     assert shop.read_text(encoding="utf-8") == edited
@@ -377,26 +377,26 @@ def test_other_files_are_left_alone(app: Path, tmp_path: Path, capsys: pytest.Ca
     kustomization = "resources: [data.yaml, shop.yaml]\n"
     (out_dir / "kustomization.yaml").write_text(kustomization, encoding="utf-8")
     (out_dir / "README.md").write_text("policies\n", encoding="utf-8")
-    assert run(capsys, "generate", "-q", app, "-o", out_dir)[0] == 0
+    assert run(capsys, "generate", "-q", app, "-d", out_dir)[0] == 0
     files = snapshot(out_dir)
     assert list(files) == ["README.md", "data.yaml", "kustomization.yaml", "shop.yaml"]
     assert files["kustomization.yaml"] == kustomization
-    assert run(capsys, "generate", "-q", app, "-o", out_dir, "--check")[0] == 0
+    assert run(capsys, "generate", "-q", app, "-d", out_dir, "--check")[0] == 0
 
 
 def test_removes_stale_generated_files(app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_dir = tmp_path / "policies"
-    run(capsys, "generate", app, "-o", out_dir)
+    run(capsys, "generate", app, "-d", out_dir)
     # the data namespace leaves the app
     app.write_text(ONE_NAMESPACE, encoding="utf-8")
-    code, out, err = run(capsys, "generate", "-q", app, "-o", out_dir, "--check")
+    code, out, err = run(capsys, "generate", "-q", app, "-d", out_dir, "--check")
     assert code == 1
     assert "2 file(s)" in err  # data.yaml goes, shop.yaml loses web's egress to data
     assert f"--- a/{_rel(out_dir / 'data.yaml')}\n+++ /dev/null\n@@ -1," in out
     removal = out.split(f"--- a/{_rel(out_dir / 'shop.yaml')}")[0].splitlines()
     assert all(line[:1] in "-@" for line in removal[2:])  # the whole of data.yaml goes
     assert (out_dir / "data.yaml").exists()  # --check writes nothing
-    assert run(capsys, "generate", app, "-o", out_dir)[0] == 0
+    assert run(capsys, "generate", app, "-d", out_dir)[0] == 0
     assert sorted(p.name for p in out_dir.iterdir()) == ["shop.yaml"]
 
 
@@ -404,9 +404,9 @@ def test_summary_counts_removed_files_apart(
     app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out_dir = tmp_path / "policies"
-    run(capsys, "generate", app, "-o", out_dir)
+    run(capsys, "generate", app, "-d", out_dir)
     app.write_text(ONE_NAMESPACE, encoding="utf-8")
-    code, _, err = run(capsys, "generate", app, "-o", out_dir)
+    code, _, err = run(capsys, "generate", app, "-d", out_dir)
     assert code == 0
     written, total = (int(n) for n in re.findall(r"wrote (\d+) of (\d+) file", err)[-1])
     assert written <= total, err.splitlines()[-1]
@@ -417,18 +417,18 @@ def test_summary_counts_removed_files_apart(
 
 def test_check_up_to_date(app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_dir = tmp_path / "policies"
-    run(capsys, "generate", app, "-o", out_dir)
-    assert run(capsys, "generate", "-q", app, "-o", out_dir, "--check") == (0, "", "")
+    run(capsys, "generate", app, "-d", out_dir)
+    assert run(capsys, "generate", "-q", app, "-d", out_dir, "--check") == (0, "", "")
 
 
 def test_check_edited_file(app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_dir = tmp_path / "policies"
-    run(capsys, "generate", app, "-o", out_dir)
+    run(capsys, "generate", app, "-d", out_dir)
     shop = out_dir / "shop.yaml"
     edited = shop.read_text(encoding="utf-8").replace("port: 9000", "port: 9001", 1)
     shop.write_text(edited, encoding="utf-8")
     before = snapshot(out_dir)
-    code, out, err = run(capsys, "generate", "-q", app, "-o", out_dir, "--check")
+    code, out, err = run(capsys, "generate", "-q", app, "-d", out_dir, "--check")
     assert code == 1
     lines = out.splitlines()
     assert lines[:2] == [f"--- a/{_rel(shop)}", f"+++ b/{_rel(shop)}"]
@@ -443,9 +443,9 @@ def test_check_edited_file(app: Path, tmp_path: Path, capsys: pytest.CaptureFixt
 
 def test_check_missing_file(app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_dir = tmp_path / "policies"
-    run(capsys, "generate", app, "-o", out_dir)
+    run(capsys, "generate", app, "-d", out_dir)
     (out_dir / "data.yaml").unlink()
-    code, out, err = run(capsys, "generate", "-q", app, "-o", out_dir, "--check")
+    code, out, err = run(capsys, "generate", "-q", app, "-d", out_dir, "--check")
     assert code == 1
     assert out.startswith(f"--- /dev/null\n+++ b/{_rel(out_dir / 'data.yaml')}\n")
     assert "1 file(s)" in err
@@ -453,7 +453,7 @@ def test_check_missing_file(app: Path, tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_check_missing_directory(app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "generate", "-q", app, "-o", tmp_path / "nowhere", "--check")
+    code, out, err = run(capsys, "generate", "-q", app, "-d", tmp_path / "nowhere", "--check")
     assert code == 1
     assert out.count("--- /dev/null") == 2
     assert "2 file(s)" in err
@@ -464,7 +464,7 @@ def test_check_needs_a_directory(app: Path, capsys: pytest.CaptureFixture[str]) 
     code, out, err = run(capsys, "generate", app, "--check")
     assert code == 2
     assert out == ""
-    assert err == "kubefence: error: --check needs an output directory (-o DIR)\n"
+    assert err == "kubefence: error: --check needs an output directory (-d DIR)\n"
 
 
 def test_check_with_a_hand_written_file(
@@ -473,7 +473,7 @@ def test_check_with_a_hand_written_file(
     out_dir = tmp_path / "policies"
     out_dir.mkdir()
     (out_dir / "shop.yaml").write_text("kind: ConfigMap\n", encoding="utf-8")
-    code, _, err = run(capsys, "generate", app, "-o", out_dir, "--check")
+    code, _, err = run(capsys, "generate", app, "-d", out_dir, "--check")
     assert code == 2
     assert err.count("\n") == 1 and "not generated by kubefence" in err
 
@@ -481,7 +481,7 @@ def test_check_with_a_hand_written_file(
 def test_output_dir_that_is_a_file(app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "policies.yaml"
     target.write_text("x: 1\n", encoding="utf-8")
-    code, _, err = run(capsys, "generate", "-q", app, "-o", target)
+    code, _, err = run(capsys, "generate", "-q", app, "-d", target)
     assert code == 2
     assert target.read_text(encoding="utf-8") == "x: 1\n"
     assert err.count("\n") == 1
@@ -502,7 +502,7 @@ def test_connections_file(app: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
     needed = tmp_path / "needed.json"
     needed.write_text(json.dumps(HAND_WRITTEN), encoding="utf-8")
     out_dir = tmp_path / "policies"
-    code, _, err = run(capsys, "generate", "-q", app, "--connections", needed, "-o", out_dir)
+    code, _, err = run(capsys, "generate", "-q", app, "--connections", needed, "-d", out_dir)
     assert code == 0, err
     docs = by_name([d for f in FILES for d in objects((out_dir / f).read_text(encoding="utf-8"))])
     assert sorted(docs) == [
@@ -563,7 +563,7 @@ def test_malformed_connections_file(
     needed = tmp_path / "needed.json"
     needed.write_text(content, encoding="utf-8")
     out_dir = tmp_path / "policies"
-    code, out, err = run(capsys, "generate", app, "--connections", needed, "-o", out_dir)
+    code, out, err = run(capsys, "generate", app, "--connections", needed, "-d", out_dir)
     assert code == 2
     assert out == ""
     assert err.count("\n") == 1, err
@@ -635,5 +635,5 @@ def test_warnings_on_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 def test_help(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "generate", "--help")
     assert code == 0
-    for option in ("--connections", "--output-dir", "--check", "--numeric-ports", "--validate", "Exit codes"):
+    for option in ("--connections", "--out-dir", "--check", "--numeric-ports", "--validate", "Exit codes"):
         assert option in out

@@ -1,4 +1,7 @@
-"""``kubefence verify`` and ``kubefence guardrails export`` through ``cli.main``: formats, exit codes."""
+"""``kubefence verify`` and ``kubefence guardrails export`` through ``cli.main``: exit codes, errors.
+
+What they print for the bundled example, in every format, is in tests/goldens (test_goldens.py).
+"""
 
 from __future__ import annotations
 
@@ -13,17 +16,12 @@ from kubefence.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 SHOP = str(ROOT / "examples" / "shop")
 GUARDRAILS = str(ROOT / "examples" / "guardrails")
-NGINX = ["--ingress-controller-namespace", "ingress-nginx"]
 
 
 def test_verify_violation_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["verify", "--guardrails", GUARDRAILS, SHOP, *NGINX, "-q"]) == 1
-    out = capsys.readouterr().out
-    assert "VIOLATED  storefront-never-reaches-data:" in out
-    assert (
-        "witness: shop-frontend/api-gateway[Deployment] => shop-data/postgres[StatefulSet] : TCP 5432" in out
-    )
-    assert out.rstrip().endswith("1 of 7 guardrails violated.")
+    assert main(["verify", "--guardrails", GUARDRAILS, SHOP, "-q", "-o", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["summary"] == {"rules": 7, "violated": 1, "satisfied": 6}
 
 
 def test_verify_clean_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -37,12 +35,11 @@ def test_verify_clean_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert data["summary"] == {"rules": 1, "violated": 0, "satisfied": 1}
 
 
-def test_verify_markdown_to_a_file(tmp_path: Path) -> None:
+def test_verify_writes_the_file_and_still_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "comment.md"
-    assert main(["verify", "-g", GUARDRAILS, SHOP, *NGINX, "-q", "-o", "md", "-f", str(out)]) == 1
-    text = out.read_text(encoding="utf-8")
-    assert text.startswith("## Guardrails\n\n❌ 1 of 7 guardrails violated.")
-    assert "| ✅ | **checkout-reaches-payments** | allow | satisfied |" in text
+    assert main(["verify", "-g", GUARDRAILS, SHOP, "-q", "-o", "md", "-f", str(out)]) == 1
+    assert out.read_text(encoding="utf-8").startswith("## Guardrails\n")
+    assert capsys.readouterr().out == ""
 
 
 def test_verify_bad_rule_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -75,12 +72,6 @@ def test_export(flag: str, kind: str, tmp_path: Path, capsys: pytest.CaptureFixt
     assert "guardrail 'payments-only-from-checkout': not exported: traffic from addresses" in err
     # the exported objects are read back by kubefence
     assert main(["map", SHOP, str(out), "-q"]) == 0
-
-
-def test_export_json_is_a_list(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["guardrails", "export", GUARDRAILS, "-o", "json", "-q"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert data["kind"] == "List" and data["items"][0]["kind"] == "ClusterNetworkPolicy"
 
 
 def test_export_inexpressible_rule_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

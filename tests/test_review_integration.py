@@ -46,7 +46,7 @@ def app_repo(tmp_path: Path) -> Path:
     repo.mkdir()
     _git(repo, "init", "-q")
     shutil.copytree(ROOT / "examples" / "shop", repo / "app")
-    assert main(["generate", str(repo / "app"), "-o", str(repo / "policies"), "-q"]) == 0
+    assert main(["generate", str(repo / "app"), "-d", str(repo / "policies"), "-q"]) == 0
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "base")
     orders = repo / "app" / "shop-backend" / "orders.yaml"
@@ -98,7 +98,7 @@ def test_action_script_reviews_the_pull_request(app_repo: Path, tmp_path: Path) 
     # the regenerated policies are in the work tree, ready to commit: and now up to date
     changed = _git(app_repo, "status", "--porcelain").split()
     assert "policies/shop-backend.yaml" in changed and "policies/shop-data.yaml" in changed
-    assert main(["generate", str(app_repo / "app"), "-o", str(app_repo / "policies"), "--check", "-q"]) == 0
+    assert main(["generate", str(app_repo / "app"), "-d", str(app_repo / "policies"), "--check", "-q"]) == 0
 
 
 def test_action_script_fails_the_check_on_drift(app_repo: Path, tmp_path: Path) -> None:
@@ -138,6 +138,33 @@ def test_review_cli_without_changes_is_clean(
     assert code == 0
     assert "No connectivity changes." in md.read_text()
     assert "matches the generated policies" in md.read_text()
+
+
+def test_review_with_guardrails_sees_no_drift_in_policies_generated_under_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Policies written by ``generate --guardrails`` are what review regenerates: no drift."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    shutil.copytree(ROOT / "examples" / "shop", repo / "app")
+    rules = repo / "guardrails.yaml"
+    shutil.copy(ROOT / "examples" / "guardrails" / "shop-guardrails.yaml", rules)
+    generate = ["generate", str(repo / "app"), "--guardrails", str(rules), "-d", str(repo / "policies"), "-q"]
+    assert main(generate) == 0
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "policies generated under the guardrails")
+    md = tmp_path / "c.md"
+    review = ["review", "--repo", str(repo), "--base", "HEAD", "--head", "HEAD", "app"]
+    review += ["--guardrails", str(rules), "--policies", "policies", "--no-write"]
+    review += ["--markdown", str(md), "-q"]
+    code = main(review)
+    comment = md.read_text()
+    assert "matches the generated policies" in comment, comment
+    assert "differ from the generated policies" not in comment
+    assert code == 0, capsys.readouterr()
 
 
 def test_review_cli_fail_on_added(app_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

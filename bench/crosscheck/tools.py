@@ -26,7 +26,7 @@ from typing import Protocol
 
 import kubefence
 from crosscheck.compare import PROTOCOLS, Connlist, Conns, parse_addresses
-from kubefence import PeerKind
+from kubefence.model.peers import ExternalPeer
 
 __all__ = [
     "NCA_VENV",
@@ -43,6 +43,8 @@ __all__ = [
 NCA_VERSION = "2.1.0"
 NCA_VENV = Path(__file__).resolve().with_name(".venv-nca")
 NCA_TIMEOUT = 600.0
+# The np-guard tools put the ingress controller in ingress-controller-ns (kubefence: ingress-nginx).
+NP_GUARD_OPTIONS = kubefence.MapOptions(ingress_controller_namespace="ingress-controller-ns")
 
 
 class AnalyzerError(RuntimeError):
@@ -62,7 +64,7 @@ class Kubefence:
 
     def connlist(self, cluster_dir: Path) -> tuple[Connlist, str]:
         try:
-            cmap = kubefence.map_connectivity([cluster_dir])
+            cmap = kubefence.map_connectivity([cluster_dir], options=NP_GUARD_OPTIONS)
         except kubefence.KubefenceError as exc:
             raise AnalyzerError(f"kubefence rejected the input: {exc}") from exc
         except Exception as exc:  # a crash is a finding, not the end of the run
@@ -70,12 +72,12 @@ class Kubefence:
         out = Connlist()
         for c in cmap.connections:
             conns = Conns.build((proto, ports.intervals) for proto, ports in c.conn.items())
-            if c.src.kind is PeerKind.IP:
-                out.add_from_ips(parse_addresses(c.src.name.removesuffix("[External]")), c.dst.name, conns)
-            elif c.dst.kind is PeerKind.IP:
-                out.add_to_ips(c.src.name, parse_addresses(c.dst.name.removesuffix("[External]")), conns)
+            if isinstance(c.src, ExternalPeer):
+                out.add_from_ips(parse_addresses(str(c.src.ips)), str(c.dst), conns)
+            elif isinstance(c.dst, ExternalPeer):
+                out.add_to_ips(str(c.src), parse_addresses(str(c.dst.ips)), conns)
             else:
-                out.add_pair(c.src.name, c.dst.name, conns)
+                out.add_pair(str(c.src), str(c.dst), conns)
         return out, "\n".join(str(c) for c in cmap.connections) + "\n"
 
 

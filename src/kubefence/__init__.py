@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from kubefence import report
     from kubefence.analysis.connectivity.engine import MapOptions
     from kubefence.analysis.connectivity.explain import Explanation
+    from kubefence.analysis.connectivity.networks import MultiNetworkMap
     from kubefence.analysis.discover.connections_file import load_connections_file
     from kubefence.analysis.discover.pipeline import DiscoverOptions
     from kubefence.analysis.discover.results import DiscoveryResult
@@ -26,15 +27,26 @@ if TYPE_CHECKING:
         export_guardrails,
         load_cluster,
         map_connectivity,
+        map_networks,
         verify_guardrails,
     )
     from kubefence.errors import Diagnostic, InputError, KubefenceError, Origin
     from kubefence.io.guardrails import load_guardrails
     from kubefence.model.cluster import Cluster
-    from kubefence.model.connectivity import Connection, ConnectivityMap, Peer, PeerKind
+    from kubefence.model.connectivity import Connection, ConnectivityMap
     from kubefence.model.guardrails import Guardrail
     from kubefence.model.ipranges import IPRangeSet
+    from kubefence.model.peers import (
+        DomainPeer,
+        ExternalPeer,
+        IngressControllerPeer,
+        Peer,
+        PeerKind,
+        RepresentativePeer,
+        WorkloadPeer,
+    )
     from kubefence.model.ports import ConnectionSet, PortSet
+    from kubefence.model.rules import PolicyRef, RuleAction, RuleRef, RuleTier
     from kubefence.model.selectors import LabelSelector
 
 __all__ = [
@@ -46,19 +58,29 @@ __all__ = [
     "Diagnostic",
     "DiscoverOptions",
     "DiscoveryResult",
+    "DomainPeer",
     "Explanation",
     "ExportResult",
+    "ExternalPeer",
     "Guardrail",
     "IPRangeSet",
+    "IngressControllerPeer",
     "InputError",
     "KubefenceError",
     "LabelSelector",
     "MapOptions",
+    "MultiNetworkMap",
     "Origin",
     "Peer",
     "PeerKind",
+    "PolicyRef",
     "PortSet",
+    "RepresentativePeer",
+    "RuleAction",
+    "RuleRef",
+    "RuleTier",
     "VerifyResult",
+    "WorkloadPeer",
     "check_connections",
     "diff_connectivity",
     "diff_revisions",
@@ -69,6 +91,7 @@ __all__ = [
     "load_connections_file",
     "load_guardrails",
     "map_connectivity",
+    "map_networks",
     "report",
     "verify_guardrails",
 ]
@@ -83,19 +106,29 @@ _LAZY = {
     "Diagnostic": "kubefence.errors",
     "DiscoverOptions": "kubefence.analysis.discover.pipeline",
     "DiscoveryResult": "kubefence.analysis.discover.results",
+    "DomainPeer": "kubefence.model.peers",
     "Explanation": "kubefence.analysis.connectivity.explain",
     "ExportResult": "kubefence.analysis.guardrails.export",
+    "ExternalPeer": "kubefence.model.peers",
     "Guardrail": "kubefence.model.guardrails",
     "IPRangeSet": "kubefence.model.ipranges",
+    "IngressControllerPeer": "kubefence.model.peers",
     "InputError": "kubefence.errors",
     "KubefenceError": "kubefence.errors",
     "LabelSelector": "kubefence.model.selectors",
     "MapOptions": "kubefence.analysis.connectivity.engine",
+    "MultiNetworkMap": "kubefence.analysis.connectivity.networks",
     "Origin": "kubefence.errors",
-    "Peer": "kubefence.model.connectivity",
-    "PeerKind": "kubefence.model.connectivity",
+    "Peer": "kubefence.model.peers",
+    "PeerKind": "kubefence.model.peers",
+    "PolicyRef": "kubefence.model.rules",
     "PortSet": "kubefence.model.ports",
+    "RepresentativePeer": "kubefence.model.peers",
+    "RuleAction": "kubefence.model.rules",
+    "RuleRef": "kubefence.model.rules",
+    "RuleTier": "kubefence.model.rules",
     "VerifyResult": "kubefence.analysis.guardrails.verify",
+    "WorkloadPeer": "kubefence.model.peers",
     "check_connections": "kubefence.analysis.guardrails.verify",
     "diff_connectivity": "kubefence.api",
     "diff_revisions": "kubefence.api",
@@ -106,8 +139,9 @@ _LAZY = {
     "load_connections_file": "kubefence.analysis.discover.connections_file",
     "load_guardrails": "kubefence.io.guardrails",
     "map_connectivity": "kubefence.api",
-    "verify_guardrails": "kubefence.api",
+    "map_networks": "kubefence.api",
     "report": "kubefence.report",
+    "verify_guardrails": "kubefence.api",
 }
 
 

@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubefence import defaults
-from kubefence.analysis.connectivity.engine import MapOptions, compute_connectivity
+from kubefence.analysis.connectivity.engine import MapOptions
+from kubefence.analysis.connectivity.networks import (
+    MultiNetworkMap,
+    compute_any_connectivity,
+    compute_network_connectivity,
+    uses_multiple_networks,
+)
 from kubefence.errors import Diagnostic, Origin, UsageError
 from kubefence.io.documents import Document
 from kubefence.io.kube import build_cluster
@@ -74,7 +80,23 @@ def map_connectivity(
     shop-backend/cart[Deployment] => shop-data/redis[StatefulSet] : TCP 6379
     """
     cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
-    return compute_connectivity(cluster, options)
+    return compute_any_connectivity(cluster, options)
+
+
+def map_networks(
+    inputs: Inputs | Cluster, *, options: MapOptions | None = None, stdin_text: str | None = None
+) -> MultiNetworkMap:
+    """The connectivity of each network: the pod network, primary (Cluster)UserDefinedNetworks and
+    secondary networks (NetworkAttachmentDefinitions), and the networks each workload is on.
+    :func:`map_connectivity` merges them (a pair is allowed what any network it shares allows)."""
+    cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
+    return compute_network_connectivity(cluster, options)
+
+
+def multiple_networks(cluster: Cluster) -> bool:
+    """Whether ``cluster`` has networks beyond the pod network (or KubeVirt VMs), so that its map
+    is shown per network."""
+    return uses_multiple_networks(cluster)
 
 
 def explain_connectivity(
@@ -95,6 +117,11 @@ def explain_connectivity(
     from kubefence.analysis.connectivity.explain import explain, explain_all
 
     cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
+    if cluster.networks:
+        raise UsageError(
+            "explain does not yet tell which network decided: the input has user-defined or secondary "
+            "networks; use `kubefence map` for their connectivity per network"
+        )
     if src is None and dst is None:
         return explain_all(cluster, options)
     if src is None or dst is None:
@@ -256,12 +283,7 @@ Guardrails = Sequence[Guardrail] | Sequence[str | Path]
 
 
 def _rules(guardrails: Guardrails) -> tuple[Guardrail, ...]:
-    from kubefence.io.guardrails import load_guardrails
-
-    items = list(guardrails)
-    if all(isinstance(g, Guardrail) for g in items):
-        return tuple(g for g in items if isinstance(g, Guardrail))
-    return load_guardrails([g for g in items if isinstance(g, str | Path)])
+    return load_guardrail_rules(guardrails)
 
 
 def verify_guardrails(
@@ -296,3 +318,136 @@ def export_guardrails(
     from kubefence.analysis.guardrails.export import export_guardrails as _export_guardrails
 
     return _export_guardrails(_rules(guardrails), ExportOptions(kind=kind, priority=priority))
+
+
+# Entry points the command line needs beyond the ones above: each is thin, so that the CLI calls
+# only this module and the analysis modules stay free to change.
+
+if TYPE_CHECKING:
+    from kubefence.analysis.connectivity.engine import ConnectivityStream
+    from kubefence.analysis.connectivity.summary import ConnectivitySummary
+    from kubefence.io.policy_yaml import FileChange
+
+
+def stream_connectivity(
+    inputs: Inputs | Cluster, *, options: MapOptions | None = None, stdin_text: str | None = None
+) -> ConnectivityStream:
+    """The connectivity map one connection at a time, in the order :func:`map_connectivity` lists
+    them, so a huge map can be written without holding it; ``warnings`` are complete at once.
+
+    >>> stream = stream_connectivity(["examples/shop"])      # doctest: +SKIP
+    >>> for connection in stream.connections: print(connection)  # doctest: +SKIP
+    """
+    from kubefence.analysis.connectivity.engine import stream_connectivity as _stream
+
+    cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
+    return _stream(cluster, options)
+
+
+def summarize_connectivity(
+    inputs: Inputs | Cluster | ConnectivityMap,
+    *,
+    options: MapOptions | None = None,
+    stdin_text: str | None = None,
+) -> ConnectivitySummary:
+    """The connectivity map with sources that reach the same destinations on the same connections
+    grouped (exact: expanding the groups gives back the map).
+
+    >>> summary = summarize_connectivity(["examples/shop"])   # doctest: +SKIP
+    """
+    from kubefence.analysis.connectivity.summary import summarize
+
+    if isinstance(inputs, ConnectivityMap):
+        return summarize(inputs)
+    return summarize(map_connectivity(inputs, options=options, stdin_text=stdin_text))
+
+
+def discover_options(
+    *,
+    dns: bool = True,
+    dns_namespace: str = defaults.DNS_NAMESPACE,
+    dns_selector: str = defaults.DNS_SELECTOR_TEXT,
+    dns_port: int = defaults.DNS_PORT,
+) -> DiscoverOptions:
+    """Discovery options from plain values; ``dns_selector`` is ``key=value[,key=value...]``
+    (raises :class:`UsageError` otherwise).
+
+    >>> discover_options(dns_selector="k8s-app=coredns").dns_peer_name   # doctest: +SKIP
+    'kube-system/coredns[Deployment]'
+    """
+    from kubefence.analysis.discover.pipeline import DiscoverOptions, parse_selector_text
+
+    try:
+        selector = parse_selector_text(dns_selector)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return DiscoverOptions(dns=dns, dns_namespace=dns_namespace, dns_selector=selector, dns_port=dns_port)
+
+
+def generate_options(
+    *, ingress_controller_namespace: str = defaults.INGRESS_CONTROLLER_NAMESPACE, named_ports: bool = True
+) -> GenerateOptions:
+    """Options of :func:`generate_policies` (see ``GenerateOptions``)."""
+    from kubefence.analysis.generate.synthesize import GenerateOptions
+
+    return GenerateOptions(ingress_controller_namespace=ingress_controller_namespace, named_ports=named_ports)
+
+
+def review_options(
+    *, generate: GenerateOptions | None = None, discover: DiscoverOptions | None = None
+) -> ReviewOptions:
+    """Options of :func:`review_revisions`: how each revision is discovered and given policies."""
+    from kubefence.analysis.review import ReviewOptions
+
+    return ReviewOptions(generate=generate or generate_options(), discover=discover or discover_options())
+
+
+def load_guardrail_rules(guardrails: Guardrails, *, stdin_text: str | None = None) -> tuple[Guardrail, ...]:
+    """Guardrails from files or directories (kubefence YAML, np-guard baseline rules as YAML or CSV,
+    ``-`` for stdin), or rules passed through; rule names must be unique."""
+    from kubefence.io.guardrails import load_guardrails
+
+    items = list(guardrails)
+    if all(isinstance(g, Guardrail) for g in items):
+        return tuple(g for g in items if isinstance(g, Guardrail))
+    return load_guardrails([g for g in items if isinstance(g, str | Path)], stdin_text=stdin_text)
+
+
+def validate_generated(generated: GeneratedPolicies) -> list[str]:
+    """One message per generated object the Kubernetes OpenAPI schema rejects (needs the
+    ``kubernetes-validate`` package: ``pip install 'kubefence[validate]'``)."""
+    from kubefence.analysis.generate.validate import validate_policies
+
+    return validate_policies(generated)
+
+
+def policy_stream(generated: GeneratedPolicies, fmt: str = "yaml") -> str:
+    """All generated policies as one text: ``yaml``, a multi-document stream with each namespace's
+    file and comments (``kubectl apply -f -``); ``json``, one ``v1/List`` of the objects."""
+    if fmt == "json":
+        import json
+
+        from kubefence.io.policy_yaml import policy_dict
+
+        items = [policy_dict(g.policy) for g in generated.policies]
+        return json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=2) + "\n"
+    if fmt != "yaml":
+        raise UsageError(f"unknown policy format {fmt!r}; use yaml or json")
+    return "---\n".join(f"# {name}\n{text}" for name, text in policy_files(generated).items())
+
+
+def plan_policy_directory(directory: str | Path, files: dict[str, str]) -> list[FileChange]:
+    """What writing ``files`` (name -> text, see :func:`policy_files`) into ``directory`` changes,
+    including generated files no longer wanted (new text ``""``). Files kubefence did not write
+    are never overwritten: planning them is an error. Nothing is written."""
+    from kubefence.io.policy_yaml import plan_directory
+
+    return plan_directory(Path(directory), files)
+
+
+def apply_policy_changes(changes: Sequence[FileChange]) -> None:
+    """Write (or remove) every changed file of a :func:`plan_policy_directory` plan, each whole or
+    not at all."""
+    from kubefence.io.policy_yaml import apply_changes
+
+    apply_changes(changes)

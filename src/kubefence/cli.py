@@ -15,30 +15,42 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
-from kubefence import __version__, defaults
-from kubefence.analysis.connectivity.engine import MapOptions, stream_connectivity
+from kubefence import MapOptions, __version__, defaults
 from kubefence.api import (
+    apply_policy_changes,
     diff_connectivity,
     diff_revisions,
     discover_connections,
+    discover_options,
     explain_connectivity,
     export_guardrails,
+    generate_options,
     generate_policies,
     load_cluster,
+    load_guardrail_rules,
     map_connectivity,
+    map_networks,
+    multiple_networks,
+    plan_policy_directory,
     policy_files,
+    policy_stream,
+    review_options,
     review_revisions,
+    stream_connectivity,
+    summarize_connectivity,
+    validate_generated,
     verify_guardrails,
 )
 from kubefence.errors import Diagnostic, KubefenceError, UsageError
 from kubefence.io.atomic import atomic_writer
 from kubefence.report import FORMATS, render_chunks
+from kubefence.report.peers_text import connection_text
 
 if TYPE_CHECKING:
-    from kubefence.analysis.discover.pipeline import DiscoverOptions
+    from kubefence import DiscoverOptions
 
-# Start-up time matters (a pre-commit hook runs kubefence on every commit): the modules only some
-# commands need (discover, generate, diff, review, guardrails) are imported in those commands.
+# Start-up time matters (a pre-commit hook runs kubefence on every commit): each kubefence.api entry
+# point imports the analysis it needs when called, so a run loads only its command's modules.
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_PIPE = 128 + 13  # stdout closed early: what a shell reports for a tool ended by SIGPIPE
@@ -52,8 +64,12 @@ class Findings(Exception):
     """Raised by a command to end with exit code 1 after its output is written."""
 
 
+# The options several commands share are declared here, once each: same spelling, same default,
+# same help in every command.
+
+
 def output_options(formats: Sequence[str] = FORMATS, default: str = "txt") -> Callable[[F], F]:
-    """The options every command shares: -o FORMAT, -f FILE, --quiet."""
+    """-o/--output FORMAT, -f/--file FILE and -q/--quiet."""
 
     def decorate(fn: F) -> F:
         fn = click.option("--quiet", "-q", is_flag=True, help="Do not print warnings.")(fn)
@@ -75,6 +91,59 @@ def output_options(formats: Sequence[str] = FORMATS, default: str = "txt") -> Ca
         )(fn)
 
     return decorate
+
+
+def ingress_controller_option(fn: F) -> F:
+    """--ingress-controller-namespace NS: one default for analysing and generating alike."""
+    return click.option(
+        "--ingress-controller-namespace",
+        metavar="NS",
+        default=defaults.INGRESS_CONTROLLER_NAMESPACE,
+        show_default=True,
+        help="Namespace the ingress controller runs in: workloads behind an Ingress, Route or HTTPRoute "
+        "get traffic from it (netpol-analyzer's examples assume ingress-controller-ns).",
+    )(fn)
+
+
+def ip_family_option(fn: F) -> F:
+    """--ip-family: the address space of external peers."""
+    return click.option(
+        "--ip-family",
+        type=click.Choice(["auto", "ipv4", "ipv6", "dual"]),
+        default="auto",
+        show_default=True,
+        help="Address space of external peers; auto is IPv4, plus IPv6 when a policy names an IPv6 block.",
+    )(fn)
+
+
+def guardrails_option(purpose: str, required: bool = False) -> Callable[[F], F]:
+    """-g/--guardrails PATH, repeatable; ``purpose`` says what the command does with them."""
+    return click.option(
+        "-g",
+        "--guardrails",
+        "guardrail_paths",
+        multiple=True,
+        required=required,
+        type=click.Path(allow_dash=True),
+        metavar="PATH",
+        help=f"{purpose} A guardrails file (kubefence YAML, np-guard baseline rules as YAML or CSV) or "
+        "a directory of them; repeatable.",
+    )
+
+
+def _dns_options(dns_namespace: str, dns_selector: str, dns_port: int, no_dns: bool) -> DiscoverOptions:
+    """The discovery options of the DNS options (see :func:`dns_options`)."""
+    try:
+        return discover_options(
+            dns=not no_dns, dns_namespace=dns_namespace, dns_selector=dns_selector, dns_port=dns_port
+        )
+    except UsageError as exc:
+        raise UsageError(f"--dns-selector: {exc}") from None
+
+
+def analysis_options(fn: F) -> F:
+    """The options of the commands that evaluate policies."""
+    return ingress_controller_option(ip_family_option(fn))
 
 
 @contextlib.contextmanager
@@ -143,7 +212,7 @@ def dns_options(fn: F) -> F:
     fn = click.option(
         "--dns-selector",
         metavar="KEY=VALUE[,...]",
-        default=",".join(f"{k}={v}" for k, v in defaults.DNS_LABELS),
+        default=defaults.DNS_SELECTOR_TEXT,
         show_default=True,
         help="Labels of the cluster DNS server's pods.",
     )(fn)
@@ -153,36 +222,6 @@ def dns_options(fn: F) -> F:
         default=defaults.DNS_NAMESPACE,
         show_default=True,
         help="Namespace of the cluster DNS server.",
-    )(fn)
-
-
-def _discover_options(dns_namespace: str, dns_selector: str, dns_port: int, no_dns: bool) -> DiscoverOptions:
-    from kubefence.analysis.discover.pipeline import DiscoverOptions, parse_selector_text
-
-    try:
-        selector = parse_selector_text(dns_selector)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--dns-selector") from None
-    return DiscoverOptions(
-        dns=not no_dns, dns_namespace=dns_namespace, dns_selector=selector, dns_port=dns_port
-    )
-
-
-def analysis_options(fn: F) -> F:
-    """Options shared by the commands that evaluate policies."""
-    fn = click.option(
-        "--ingress-controller-namespace",
-        metavar="NS",
-        default=defaults.INGRESS_CONTROLLER_NAMESPACE,
-        show_default=True,
-        help="Namespace the ingress controller runs in (it is modelled as a pod without labels there).",
-    )(fn)
-    return click.option(
-        "--ip-family",
-        type=click.Choice(["auto", "ipv4", "ipv6", "dual"]),
-        default="auto",
-        show_default=True,
-        help="Address space of external peers; auto is IPv4, plus IPv6 when a policy names an IPv6 block.",
     )(fn)
 
 
@@ -266,18 +305,21 @@ def map_cmd(
         show_warnings(expl.warnings, quiet)
         emit(expl, fmt, out_file)
         return
+    if multiple_networks(cluster) and not summary:  # one section per network
+        networks = map_networks(cluster, options=options)
+        show_warnings(networks.warnings, quiet)
+        emit(networks, fmt, out_file)
+        return
     if fmt == "txt" and not summary:  # stream: a huge map is written as it is computed
-        stream = stream_connectivity(cluster, options)
+        stream = stream_connectivity(cluster, options=options)
         show_warnings(stream.warnings, quiet)
         with _output_stream(out_file) as out:
             for c in stream.connections:
-                out.write(f"{c}\n")
+                out.write(f"{connection_text(c)}\n")
         return
-    from kubefence.analysis.connectivity.summary import summarize
-
     cmap = map_connectivity(cluster, options=options)
     show_warnings(cmap.warnings, quiet)
-    emit(summarize(cmap) if summary else cmap, fmt, out_file)
+    emit(summarize_connectivity(cmap) if summary else cmap, fmt, out_file)
 
 
 @cli.command("discover", epilog=EXIT_CODES_HELP)
@@ -308,7 +350,7 @@ def discover_cmd(
           frontend/web.yaml:31 Deployment frontend/web container web env API_URL: http://api.backend:8080
       {ingress-controller} => frontend/web[Deployment] : TCP 8080
     """
-    options = _discover_options(dns_namespace, dns_selector, dns_port, no_dns)
+    options = _dns_options(dns_namespace, dns_selector, dns_port, no_dns)
     result = discover_connections(list(paths), options=options)
     show_warnings(result.warnings, quiet)
     emit(result, fmt, out_file)
@@ -368,55 +410,44 @@ def explain_cmd(
     "discovering it from PATH.",
 )
 @click.option(
-    "-o",
-    "--output-dir",
+    "-d",
+    "--out-dir",
     "out_dir",
-    default="-",
-    show_default=True,
-    metavar="DIR|-",
-    help="Write one file per namespace into DIR (never overwriting files kubefence did not write), "
-    "or all policies to stdout (-).",
+    metavar="DIR",
+    help="Write one YAML file per namespace into DIR (never overwriting files kubefence did not "
+    "write); without it, all policies go to stdout (or -f FILE).",
 )
 @click.option(
     "--check", is_flag=True, help="Write nothing; exit 1 and show the difference when DIR is not up to date."
 )
-@click.option(
-    "--ingress-controller-namespace",
-    metavar="NS",
-    default=defaults.GENERATE_CONTROLLER_NAMESPACE,
-    show_default=True,
-    help="Namespace of the ingress controller, allowed in to workloads behind an Ingress or Route.",
-)
+@ingress_controller_option
 @click.option(
     "--numeric-ports", is_flag=True, help="Write ports by number even where the destination names them."
 )
 @click.option(
     "--validate", is_flag=True, help="Validate every generated object against the Kubernetes schema."
 )
-@click.option(
-    "--guardrails",
-    "guardrail_files",
-    multiple=True,
-    type=click.Path(exists=False),
-    metavar="FILE",
-    help="Generate within these guardrails (repeatable): needed connections a deny rule forbids are left "
-    "out and reported, connections allow rules require are added.",
+@guardrails_option(
+    "Generate within these guardrails: needed connections a deny rule forbids are left out and "
+    "reported, connections allow rules require are added."
 )
 @dns_options
-@click.option("--quiet", "-q", is_flag=True, help="Do not print warnings.")
+@output_options(formats=("yaml", "json"), default="yaml")
 def generate_cmd(
     paths: tuple[str, ...],
     connections: str | None,
-    out_dir: str,
+    out_dir: str | None,
     check: bool,
     ingress_controller_namespace: str,
     numeric_ports: bool,
     validate: bool,
-    guardrail_files: tuple[str, ...],
+    guardrail_paths: tuple[str, ...],
     dns_namespace: str,
     dns_selector: str,
     dns_port: int,
     no_dns: bool,
+    fmt: str,
+    out_file: str | None,
     quiet: bool,
 ) -> None:
     """Least-privilege NetworkPolicies for exactly the connectivity the application needs.
@@ -424,47 +455,43 @@ def generate_cmd(
     PATH are the application's manifests (as for discover). Per namespace a default deny of ingress
     and egress, then per workload one policy allowing its needed ingress and egress: peers by their
     smallest stable label set, other namespaces by kubernetes.io/metadata.name, DNS only to
-    kube-dns. Every object carries app.kubernetes.io/managed-by: kubefence.
-
-    Note: here -o names the output directory (one YAML file per namespace, GitOps-friendly).
+    kube-dns. Every object carries app.kubernetes.io/managed-by: kubefence. Without -d, one YAML
+    stream (each policy with comments saying which connections it serves), or -o json one v1 List.
 
     \b
-      kubefence generate deploy/ -o policies/
-      kubefence generate deploy/ -o policies/ --check     # CI: fail when policies/ is stale
+      kubefence generate deploy/ | kubectl apply -f -
+      kubefence generate deploy/ -d policies/
+      kubefence generate deploy/ -d policies/ --check     # CI: fail when policies/ is stale
     """
-    from kubefence.analysis.generate.synthesize import GenerateOptions
-    from kubefence.analysis.generate.validate import validate_policies
-    from kubefence.io.policy_yaml import apply_changes, plan_directory
-
-    options = GenerateOptions(
-        ingress_controller_namespace=ingress_controller_namespace, named_ports=not numeric_ports
-    )
+    if out_dir is None and check:
+        raise UsageError("--check needs an output directory (-d DIR)")
+    if out_dir is not None and (out_file or fmt != "yaml"):
+        raise UsageError("-d DIR writes one YAML file per namespace: -f and -o go without it")
     generated = generate_policies(
         list(paths),
         connections=connections,
-        options=options,
-        guardrails=list(guardrail_files),
-        discover_options=_discover_options(dns_namespace, dns_selector, dns_port, no_dns),
+        options=generate_options(
+            ingress_controller_namespace=ingress_controller_namespace, named_ports=not numeric_ports
+        ),
+        guardrails=list(guardrail_paths),
+        discover_options=_dns_options(dns_namespace, dns_selector, dns_port, no_dns),
     )
     show_warnings(generated.warnings, quiet)
     for note in generated.guardrail_notes:  # what guardrails changed is a result, shown even with --quiet
         click.echo(str(note).replace("warning: ", "guardrail: ", 1), err=True)
-    files = policy_files(generated)
     if validate:
-        problems = validate_policies(generated)
+        problems = validate_generated(generated)
         if problems:
             raise KubefenceError("generated objects fail schema validation: " + "; ".join(problems))
-    if out_dir == "-":
-        if check:
-            raise UsageError("--check needs an output directory (-o DIR)")
-        # one YAML stream: `kubefence generate app | kubectl apply -f -`
-        click.echo("---\n".join(f"# {name}\n{text}" for name, text in files.items()), nl=False)
+    if out_dir is None:
+        text = policy_stream(generated, fmt)
+        with _output_stream(out_file) as out:
+            out.write(text)
         return
     if Path(out_dir).exists() and not Path(out_dir).is_dir():
-        raise UsageError(
-            f"-o {out_dir}: not a directory (give a directory for the policy files, or - for stdout)"
-        )
-    changes = plan_directory(Path(out_dir), files)
+        raise UsageError(f"-d {out_dir}: not a directory (give a directory for the policy files)")
+    files = policy_files(generated)
+    changes = plan_policy_directory(out_dir, files)
     stale = [c for c in changes if c.changed]
     if check:
         for c in stale:
@@ -473,7 +500,7 @@ def generate_cmd(
             click.echo(f"{len(stale)} file(s) in {out_dir} differ from the generated policies", err=True)
             raise Findings()
         return
-    apply_changes(changes)
+    apply_policy_changes(changes)
     if not quiet:
         removed = sum(1 for c in stale if c.new == "")
         gone = f", removed {removed} no longer needed" if removed else ""
@@ -523,8 +550,6 @@ def diff_cmd(
       kubefence diff old/ new/
       kubefence diff --git --base origin/main --head HEAD deploy/
     """
-    from kubefence.analysis.connectivity.diff import ChangeType
-
     options = _map_options(ip_family, ingress_controller_namespace)
     if git_repo is not None:
         if not base or not head:
@@ -538,8 +563,8 @@ def diff_cmd(
         result = diff_connectivity([paths[0]], [paths[1]], options=options)
     show_warnings(result.warnings, quiet)
     emit(result, fmt, out_file)
-    wanted = {t for t in ChangeType} if "any" in fail_on else {ChangeType(t) for t in fail_on}
-    if any(c.type in wanted for c in result.changes):
+    wanted = set(FAIL_ON) if "any" in fail_on else set(fail_on)
+    if any(c.type.value in wanted for c in result.changes):
         raise Findings()
 
 
@@ -557,14 +582,7 @@ REVIEW_FAIL_ON = ("added", "removed", "changed", "any", "drift")
 @click.option(
     "--repo", default=".", show_default=True, type=click.Path(file_okay=False), help="The git repository."
 )
-@click.option(
-    "--guardrails",
-    "guardrail_files",
-    multiple=True,
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    help="Guardrails to verify on the new version (repeatable).",
-)
+@guardrails_option("Guardrails to verify on the new version.")
 @click.option(
     "--policies",
     "policies_dir",
@@ -583,26 +601,25 @@ REVIEW_FAIL_ON = ("added", "removed", "changed", "any", "drift")
     multiple=True,
     help="Also exit 1 on connectivity changes of this type, or on drift of the committed policies.",
 )
-@click.option(
-    "--ingress-controller-namespace",
-    metavar="NS",
-    default=defaults.GENERATE_CONTROLLER_NAMESPACE,
-    show_default=True,
-    help="Namespace of the ingress controller.",
-)
-@output_options(default="txt")
+@ingress_controller_option
+@dns_options
+@output_options()
 def review_cmd(
     paths: tuple[str, ...],
     base: str,
     head: str,
     repo: str,
-    guardrail_files: tuple[str, ...],
+    guardrail_paths: tuple[str, ...],
     policies_dir: str | None,
     no_write: bool,
     markdown_file: str | None,
     html_file: str | None,
     fail_on: tuple[str, ...],
     ingress_controller_namespace: str,
+    dns_namespace: str,
+    dns_selector: str,
+    dns_port: int,
+    no_dns: bool,
     fmt: str,
     out_file: str | None,
     quiet: bool,
@@ -619,14 +636,10 @@ def review_cmd(
       kubefence review --base origin/main --head HEAD deploy/ --guardrails security/guardrails.yaml \\
           --policies deploy/policies --markdown comment.md --html report.html
     """
-    from kubefence.analysis.generate.synthesize import GenerateOptions
-    from kubefence.analysis.review import ReviewOptions
-    from kubefence.io.guardrails import load_guardrails
-    from kubefence.io.policy_yaml import apply_changes, plan_directory
-
-    rules = load_guardrails(list(guardrail_files)) if guardrail_files else ()
-    options = ReviewOptions(
-        generate=GenerateOptions(ingress_controller_namespace=ingress_controller_namespace)
+    rules = load_guardrail_rules(list(guardrail_paths)) if guardrail_paths else ()
+    options = review_options(
+        generate=generate_options(ingress_controller_namespace=ingress_controller_namespace),
+        discover=_dns_options(dns_namespace, dns_selector, dns_port, no_dns),
     )
     result = review_revisions(
         base, head, list(paths), repo=repo, guardrails=rules, policies_dir=policies_dir, options=options
@@ -638,7 +651,7 @@ def review_cmd(
         emit(result, "html", html_file)
     emit(result, fmt, out_file)
     if policies_dir and not no_write:
-        apply_changes(plan_directory(Path(repo) / policies_dir, result.head.files))
+        apply_policy_changes(plan_policy_directory(Path(repo) / policies_dir, result.head.files))
     wanted = set(fail_on)
     kinds = {c.change.type.value for c in result.changes}
     if (
@@ -652,17 +665,7 @@ def review_cmd(
 
 @cli.command("verify", epilog=EXIT_CODES_HELP)
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-@click.option(
-    "--guardrails",
-    "-g",
-    "guardrail_files",
-    multiple=True,
-    required=True,
-    type=click.Path(allow_dash=True),
-    metavar="FILE",
-    help="Guardrails: kubefence YAML or np-guard baseline rules (YAML or CSV); a file or directory "
-    "(repeatable).",
-)
+@guardrails_option("The rules to check.", required=True)
 @click.option(
     "--witnesses",
     type=click.IntRange(0, 100),
@@ -674,7 +677,7 @@ def review_cmd(
 @analysis_options
 def verify_cmd(
     paths: tuple[str, ...],
-    guardrail_files: tuple[str, ...],
+    guardrail_paths: tuple[str, ...],
     witnesses: int,
     fmt: str,
     out_file: str | None,
@@ -693,7 +696,7 @@ def verify_cmd(
       kubefence verify --guardrails examples/guardrails examples/shop
     """
     options = _map_options(ip_family, ingress_controller_namespace)
-    result = verify_guardrails(list(paths), list(guardrail_files), options=options, witnesses=witnesses)
+    result = verify_guardrails(list(paths), list(guardrail_paths), options=options, witnesses=witnesses)
     show_warnings(result.warnings, quiet)
     emit(result, fmt, out_file)
     if not result.ok:

@@ -10,11 +10,14 @@ from __future__ import annotations
 DNS_NAMESPACE = "kube-system"
 DNS_LABELS: tuple[tuple[str, str], ...] = (("k8s-app", "kube-dns"),)
 DNS_PORT = 53
+DNS_SELECTOR_TEXT = ",".join(f"{key}={value}" for key, value in DNS_LABELS)  # as --dns-selector takes it
 
-# The ingress controller is modelled as a pod without labels in this namespace when analysing
-# (netpol-analyzer's convention), and in GENERATE_CONTROLLER_NAMESPACE when generating policies.
-INGRESS_CONTROLLER_NAMESPACE = "ingress-controller-ns"
-GENERATE_CONTROLLER_NAMESPACE = "ingress-nginx"
+# Where the ingress controller runs, in every command: the map models it as a pod without labels
+# there, generate lets it in from there. A real cluster's policies name the real controller's
+# namespace (ingress-nginx's chart installs into ingress-nginx), so analysing and generating agree
+# and the generated policies verify clean. netpol-analyzer assumes "ingress-controller-ns" instead:
+# comparisons with it pass that namespace explicitly.
+INGRESS_CONTROLLER_NAMESPACE = "ingress-nginx"
 
 # Violations explained per violated guardrail.
 WITNESSES = 3

@@ -510,7 +510,7 @@ def test_domain_names_are_named_external_peers_with_a_warning() -> None:
         ]
     )
     domains = {
-        (c.src.name, c.dst.name): str(c.conn) for c in cmap.connections if c.dst.kind is PeerKind.DOMAIN
+        (str(c.src), str(c.dst)): str(c.conn) for c in cmap.connections if c.dst.type is PeerKind.DOMAIN
     }
     assert domains == {
         (w("x"), "api.example.com[Domain]"): "TCP 443",
@@ -703,7 +703,7 @@ def test_networks_peer_covers_those_external_addresses() -> None:
     outside = {
         str(c.dst): str(c.conn)
         for c in cmap.connections
-        if c.src.name == w("x") and c.dst.kind is PeerKind.IP
+        if str(c.src) == w("x") and c.dst.type is PeerKind.IP
     }
     assert outside == {
         "0.0.0.0-9.255.255.255,11.0.0.0-192.167.255.255,192.169.0.0-255.255.255.255[External]": ALL
@@ -752,6 +752,6 @@ def test_admin_tier_governs_external_addresses_too() -> None:
     outside = {
         str(c.dst): str(c.conn)
         for c in cmap.connections
-        if c.src.name == w("x") and c.dst.kind is PeerKind.IP
+        if str(c.src) == w("x") and c.dst.type is PeerKind.IP
     }
     assert outside == {"203.0.113.0-203.0.113.255[External]": ALL}

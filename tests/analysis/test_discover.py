@@ -14,8 +14,11 @@ import yaml
 from kubefence import DiscoverOptions, discover_connections
 from kubefence.analysis.discover.pipeline import parse_selector_text
 from kubefence.analysis.discover.results import ANYWHERE, DiscoveryResult, Evidence, Reason
-from kubefence.model.connectivity import INGRESS_CONTROLLER, PeerKind
+from kubefence.model.connectivity import INGRESS_CONTROLLER as CONTROLLER_PEER
+from kubefence.model.connectivity import PeerKind
 from kubefence.model.selectors import LabelSelector
+
+INGRESS_CONTROLLER = str(CONTROLLER_PEER)
 
 Obj = dict[str, Any]
 NO_DNS = DiscoverOptions(dns=False)
@@ -109,7 +112,7 @@ def run(*objects: Objs, options: DiscoverOptions = NO_DNS) -> DiscoveryResult:
 
 
 def pairs(result: DiscoveryResult) -> dict[tuple[str, str], str]:
-    return {(c.src.name, c.dst.name): str(c.conn) for c in result.connections}
+    return {(str(c.src), str(c.dst)): str(c.conn) for c in result.connections}
 
 
 WEB = "shop/web[Deployment]"
@@ -562,9 +565,9 @@ def test_evidence_is_merged_and_sorted_per_pair() -> None:
 def test_load_balancer_and_node_port_are_exposed_to_everyone(type_: str) -> None:
     result = run(deployment("web", ports=[{"containerPort": 8080}]), service("web", type_=type_))
     (conn,) = result.connections
-    assert (conn.src.name, conn.dst.name, str(conn.conn)) == (ANYWHERE, WEB, "TCP 8080")
-    assert conn.src.name == "0.0.0.0-255.255.255.255"
-    assert conn.src.kind is PeerKind.IP
+    assert (conn.src, str(conn.dst), str(conn.conn)) == (ANYWHERE, WEB, "TCP 8080")
+    assert str(conn.src) == "0.0.0.0-255.255.255.255[External]"  # named as the map names it
+    assert conn.src.type is PeerKind.IP
     assert conn.evidence == (Evidence("<objects>", 2, "Service shop/web", "", f"type: {type_}", ""),)
     assert conn.reasons == frozenset({Reason.EXPOSURE})
 
@@ -603,8 +606,8 @@ def test_ingress_exposes_its_backends_to_the_ingress_controller(port: Obj) -> No
     ]
     result = run(objs, ingress_v1(port))
     (conn,) = result.connections
-    assert (conn.src.name, conn.dst.name, str(conn.conn)) == (INGRESS_CONTROLLER, API, "TCP 8080")
-    assert conn.src.kind is PeerKind.INGRESS_CONTROLLER
+    assert (str(conn.src), str(conn.dst), str(conn.conn)) == (INGRESS_CONTROLLER, API, "TCP 8080")
+    assert conn.src.type is PeerKind.INGRESS_CONTROLLER
     assert conn.evidence[0].object == "Ingress shop/front"
     assert conn.evidence[0].via == "rule shop.example.com/api"
 
@@ -684,7 +687,7 @@ def test_workloads_that_resolve_names_need_dns() -> None:
     assert dns is not None and dns.reasons == frozenset({Reason.DNS})
     assert dns.evidence[0].via == "resolves Service names"
     assert dns.evidence[0].value == "api"
-    info = {p.name: p for p in result.peers}[DNS]
+    info = {str(p.peer): p for p in result.peers}[DNS]
     assert (info.namespace, info.labels) == ("kube-system", (("k8s-app", "kube-dns"),))
 
 
@@ -714,7 +717,7 @@ def test_no_dns_for_exposure_only_apps() -> None:
         service("web", type_="NodePort"),
         options=DiscoverOptions(),
     )
-    assert [c.dst.name for c in result.connections] == [WEB]
+    assert [str(c.dst) for c in result.connections] == [WEB]
 
 
 def test_parse_selector_text() -> None:
@@ -731,15 +734,15 @@ def test_result_is_sorted_and_stable() -> None:
     objs.append(deployment("a-first", containers=[container(env=env(X="api:80"))]))
     first = run(*objs, options=DiscoverOptions())
     again = run(*reversed(objs), options=DiscoverOptions())
-    keys = [(c.src.name, c.dst.name) for c in first.connections]
+    keys = [(str(c.src), str(c.dst)) for c in first.connections]
     assert keys == sorted(keys)
     assert [str(c) for c in first.connections] == [str(c) for c in again.connections]
-    assert [p.name for p in first.peers] == sorted(p.name for p in first.peers)
+    assert [p.peer for p in first.peers] == sorted(p.peer for p in first.peers)
 
 
 def test_peers_describe_how_to_select_each_workload() -> None:
     result = run(api(), web(env=env(API="api:80")))
-    assert {p.name: dict(p.labels) for p in result.peers} == {API: {"app": "api"}, WEB: {"app": "web"}}
+    assert {str(p.peer): dict(p.labels) for p in result.peers} == {API: {"app": "api"}, WEB: {"app": "web"}}
 
 
 def test_secret_data_that_is_not_text_or_not_base64() -> None:

@@ -51,7 +51,7 @@ metadata: {name: web, namespace: shop}
 """
 
 EXPECTED_TXT = """\
-0.0.0.0-255.255.255.255 => shop/web[Deployment] : TCP 8080
+0.0.0.0-255.255.255.255[External] => shop/web[Deployment] : TCP 8080
     {f}:16 Service shop/web type: NodePort
 shop/web[Deployment] => kube-system/kube-dns[Deployment] : TCP 53,UDP 53
     {f}:1 Deployment shop/web resolves Service names: api
@@ -85,7 +85,7 @@ def test_json_is_the_generate_input(app: Path, tmp_path: Path, capsys: pytest.Ca
     assert capsys.readouterr().out == ""
     data = json.loads(out_file.read_text(encoding="utf-8"))
     assert [(c["src"], c["dst"], c["conn"]) for c in data["connections"]] == [
-        ("0.0.0.0-255.255.255.255", "shop/web[Deployment]", "TCP 8080"),
+        ("0.0.0.0-255.255.255.255[External]", "shop/web[Deployment]", "TCP 8080"),
         ("shop/web[Deployment]", "kube-system/kube-dns[Deployment]", "TCP 53,UDP 53"),
         ("shop/web[Deployment]", "shop/api[Deployment]", "TCP 9000"),
     ]

@@ -12,7 +12,7 @@ from kubefence import DiscoverOptions, discover_connections, load_connections_fi
 from kubefence.analysis.discover.connections_file import parse_connections, parse_connections_text
 from kubefence.analysis.discover.results import Evidence, Reason
 from kubefence.errors import InputError
-from kubefence.model.connectivity import PeerKind
+from kubefence.model.connectivity import PeerKind, WorkloadPeer
 from kubefence.report import render
 
 APP = [
@@ -71,7 +71,7 @@ def test_json_shape() -> None:
     assert list(data) == ["connections", "peers"]
     assert [list(c) for c in data["connections"]] == [["src", "dst", "conn", "reason", "evidence"]] * 3
     assert [(c["src"], c["dst"], c["conn"], c["reason"]) for c in data["connections"]] == [
-        ("0.0.0.0-255.255.255.255", "shop/web[Deployment]", "TCP 8080", "exposure"),
+        ("0.0.0.0-255.255.255.255[External]", "shop/web[Deployment]", "TCP 8080", "exposure"),
         ("shop/web[Deployment]", "kube-system/kube-dns[Deployment]", "TCP 53,UDP 53", "dns"),
         ("shop/web[Deployment]", "shop/api[Deployment]", "TCP 8080", "service"),
     ]
@@ -132,18 +132,18 @@ def test_hand_written_file(tmp_path: Path) -> None:
     )
     result = load_connections_file(path)
     assert [str(c) for c in result.connections] == [
-        "10.0.0.0-10.255.255.255 => a/x[StatefulSet] : All Connections",
+        "10.0.0.0-10.255.255.255[External] => a/x[StatefulSet] : All Connections",
         "b/y[Deployment] => a/x[StatefulSet] : TCP 5432,UDP 53",  # entries of one pair merge
         "{ingress-controller} => a/x[StatefulSet] : TCP 80",
     ]
-    kinds = [(c.src.kind, c.dst.kind) for c in result.connections]
+    kinds = [(c.src.type, c.dst.type) for c in result.connections]
     assert kinds == [
         (PeerKind.IP, PeerKind.WORKLOAD),
         (PeerKind.WORKLOAD, PeerKind.WORKLOAD),
         (PeerKind.INGRESS_CONTROLLER, PeerKind.WORKLOAD),
     ]
     assert result.connections[1].evidence == (Evidence(via="I know"),)
-    assert result.connections[1].src.namespace == "b"
+    assert result.connections[1].src == WorkloadPeer("b", "y", "Deployment")
     assert result.peers == ()
 
 

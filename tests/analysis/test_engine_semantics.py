@@ -72,22 +72,22 @@ def conn(cmap: ConnectivityMap, src: str, dst: str) -> str:
 
 
 def pairs(cmap: ConnectivityMap) -> set[tuple[str, str]]:
-    return {(c.src.name, c.dst.name) for c in cmap.connections}
+    return {(str(c.src), str(c.dst)) for c in cmap.connections}
 
 
 def workload_pairs(cmap: ConnectivityMap) -> set[tuple[str, str]]:
     return {
-        (c.src.name, c.dst.name)
+        (str(c.src), str(c.dst))
         for c in cmap.connections
-        if c.src.kind is PeerKind.WORKLOAD and c.dst.kind is PeerKind.WORKLOAD
+        if c.src.type is PeerKind.WORKLOAD and c.dst.type is PeerKind.WORKLOAD
     }
 
 
 def external(cmap: ConnectivityMap) -> set[tuple[str, str, str]]:
     return {
-        (c.src.name, c.dst.name, str(c.conn))
+        (str(c.src), str(c.dst), str(c.conn))
         for c in cmap.connections
-        if PeerKind.IP in (c.src.kind, c.dst.kind)
+        if PeerKind.IP in (c.src.type, c.dst.type)
     }
 
 
@@ -104,7 +104,7 @@ def test_without_policies_everything_is_allowed() -> None:
         f"b/api[Deployment] => {V4_ALL} : {ALL}",
         f"b/api[Deployment] => a/web[Deployment] : {ALL}",
     ]
-    assert all(c.src.name != c.dst.name for c in cmap.connections)
+    assert all(str(c.src) != str(c.dst) for c in cmap.connections)
 
 
 def test_no_policy_types_and_no_egress_means_ingress_only() -> None:
@@ -459,7 +459,7 @@ def test_ipv6_appears_only_when_a_policy_names_an_ipv6_block() -> None:
         ]
     )
     assert not any(
-        ":" in c.src.name + c.dst.name for c in v4_only.connections if PeerKind.IP in (c.src.kind, c.dst.kind)
+        ":" in str(c.src) + str(c.dst) for c in v4_only.connections if PeerKind.IP in (c.src.type, c.dst.type)
     )
     assert external(v4_only) >= {
         ("10.0.0.0-10.255.255.255[External]", w("web"), ALL),
@@ -473,7 +473,7 @@ def test_ipv6_appears_only_when_a_policy_names_an_ipv6_block() -> None:
         (f"::-{V6_MAX}[External]", w("client"), ALL),
     }
     assert all(
-        V6_MAX in peer for c in dual.connections for peer in (c.src.name, c.dst.name) if "External" in peer
+        V6_MAX in peer for c in dual.connections for peer in (str(c.src), str(c.dst)) if "External" in peer
     )
 
 
@@ -666,7 +666,7 @@ def test_output_is_sorted_and_rendered_in_order() -> None:
             )
         ]
     )
-    keys = [(c.src.name, c.dst.name) for c in cmap.connections]
+    keys = [(str(c.src), str(c.dst)) for c in cmap.connections]
     assert keys == sorted(keys)
     assert len(set(keys)) == len(keys)
     assert render(cmap, "txt").splitlines() == [str(c) for c in cmap.connections]
@@ -701,11 +701,11 @@ def test_focus_workload(focus: str) -> None:
     focused = map_connectivity(objs, options=MapOptions(focus_workload=focus))
     assert focused.connections
     expected_names = {w("web")} if focus != "web" else {w("web"), w("web", "b")}
-    assert all({c.src.name, c.dst.name} & expected_names for c in focused.connections)
-    assert [c for c in full.connections if {c.src.name, c.dst.name} & expected_names] == list(
+    assert all({str(c.src), str(c.dst)} & expected_names for c in focused.connections)
+    assert [c for c in full.connections if {str(c.src), str(c.dst)} & expected_names] == list(
         focused.connections
     )
-    assert w("client") in {p.name for p in focused.peers}
+    assert w("client") in {str(p) for p in focused.peers}
 
 
 def test_focus_on_unknown_workload_gives_nothing() -> None:

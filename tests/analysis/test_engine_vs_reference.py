@@ -352,9 +352,9 @@ def address_conn(cmap: ConnectivityMap, src: str, dst: str) -> ConnectionSet:
     """What the map allows between a workload and one address (of the range peer holding it)."""
     found = ConnectionSet.none()
     for c in cmap.connections:
-        if c.src.kind is PeerKind.IP and c.dst.name == dst and _holds(c.src.name, src):
+        if c.src.type is PeerKind.IP and str(c.dst) == dst and _holds(str(c.src), src):
             found = found | c.conn
-        if c.dst.kind is PeerKind.IP and c.src.name == src and _holds(c.dst.name, dst):
+        if c.dst.type is PeerKind.IP and str(c.src) == src and _holds(str(c.dst), dst):
             found = found | c.conn
     return found
 
@@ -383,7 +383,7 @@ def disagreements(objs: list[Obj], controller_ns: str) -> list[str]:
             if (probe in conn) != (probe in expected):
                 verdict = "allows" if probe in conn else "denies"
                 out.append(f"{pair[0]} => {pair[1]} {probe[0]} {probe[1]}: the engine {verdict} it")
-    listed = {(c.src.name, c.dst.name) for c in cmap.connections}
+    listed = {(str(c.src), str(c.dst)) for c in cmap.connections}
     workload_like = set(names) | {ref.INGRESS_CONTROLLER}
     out += [
         f"unexpected pair {s} => {d}"

@@ -21,13 +21,16 @@ from kubefence.analysis.connectivity.explain import Explanation, PairExplanation
 from kubefence.api import explain_connectivity
 from kubefence.errors import UsageError
 from kubefence.model.connectivity import INGRESS_CONTROLLER
+from kubefence.model.rules import RuleAction
 from kubefence.report import render
+from kubefence.report.rules_text import decision_text
 
 Obj = dict[str, Any]
 
 X, Y, Z = "a/x[Deployment]", "a/y[Deployment]", "a/z[Deployment]"
 DEFAULT = "allowed by default: no policy isolates this direction"
 GUARD = "denied by AdminNetworkPolicy guard-y (rule 'no-x-8080', priority 5)"
+GUARD_POLICY = {"kind": "AdminNetworkPolicy", "namespace": None, "name": "guard-y"}
 
 
 def namespace(name: str) -> Obj:
@@ -96,7 +99,7 @@ def pair(expl: Explanation) -> PairExplanation:
 
 def decisions(p: PairExplanation, direction: str) -> list[tuple[str, Layer, bool, str]]:
     (d,) = [d for d in p.directions if d.direction == direction]
-    return [(str(dec.conn), dec.layer, dec.allowed, dec.source) for dec in d.decisions]
+    return [(str(dec.conn), dec.layer, dec.allowed, decision_text(dec)) for dec in d.decisions]
 
 
 # -- decisions per tier -------------------------------------------------------------------------------
@@ -104,8 +107,8 @@ def decisions(p: PairExplanation, direction: str) -> list[tuple[str, Layer, bool
 
 def test_nothing_isolates_default_allows_both_directions() -> None:
     p = pair(explain_connectivity(BASE, "a/x", "a/y", port=8080))
-    assert (p.src, p.dst, str(p.query), str(p.allowed)) == (X, Y, "TCP 8080", "TCP 8080")
-    assert [(d.direction, d.subject) for d in p.directions] == [("egress", X), ("ingress", Y)]
+    assert (str(p.src), str(p.dst), str(p.query), str(p.allowed)) == (X, Y, "TCP 8080", "TCP 8080")
+    assert [(d.direction, str(d.subject)) for d in p.directions] == [("egress", X), ("ingress", Y)]
     assert decisions(p, "egress") == [("TCP 8080", Layer.DEFAULT, True, DEFAULT)]
     assert decisions(p, "ingress") == [("TCP 8080", Layer.DEFAULT, True, DEFAULT)]
 
@@ -265,19 +268,19 @@ def test_query_forms(port: int | None, protocol: str | None, query: str) -> None
 
 @pytest.mark.parametrize("name", ["y", "a/y", "a/y[Deployment]"])
 def test_workload_name_forms(name: str) -> None:
-    assert pair(explain_connectivity(BASE, "x", name)).dst == Y
+    assert str(pair(explain_connectivity(BASE, "x", name)).dst) == Y
 
 
 def test_a_short_name_in_two_namespaces_explains_both() -> None:
     objs = [*BASE, namespace("b"), deploy("y", "b")]
     expl = explain_connectivity(objs, "a/x", "y")
-    assert [p.dst for p in expl.pairs] == [Y, "b/y[Deployment]"]
+    assert [str(p.dst) for p in expl.pairs] == [Y, "b/y[Deployment]"]
 
 
 def test_an_address_has_no_policies_of_its_own() -> None:
     objs = [*BASE, netpol("y-closed", "y", ingress=[])]
     p = pair(explain_connectivity(objs, "192.0.2.7", "a/y", port=8080))
-    assert p.src == "192.0.2.7-192.0.2.7[External]"
+    assert str(p.src) == "192.0.2.7-192.0.2.7[External]"
     assert [d.direction for d in p.directions] == ["ingress"]
     assert decisions(p, "ingress") == [
         (
@@ -320,7 +323,7 @@ DOMAINS = admin(
 )
 def test_a_domain_destination_is_explained_by_egress_only(dst: str, allowed: str, rule: str) -> None:
     p = pair(explain_connectivity([*BASE, DOMAINS], "a/x", dst, port=443, protocol="TCP"))
-    assert p.dst.endswith("[Domain]") and str(p.allowed) == allowed
+    assert str(p.dst).endswith("[Domain]") and str(p.allowed) == allowed
     assert [d.direction for d in p.directions] == ["egress"]
     ((_, layer, _, source),) = decisions(p, "egress")
     assert layer is Layer.ADMIN and f"rule '{rule}'" in source
@@ -352,7 +355,7 @@ def test_the_ingress_controller_can_be_explained() -> None:
     ]
     options = MapOptions(ingress_controller_namespace="edge")
     p = pair(explain_connectivity(objs, "{ingress-controller}", "a/y", port=8080, options=options))
-    assert p.src == "{ingress-controller}"
+    assert str(p.src) == "{ingress-controller}"
     assert not p.allowed
     assert decisions(p, "ingress")[0][1:] == (
         Layer.NETWORK_POLICY,
@@ -390,7 +393,7 @@ def test_a_cidr_partly_covered_by_a_rule(policy: Obj, rule_source: str, map_line
     objs = [*BASE, policy]
     assert map_line in render(map_connectivity(objs), "txt").splitlines()
     expl = explain_connectivity(objs, "a/x", "10.0.0.0/8", port=443)
-    sources = [dec.source for p in expl.pairs for d in p.directions for dec in d.decisions]
+    sources = [decision_text(dec) for p in expl.pairs for d in p.directions for dec in d.decisions]
     assert rule_source in sources, render(expl, "txt")
 
 
@@ -427,8 +430,8 @@ def test_bad_port_or_protocol(port: int, protocol: str | None) -> None:
 
 def test_every_pair_without_src_and_dst() -> None:
     expl = explain_connectivity([*BASE, DENY_8080])
-    assert [(p.src, p.dst) for p in expl.pairs] == [(X, Y), (X, Z), (Y, X), (Y, Z), (Z, X), (Z, Y)]
-    assert {(p.src, p.dst): str(p.allowed) for p in expl.pairs}[(X, Y)] == (
+    assert [(str(p.src), str(p.dst)) for p in expl.pairs] == [(X, Y), (X, Z), (Y, X), (Y, Z), (Z, X), (Z, Y)]
+    assert {(str(p.src), str(p.dst)): str(p.allowed) for p in expl.pairs}[(X, Y)] == (
         "SCTP 1-65535,TCP 1-8079,8081-65535,UDP 1-65535"
     )
 
@@ -458,7 +461,15 @@ def test_json_shape() -> None:
                         "subject": X,
                         "allowed": "TCP 8080",
                         "decisions": [
-                            {"conn": "TCP 8080", "layer": "default", "allowed": True, "source": DEFAULT}
+                            {
+                                "conn": "TCP 8080",
+                                "layer": "default",
+                                "allowed": True,
+                                "source": DEFAULT,
+                                "policy": None,
+                                "rule": None,
+                                "action": "default",
+                            }
                         ],
                     },
                     {
@@ -471,6 +482,9 @@ def test_json_shape() -> None:
                                 "layer": "Admin tier",
                                 "allowed": False,
                                 "source": GUARD,
+                                "policy": GUARD_POLICY,
+                                "rule": "no-x-8080",
+                                "action": "deny",
                             }
                         ],
                     },
@@ -478,6 +492,55 @@ def test_json_shape() -> None:
             }
         ]
     }
+
+
+def test_json_names_network_policy_rules_by_index_and_isolation_without_rule() -> None:
+    objs = [
+        *BASE,
+        netpol("y-closed", "y", ingress=[]),
+        netpol("y-from-x", "y", ingress=[{"from": [{"podSelector": {"matchLabels": {"app": "x"}}}]}]),
+    ]
+    allowed = json.loads(render(explain_connectivity(objs, "a/x", "a/y", port=8080), "json"))
+    denied = json.loads(render(explain_connectivity(objs, "a/z", "a/y", port=8080), "json"))
+
+    def ingress(data: Any) -> list[tuple[Any, Any, Any]]:
+        (pair_json,) = data["explanations"]
+        (d,) = [d for d in pair_json["directions"] if d["direction"] == "ingress"]
+        return [(dec["policy"], dec["rule"], dec["action"]) for dec in d["decisions"]]
+
+    y_from_x = {"kind": "NetworkPolicy", "namespace": "a", "name": "y-from-x"}
+    assert ingress(allowed) == [(y_from_x, "#1", "allow")]
+    y_closed = {"kind": "NetworkPolicy", "namespace": "a", "name": "y-closed"}
+    assert ingress(denied) == [(y_closed, None, "isolated")]
+
+
+def test_decisions_carry_every_isolating_policy_as_a_rule_ref() -> None:
+    objs = [*BASE, netpol("y-closed", "y", ingress=[]), netpol("y-shut", "y", ingress=[])]
+    p = pair(explain_connectivity(objs, "a/x", "a/y", port=8080))
+    (d,) = [d for d in p.directions if d.direction == "ingress"]
+    (dec,) = d.decisions
+    assert [(r.policy.name if r.policy else None, r.rule, r.action) for r in dec.refs] == [
+        ("y-closed", None, RuleAction.ISOLATED),
+        ("y-shut", None, RuleAction.ISOLATED),
+    ]
+    assert all(r.origin.file for r in dec.refs)  # where each policy is written
+    assert decision_text(dec) == (
+        "denied: isolated by NetworkPolicy a/y-closed, NetworkPolicy a/y-shut and no rule allows it"
+    )
+
+
+def test_a_part_allowed_by_several_rules_keeps_them_all_and_reads_as_the_first() -> None:
+    from_x = [{"from": [{"podSelector": {"matchLabels": {"app": "x"}}}]}]
+    objs = [*BASE, netpol("y-from-x", "y", ingress=from_x), netpol("y-also", "y", ingress=[{}, *from_x])]
+    p = pair(explain_connectivity(objs, "a/x", "a/y", port=8080))
+    (d,) = [d for d in p.directions if d.direction == "ingress"]
+    (dec,) = d.decisions
+    assert [(r.policy.name if r.policy else None, r.rule) for r in dec.refs] == [
+        ("y-also", 1),
+        ("y-also", 2),
+        ("y-from-x", 1),
+    ]
+    assert decision_text(dec) == "allowed by NetworkPolicy a/y-also (ingress rule #1)"
 
 
 def test_csv_rows_one_per_decision() -> None:
@@ -527,14 +590,14 @@ def test_explanations_agree_with_the_map(example: tuple[list[Obj], str]) -> None
     assert len([p for p in expl.pairs if p.src != INGRESS_CONTROLLER]) == n * (n - 1)
     # the ingress controller's pairs, on the ports its routes use, are the map's controller lines
     routed = {p.dst: p.allowed for p in expl.pairs if p.src == INGRESS_CONTROLLER and p.allowed}
-    assert routed == {c.dst.name: c.conn for c in cmap.connections if c.src.name == INGRESS_CONTROLLER}
+    assert routed == {c.dst: c.conn for c in cmap.connections if c.src == INGRESS_CONTROLLER}
     for p in expl.pairs:
         assert p.allowed == cmap.conn(p.src, p.dst), (p.src, p.dst)
         for d in p.directions:
             covered = ConnectionSet.none()
             allowed = ConnectionSet.none()
             for dec in d.decisions:
-                if dec.layer is Layer.ADMIN and dec.source.startswith("passed on"):
+                if dec.layer is Layer.ADMIN and dec.refs[0].action is RuleAction.PASS:
                     continue  # a later tier decides these
                 assert not covered & dec.conn, (p.src, p.dst, d.direction)
                 covered = covered | dec.conn

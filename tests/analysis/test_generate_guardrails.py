@@ -77,7 +77,25 @@ def test_cli_reports_guardrail_changes_even_when_quiet(
 ) -> None:
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES)
-    assert main(["generate", str(SHOP), "--guardrails", str(rules), "-q", "-o", str(tmp_path / "out")]) == 0
+    assert main(["generate", str(SHOP), "--guardrails", str(rules), "-q", "-d", str(tmp_path / "out")]) == 0
     err = capsys.readouterr().err
     assert "guardrail: " in err and "blocked by guardrail cart-is-stateless" in err
     assert (tmp_path / "out" / "shop-data.yaml").is_file()
+
+
+def test_guardrails_that_change_nothing_generate_the_same_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The shop's guardrails forbid nothing the shop needs: the files are those of plain generate, the
+    exposure comments included (``0.0.0.0-255.255.255.255[External]``, named as the map names it)."""
+    plain, guarded = tmp_path / "plain", tmp_path / "guarded"
+    assert main(["generate", str(SHOP), "-q", "-d", str(plain)]) == 0
+    rules = ROOT / "examples" / "guardrails" / "shop-guardrails.yaml"
+    assert main(["generate", str(SHOP), "-q", "--guardrails", str(rules), "-d", str(guarded)]) == 0
+    assert "guardrail: " not in capsys.readouterr().err  # nothing blocked, nothing added
+    files = sorted(p.name for p in plain.iterdir())
+    assert files and files == sorted(p.name for p in guarded.iterdir())
+    for name in files:
+        assert (guarded / name).read_text() == (plain / name).read_text(), name
+    exposure = "#   ingress: 0.0.0.0-255.255.255.255[External] : TCP 3000"
+    assert exposure in (plain / "shop-frontend.yaml").read_text()

@@ -39,7 +39,7 @@ POLICY_KINDS: Final = {
 def _triples(pairs: object) -> set[tuple[str, str, str]]:
     out = set()
     for c in pairs:  # type: ignore[attr-defined]
-        src, dst = c.src.name.removesuffix("[External]"), c.dst.name.removesuffix("[External]")
+        src, dst = str(c.src), str(c.dst)
         out.add((src, dst, str(c.conn)))
     return out
 

@@ -286,9 +286,9 @@ def compare(theirs: ConnectivityMap, ours: ConnectivityMap) -> Figures:
     lines = []
     for change in diff_maps(theirs, ours).changes:
         if only_theirs := change.old - change.new:
-            lines.append(f"theirs: {change.src.name} => {change.dst.name} : {only_theirs}")
+            lines.append(f"theirs: {change.src!s} => {change.dst!s} : {only_theirs}")
         if only_ours := change.new - change.old:
-            lines.append(f"ours: {change.src.name} => {change.dst.name} : {only_ours}")
+            lines.append(f"ours: {change.src!s} => {change.dst!s} : {only_ours}")
     return Figures(len(theirs.connections), len(ours.connections), tuple(sorted(lines)))
 
 

@@ -135,7 +135,7 @@ def test_shop_export_is_valid_and_enforced(kind: str) -> None:
     verdict = verify(cluster, rules, options=OPTIONS)
     for r in verdict.rules:
         if r.rule.action is GuardAction.DENY:
-            leftovers = [v for v in r.violations if v.src.kind is not PeerKind.IP]
+            leftovers = [v for v in r.violations if v.src.type is not PeerKind.IP]
             assert not leftovers, (r.rule.name, [str(v) for v in leftovers])
             if r.rule.name not in uncovered:
                 assert r.satisfied, r.rule.name

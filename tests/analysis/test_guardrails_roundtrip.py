@@ -127,7 +127,7 @@ def exportable(rule: Guardrail) -> bool:
 def unexpected(result_rules: Any) -> list[str]:
     """Violations other than traffic from addresses into pods."""
     return [
-        f"{r.rule.name}: {v}" for r in result_rules for v in r.violations if v.src.kind is not PeerKind.IP
+        f"{r.rule.name}: {v}" for r in result_rules for v in r.violations if v.src.type is not PeerKind.IP
     ]
 
 
@@ -169,10 +169,10 @@ def test_check_connections_permits_nothing_a_deny_forbids(app: list[Obj], rules:
         cut = [b.forbidden for b in check.blocked if b.required == c]
         assert (
             ConnectionSet.union_all(p.conn for p in kept + cut) == c.conn
-            or c.src.kind is PeerKind.IP
-            or (c.dst.kind is PeerKind.IP)
+            or c.src.type is PeerKind.IP
+            or (c.dst.type is PeerKind.IP)
         )
 
 
 def _overlaps(a: Connection, b: Connection) -> bool:
-    return a.src.name == b.src.name and a.dst.name == b.dst.name
+    return str(a.src) == str(b.src) and str(a.dst) == str(b.dst)

@@ -9,10 +9,14 @@ from typing import Any
 from kubefence import MapOptions, load_cluster
 from kubefence.analysis.guardrails.verify import check_connections, verify
 from kubefence.io.guardrails import load_guardrails, parse_guardrails_text
-from kubefence.model.connectivity import Connection, Peer, PeerKind
+from kubefence.model.connectivity import Connection, ExternalPeer, Peer, WorkloadPeer
 from kubefence.model.guardrails import Guardrail
+from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.ports import ConnectionSet
 from kubefence.report import render
+from kubefence.report.guardrails_view import blocked_text, witness_text
+from kubefence.report.peers_text import endpoint_text
+from kubefence.report.rules_text import decision_text
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = ROOT / "examples" / "shop"
@@ -72,8 +76,9 @@ def test_shop_guardrails_one_violation_with_witnesses() -> None:
     ]
     assert len(bad.witnesses) == 3
     w = bad.witnesses[0]
-    assert str(w) == "shop-frontend/api-gateway[Deployment] => shop-data/postgres[StatefulSet] : TCP 5432"
-    sources = [dec.source for _, dec in w.reasons]
+    expected = "shop-frontend/api-gateway[Deployment] => shop-data/postgres[StatefulSet] : TCP 5432"
+    assert witness_text(w) == expected
+    sources = [decision_text(dec) for _, dec in w.reasons]
     assert (
         "allowed by NetworkPolicy shop-data/allow-all-namespaces-tmp-migration (ingress rule #1)" in sources
     )
@@ -99,7 +104,7 @@ def test_shop_allow_rule_reports_what_is_not_allowed() -> None:
     (w,) = result.witnesses
     assert (w.protocol, w.port, w.allowed) == ("TCP", 9443, False)
     assert {d.direction for d, _ in w.reasons} == {"egress", "ingress"}
-    assert all("denied: isolated by" in dec.source for _, dec in w.reasons)
+    assert all("denied: isolated by" in decision_text(dec) for _, dec in w.reasons)
 
 
 # -- deny and allow over small apps -------------------------------------------------------------------
@@ -113,8 +118,10 @@ def test_deny_rule_without_policies_is_violated_everywhere() -> None:
         "back/api[Pod] All Connections",
         "front/web[Pod] All Connections",
     ]
-    assert r.witnesses[0].src == "1.0.0.0"  # an address of the range, a public one if it has any
-    assert r.witnesses[0].dst == "back/db[Pod]" and r.witnesses[0].port == 5432
+    # an address of the range, a public one if it has any
+    assert endpoint_text(r.witnesses[0].src) == "1.0.0.0"
+    assert str(r.witnesses[0].dst) == "back/db[Pod]"
+    assert r.witnesses[0].port == 5432
 
 
 def test_deny_rule_satisfied_by_isolation_and_broken_by_an_allow() -> None:
@@ -136,7 +143,7 @@ def test_deny_rule_satisfied_by_isolation_and_broken_by_an_allow() -> None:
     too_wide = {**allow_api, "spec": {**allow_api["spec"], "ingress": [{"ports": [{"port": 5432}]}]}}
     (r,) = verify(load_cluster([*APP, deny_all("back"), too_wide]), rule).rules
     assert [str(v) for v in r.violations] == ["front/web[Pod] => back/db[Pod] : TCP 5432"]
-    assert [dec.source for _, dec in r.witnesses[0].reasons] == [
+    assert [decision_text(dec) for _, dec in r.witnesses[0].reasons] == [
         "allowed by default: no policy isolates this direction",
         "allowed by NetworkPolicy back/db-from-api (ingress rule #1)",
     ]
@@ -288,7 +295,7 @@ def test_domain_peers_match_internet() -> None:
         rules("- {name: no-internet, action: deny, from: {namespace: back}, to: internet}"),
     ).rules
     assert [str(v.dst) for v in r.violations] == ["api.psp.example.com[Domain]"] * 2
-    assert r.witnesses[0].reasons[0][1].source.startswith("allowed by ClusterNetworkPolicy psp")
+    assert decision_text(r.witnesses[0].reasons[0][1]).startswith("allowed by ClusterNetworkPolicy psp")
 
 
 def test_verify_renders_in_every_format() -> None:
@@ -316,8 +323,10 @@ def test_verify_renders_in_every_format() -> None:
 def conn(src: str, dst: str, text: str) -> Connection:
     def peer(name: str) -> Peer:
         if name.endswith("[External]"):
-            return Peer(name, PeerKind.IP)
-        return Peer(name, PeerKind.WORKLOAD, name.split("/", 1)[0])
+            return ExternalPeer(IPRangeSet.parse(name.removesuffix("[External]")))
+        ns, _, rest = name.partition("/")
+        workload, _, kind = rest.partition("[")
+        return WorkloadPeer(ns, workload, kind.removesuffix("]"))
 
     return Connection(peer(src), peer(dst), ConnectionSet.parse(text))
 
@@ -349,7 +358,7 @@ def test_check_connections_blocks_and_adds() -> None:
         ("front/web[Pod] => back/api[Pod] : TCP 23", "no-telnet"),
         ("front/web[Pod] => back/db[Pod] : TCP 5432", "dmz-never-db"),
     ]
-    assert str(check.blocked[2]).startswith(
+    assert blocked_text(check.blocked[2]).startswith(
         "front/web[Pod] => back/db[Pod] : TCP 5432 blocked by guardrail 'dmz-never-db' (g.yaml:3): deny from"
     )
     assert [(str(a.connection), a.rule.name) for a in check.added] == [

@@ -101,7 +101,7 @@ def netpol(name: str, ns: str, **spec: Any) -> Obj:
 
 
 def from_controller(cmap: ConnectivityMap) -> dict[str, str]:
-    return {c.dst.name: str(c.conn) for c in cmap.connections if c.src.name == CTL}
+    return {str(c.dst): str(c.conn) for c in cmap.connections if str(c.src) == CTL}
 
 
 def messages(cmap: ConnectivityMap) -> list[str]:
@@ -275,7 +275,8 @@ NGINX_ONLY = netpol(
 
 
 def test_blocked_ingress_is_a_warning_naming_the_controller_namespace() -> None:
-    cmap = map_connectivity([*SHOP, NGINX_ONLY, ingress(backend("web", {"number": 80}))])
+    options = MapOptions(ingress_controller_namespace="ingress-controller-ns")
+    cmap = map_connectivity([*SHOP, NGINX_ONLY, ingress(backend("web", {"number": 80}))], options=options)
     assert from_controller(cmap) == {}
     (warning,) = messages(cmap)
     assert warning.startswith(
@@ -335,27 +336,23 @@ def test_admin_tier_rules_govern_the_controller() -> None:
                     "name": "metrics",
                     "action": "Deny",
                     "from": [
-                        {
-                            "namespaces": {
-                                "matchLabels": {"kubernetes.io/metadata.name": "ingress-controller-ns"}
-                            }
-                        }
+                        {"namespaces": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
                     ],
                     "ports": [{"portNumber": {"protocol": "TCP", "port": 9090}}],
                 }
             ],
         },
     }
-    cmap = map_connectivity([*SHOP, deny, route("web")])
+    cmap = map_connectivity([*SHOP, deny, route("web")])  # the controller in ingress-nginx, the default
     assert from_controller(cmap) == {WEB: "TCP 8080"}  # the Admin tier denies 9090
 
 
 def test_controller_appears_only_as_the_source_of_ingress_traffic() -> None:
     cmap = map_connectivity([*SHOP, ingress(backend("web", {"number": 80}))])
-    names = {c.src.name for c in cmap.connections} | {c.dst.name for c in cmap.connections}
+    names = {str(c.src) for c in cmap.connections} | {str(c.dst) for c in cmap.connections}
     assert CTL in names
     assert not [n for n in names if "ingress-controller" in n and n != CTL]
-    assert not [c for c in cmap.connections if c.dst.name == CTL]
+    assert not [c for c in cmap.connections if str(c.dst) == CTL]
 
 
 def test_no_ingress_objects_no_controller() -> None:

@@ -33,8 +33,11 @@ CORPUS_MISSING: Final = "../shared/corpus not found: conformance cases skipped"
 #: Cases with an object of one of these kinds are skipped until kubefence supports the kind.
 UNSUPPORTED_KINDS: Final[tuple[str, ...]] = ()
 
-#: netpol-analyzer models IPv4 only (it warns on IPv6 blocks and ignores them), so compare in IPv4.
-MAP_OPTIONS: Final = kubefence.MapOptions(ip_family="ipv4")
+#: netpol-analyzer models IPv4 only (it warns on IPv6 blocks and ignores them), so compare in IPv4;
+#: it puts the ingress controller in ingress-controller-ns (kubefence's default is ingress-nginx).
+MAP_OPTIONS: Final = kubefence.MapOptions(
+    ip_family="ipv4", ingress_controller_namespace="ingress-controller-ns"
+)
 
 _MANIFEST_SUFFIXES: Final = frozenset({".yaml", ".yml", ".json"})
 _MAX_SHOWN: Final = 200

@@ -19,7 +19,10 @@ from kubefence.report import render
 
 CORPUS: Final = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "diff"
 CASES: Final = sorted(p for p in CORPUS.iterdir() if p.is_dir()) if CORPUS.is_dir() else []
-MAP_OPTIONS: Final = kubefence.MapOptions(ip_family="ipv4")  # netpol-analyzer models IPv4 only
+# netpol-analyzer models IPv4 only, and puts the ingress controller in ingress-controller-ns
+MAP_OPTIONS: Final = kubefence.MapOptions(
+    ip_family="ipv4", ingress_controller_namespace="ingress-controller-ns"
+)
 
 _LINE = re.compile(
     r"^diff-type: (?P<type>\w+), source: (?P<src>.+?), destination: (?P<dst>.+?), "

@@ -19,7 +19,7 @@ from typing import Final
 
 import pytest
 
-from kubefence import DiscoverOptions, discover_connections, map_connectivity
+from kubefence import DiscoverOptions, MapOptions, discover_connections, map_connectivity
 from kubefence.analysis.discover.results import DiscoveryResult, Reason
 from kubefence.model.connectivity import ConnectivityMap, PeerKind
 from kubefence.model.ports import ConnectionSet
@@ -75,16 +75,16 @@ def _theirs(cmap: ConnectivityMap) -> dict[tuple[str, str], ConnectionSet]:
     """What their policies allow towards workloads: from workloads, from outside, from the ingress."""
     out: dict[tuple[str, str], ConnectionSet] = {}
     for c in cmap.connections:
-        if c.dst.kind is not PeerKind.WORKLOAD:
+        if c.dst.type is not PeerKind.WORKLOAD:
             continue
-        key = (_key(c.src.name), c.dst.name)
+        key = (_key(str(c.src)), str(c.dst))
         out[key] = out.get(key, ConnectionSet.none()) | c.conn
     return out
 
 
 def compare(app: str, ours: DiscoveryResult, cmap: ConnectivityMap) -> Figures:
     theirs = _theirs(cmap)
-    mine = {(_key(c.src.name), c.dst.name): c.conn for c in ours.connections}
+    mine = {(_key(str(c.src)), str(c.dst)): c.conn for c in ours.connections}
     missing = []
     for (src, dst), conn in sorted(theirs.items()):
         lacking = conn - mine.get((src, dst), ConnectionSet.none())
@@ -92,7 +92,7 @@ def compare(app: str, ours: DiscoveryResult, cmap: ConnectivityMap) -> Figures:
             missing.append(f"{src} => {dst} : {lacking}")
     extras = []
     for c in ours.connections:
-        beyond = c.conn - theirs.get((_key(c.src.name), c.dst.name), ConnectionSet.none())
+        beyond = c.conn - theirs.get((_key(str(c.src)), str(c.dst)), ConnectionSet.none())
         if beyond:
             reasons = ",".join(sorted(r.value for r in c.reasons))
             extras.append(f"{c.src} => {c.dst} : {beyond} ({reasons})")
@@ -108,7 +108,10 @@ def test_discover_finds_what_their_policies_allow(
     policies = _policy_file(app)
     inputs = [str(app / "input")]
     ours = discover_connections(inputs, options=DiscoverOptions())
-    cmap = map_connectivity([*inputs, str(policies)])
+    # the np-guard tools' convention for where the ingress controller runs
+    cmap = map_connectivity(
+        [*inputs, str(policies)], options=MapOptions(ingress_controller_namespace="ingress-controller-ns")
+    )
     figures = compare(app.name, ours, cmap)
     with capsys.disabled():
         print(

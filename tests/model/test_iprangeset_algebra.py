@@ -10,10 +10,11 @@ import ipaddress
 import itertools
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kubefence.model.ipranges import IPRangeSet, parse_address
+from kubefence.model.ports import PortSet
 
 V4_POOL = ipaddress.ip_network("10.0.0.0/24")
 V6_POOL = ipaddress.ip_network("fd00::/120")
@@ -92,6 +93,7 @@ def test_algebra_against_model(a_nets: list[Network], b_nets: list[Network]) -> 
     assert a.isdisjoint(b) == ma.isdisjoint(mb)
 
 
+@settings(deadline=None)  # probes every address of both pools: its time follows the machine's load
 @given(ip_sets)
 def test_complement(a: IPRangeSet) -> None:
     comp = ~a
@@ -214,3 +216,33 @@ def test_immutability() -> None:
     alias -= IPRangeSet.from_cidr("10.0.0.0/9")
     assert str(s) == "10.0.0.0-10.255.255.255"
     assert str(alias) == "10.128.0.0-10.255.255.255"
+
+
+@given(ip_sets, ip_sets)
+def test_ordering_operators_are_the_subset_relations(a: IPRangeSet, b: IPRangeSet) -> None:
+    ma, mb = members(a), members(b)
+    assert ((a < b), (a <= b), (a > b), (a >= b)) == ((ma < mb), (ma <= mb), (ma > mb), (ma >= mb))
+
+
+@given(ip_sets)
+def test_membership_by_bisection_matches_the_model(a: IPRangeSet) -> None:
+    ma = members(a)
+    assert all((p in a) == (p in ma) for p in PROBES)
+
+
+def test_addresses_ordering_and_foreign_types() -> None:
+    low, high = IPRangeSet.from_cidr("10.0.0.0/32"), IPRangeSet.from_cidr("10.0.0.1/32")
+    assert not low < high and not high < low  # neither contains the other
+    assert low < low | high
+    assert True not in IPRangeSet.full()
+    assert "10.0.0.0" not in low
+    with pytest.raises(TypeError):
+        _ = low < 1
+    with pytest.raises(TypeError):
+        _ = low | PortSet.of(1)  # type: ignore[operator]
+
+
+@given(ip_sets)
+def test_repr_reads_back_and_text_parses_back(a: IPRangeSet) -> None:
+    assert eval(repr(a), {"IPRangeSet": IPRangeSet}) == a
+    assert IPRangeSet.parse(str(a)) == a

@@ -7,10 +7,13 @@ ints is a cheap, obviously correct model; the corners still exercise both ends o
 from __future__ import annotations
 
 import itertools
+import operator
 import random
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kubefence.model.intervals import Interval, IntervalSet, normalize
@@ -89,6 +92,7 @@ def test_union_intersection_difference(a: PortSet, b: PortSet) -> None:
         assert_canonical(result)
 
 
+@settings(deadline=None)  # the model is the whole port range: its time follows the machine's load
 @given(port_sets)
 def test_complement(a: PortSet) -> None:
     comp = ~a
@@ -167,8 +171,86 @@ def test_foreign_types() -> None:
     with pytest.raises(TypeError):
         _ = ports & ips  # type: ignore[operator]
     with pytest.raises(TypeError):
-        _ = ports <= ips  # type: ignore[operator]
+        _ = ports <= ips
     assert "80" not in ports
+
+
+FOREIGN = (IPRangeSet([(1, 1)]), 1, (1, 1), frozenset({1}), None, "1")
+
+
+@pytest.mark.parametrize("other", FOREIGN, ids=repr)
+def test_foreign_operands_raise_type_error(other: object) -> None:
+    ports = PortSet.of(1)
+    assert ports != other
+    binary: tuple[Callable[[Any, Any], Any], ...]
+    binary = (operator.or_, operator.and_, operator.sub, operator.lt, operator.le, operator.gt, operator.ge)
+    for op in binary:
+        with pytest.raises(TypeError):
+            op(ports, other)
+        with pytest.raises(TypeError):
+            op(other, ports)
+    with pytest.raises(TypeError):
+        ports.isdisjoint(other)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [True, False, 1.0, "1", None, (1, 1), PortSet.of(1)], ids=repr)
+def test_only_integers_are_members(value: object) -> None:
+    assert value not in PortSet.of(1, 2)
+    assert value not in PortSet.full()
+    assert ("TCP", value) not in ConnectionSet.all()
+
+
+def test_bounds_must_be_integers() -> None:
+    for bad in ((True, True), (1.0, 2.0), ("1", "2")):
+        with pytest.raises(TypeError):
+            PortSet([bad])  # type: ignore[list-item]
+
+
+def test_ordering_is_inclusion_not_position() -> None:
+    one, two, both = PortSet.of(1), PortSet.of(2), PortSet.of(1, 2)
+    assert not one < two and not two < one and not one > two
+    assert one < both and both > one and one <= both and both >= one
+    assert not both < both and both <= both and both >= both
+    tcp80, tcp = ConnectionSet.of("TCP", one), ConnectionSet.of("TCP")
+    assert tcp80 < tcp and tcp > tcp80 and not tcp < tcp and not tcp80 > ConnectionSet.of("UDP")
+
+
+@given(port_sets, port_sets)
+def test_ordering_operators_are_the_subset_relations(a: PortSet, b: PortSet) -> None:
+    ma, mb = members(a), members(b)
+    assert (a < b) == (ma < mb)
+    assert (a <= b) == (ma <= mb)
+    assert (a > b) == (ma > mb)
+    assert (a >= b) == (ma >= mb)
+
+
+@given(st.lists(port_sets, max_size=6), st.randoms(use_true_random=False))
+def test_sort_key_is_a_total_order(sets: list[PortSet], rnd: random.Random) -> None:
+    shuffled = list(sets)
+    rnd.shuffle(shuffled)
+    assert sorted(shuffled, key=lambda s: s.sort_key) == sorted(sets, key=lambda s: s.sort_key)
+
+
+@given(
+    port_sets,
+    st.sampled_from(sorted({b + d for lo, hi in (LOW, HIGH) for b in (lo, hi) for d in (-1, 0, 1)})),
+)
+def test_membership_at_interval_edges(a: PortSet, port: int) -> None:
+    assert (port in a) == (port in members(a))
+    for lo, hi in a.intervals:  # both ends of every interval, and just outside them
+        assert lo in a and hi in a
+        assert (lo - 1 in a) == (lo - 1 in members(a))
+        assert (hi + 1 in a) == (hi + 1 in members(a))
+
+
+@given(connection_sets, connection_sets)
+def test_connection_set_ordering_is_inclusion(a: ConnectionSet, b: ConnectionSet) -> None:
+    ma, mb = model(a), model(b)
+    subset = all(ma[p] <= mb[p] for p in PROTOCOLS)
+    superset = all(ma[p] >= mb[p] for p in PROTOCOLS)
+    assert (a <= b) == subset and (a >= b) == superset
+    assert (a < b) == (subset and ma != mb)
+    assert (a > b) == (superset and ma != mb)
 
 
 # -- ConnectionSet -----------------------------------------------------------------------------------
@@ -184,6 +266,7 @@ def test_connection_set_algebra(a: ConnectionSet, b: ConnectionSet) -> None:
     assert bool(a) == any(ma.values())
 
 
+@settings(deadline=None)  # as test_complement, per protocol
 @given(connection_sets)
 def test_connection_set_complement(a: ConnectionSet) -> None:
     ma = model(a)
@@ -287,3 +370,14 @@ def test_connection_set_immutability() -> None:
     alias |= ConnectionSet.of("UDP")
     assert str(c) == "TCP 80"
     assert str(ConnectionSet.all()) == "All Connections"
+
+
+@pytest.mark.parametrize("other", [PortSet.of(80), IPRangeSet([(1, 1)]), ("TCP", 80), "TCP 80"], ids=repr)
+def test_connection_sets_do_not_mix_with_other_types(other: object) -> None:
+    conns = ConnectionSet.of("TCP", PortSet.of(80))
+    assert conns != other
+    binary: tuple[Callable[[Any, Any], Any], ...]
+    binary = (operator.or_, operator.and_, operator.sub, operator.lt, operator.le, operator.gt, operator.ge)
+    for op in binary:
+        with pytest.raises(TypeError):
+            op(conns, other)

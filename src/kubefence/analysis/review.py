@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kubefence.analysis.connectivity.diff import Change, ConnectivityDiff, diff_maps
-from kubefence.analysis.connectivity.engine import MapOptions, compute_connectivity
+from kubefence.analysis.connectivity.engine import MapOptions
+from kubefence.analysis.connectivity.networks import compute_any_connectivity
 from kubefence.analysis.discover.pipeline import DiscoverOptions, discover_documents
 from kubefence.analysis.discover.results import DiscoveryResult, Evidence
 from kubefence.analysis.generate.synthesize import GeneratedPolicies, GenerateOptions, synthesize
@@ -23,7 +24,7 @@ from kubefence.io.documents import Document
 from kubefence.io.kube import build_cluster
 from kubefence.io.policy_yaml import FileChange, namespace_files, policy_dict
 from kubefence.model.cluster import Cluster
-from kubefence.model.connectivity import ConnectivityMap, PeerKind
+from kubefence.model.connectivity import ConnectivityMap, ExternalPeer
 
 POLICY_KINDS = frozenset(
     {
@@ -90,7 +91,7 @@ def run_side(ref: str, docs: Sequence[Document], options: ReviewOptions) -> Side
     app = build_cluster(app_docs)
     generated = synthesize(app, needed, options.generate)
     policy_docs = [Document(policy_dict(g.policy), Origin(f"{ref}:<generated>")) for g in generated.policies]
-    allowed = compute_connectivity(build_cluster(app_docs + policy_docs), options.map_options)
+    allowed = compute_any_connectivity(build_cluster(app_docs + policy_docs), options.map_options)
     return Side(
         ref,
         app,
@@ -104,12 +105,12 @@ def run_side(ref: str, docs: Sequence[Document], options: ReviewOptions) -> Side
 def _evidence(side: Side, change: Change) -> tuple[Evidence, ...]:
     src, dst = change.src, change.dst
     for nc in side.needed.connections:
-        if nc.src.name == src.name and nc.dst.name == dst.name:
+        if nc.src == src and nc.dst == dst:
             return nc.evidence
-        # exposures: discover names the outside as an address range, the map as [External]
-        if src.kind is PeerKind.IP and nc.src.kind is PeerKind.IP and nc.dst.name == dst.name:
+        # exposures: the map cuts the outside at the policies' address blocks
+        if isinstance(src, ExternalPeer) and isinstance(nc.src, ExternalPeer) and nc.dst == dst:
             return nc.evidence
-        if dst.kind is PeerKind.IP and nc.dst.kind is PeerKind.IP and nc.src.name == src.name:
+        if isinstance(dst, ExternalPeer) and isinstance(nc.dst, ExternalPeer) and nc.src == src:
             return nc.evidence
     return ()
 

@@ -26,11 +26,25 @@ from kubefence.io.fields import (
     who,
 )
 from kubefence.io.ingress import GATEWAY_ROUTE_KINDS, parse_gateway_route, parse_ingress, parse_route
+from kubefence.io.networks import (
+    USER_DEFINED_NETWORK_KINDS,
+    parse_multi_network_policy,
+    parse_network_attachment_definition,
+    parse_user_defined_network,
+    pod_networks,
+    virtual_machine_template,
+)
 from kubefence.io.validation import check_document, latest_objects, malformed
 from kubefence.model.admin import AdminPolicy
 from kubefence.model.cluster import Cluster
 from kubefence.model.ingress import IngressObject
 from kubefence.model.ipranges import IPRangeSet
+from kubefence.model.networks import (
+    MultiNetworkPolicy,
+    NetworkAttachmentDefinition,
+    NetworkResources,
+    UserDefinedNetwork,
+)
 from kubefence.model.policies import NetworkPolicy, PolicyPeer, PolicyRule, PortMatch
 from kubefence.model.selectors import LabelSelector
 from kubefence.model.workloads import (
@@ -42,6 +56,7 @@ from kubefence.model.workloads import (
     label_pairs,
 )
 
+_LAUNCHER_PODS = "<virt-launcher pods>"
 TEMPLATE_KINDS = ("Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet", "Job")
 
 
@@ -58,6 +73,9 @@ class ClusterBuilder:
     services: list[Service] = field(default_factory=list)
     admin_policies: list[AdminPolicy] = field(default_factory=list)
     ingresses: list[IngressObject] = field(default_factory=list)
+    user_defined_networks: list[UserDefinedNetwork] = field(default_factory=list)
+    attachment_definitions: list[NetworkAttachmentDefinition] = field(default_factory=list)
+    multi_policies: list[MultiNetworkPolicy] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
     skipped: dict[str, tuple[int, Origin]] = field(default_factory=dict)
     extra_handlers: dict[str, Callable[[Document], None]] = field(default_factory=dict)
@@ -97,6 +115,9 @@ class ClusterBuilder:
         count, first = self.skipped.get(what, (0, origin))
         self.skipped[what] = (count + 1, first)
 
+    def skip_launcher_pod(self, origin: Origin) -> None:
+        self._skip(_LAUNCHER_PODS, origin)
+
     def warn(self, message: str, origin: Origin) -> None:
         self.warnings.append(Diagnostic(origin, message))
 
@@ -118,7 +139,12 @@ class ClusterBuilder:
 
     def build(self) -> Cluster:
         for kind, (count, first) in sorted(self.skipped.items()):
-            if kind:
+            if kind == _LAUNCHER_PODS:
+                self.warn(
+                    f"skipped {count} KubeVirt launcher pod(s): the VirtualMachine each runs is the workload",
+                    first,
+                )
+            elif kind:
                 noun = "object" if count == 1 else "objects"
                 self.warn(f"skipped {count} {kind} {noun}: this kind is not used here", first)
             else:
@@ -145,6 +171,11 @@ class ClusterBuilder:
             ),
             ingresses=tuple(sorted(self.ingresses, key=lambda i: (i.namespace, i.kind, i.name))),
             warnings=tuple(self.warnings),
+            networks=NetworkResources(
+                tuple(self.user_defined_networks),  # input order: the first UDN of a namespace wins
+                tuple(sorted(self.attachment_definitions)),
+                tuple(sorted(self.multi_policies, key=lambda m: (m.policy.namespace, m.policy.name))),
+            ),
         )
 
 
@@ -217,6 +248,21 @@ def _add_template_workload(b: ClusterBuilder, doc: Document) -> None:
             ports=_container_ports(pod_spec, doc),
             origin=doc.origin,
             pod_spec=pod_spec,
+            networks=pod_networks(tmeta.get("annotations"), doc),
+        )
+    )
+
+
+def _add_virtual_machine(b: ClusterBuilder, doc: Document) -> None:
+    labels, networks = virtual_machine_template(doc)
+    b.workloads.append(
+        Workload(
+            namespace=object_namespace(doc),
+            name=object_name(doc),
+            kind=doc.kind,
+            labels=label_pairs(parse_labels(labels, "spec.template.metadata.labels", doc)),
+            origin=doc.origin,
+            networks=networks,
         )
     )
 
@@ -227,6 +273,9 @@ def _add_pod(b: ClusterBuilder, doc: Document) -> None:
     owner_refs = as_list(pod_meta.get("ownerReferences"), "metadata.ownerReferences", doc)
     owners = [o for o in owner_refs if isinstance(o, dict)]
     owner = next((o for o in owners if o.get("controller")), owners[0] if owners else None)
+    if _is_vm_launcher(object_name(doc), owner):
+        b.skip_launcher_pod(doc.origin)
+        return
     # a static pod's owner is its Node: the pod stands for itself then
     if owner is not None and owner.get("name") and owner.get("kind") != "Node":
         name, kind = str(owner["name"]), str(owner.get("kind") or "Pod")
@@ -241,7 +290,15 @@ def _add_pod(b: ClusterBuilder, doc: Document) -> None:
             ports=_container_ports(pod_spec, doc),
             origin=doc.origin,
             pod_spec=pod_spec,
+            networks=pod_networks(pod_meta.get("annotations"), doc),
         )
+    )
+
+
+def _is_vm_launcher(name: str, owner: dict[str, Any] | None) -> bool:
+    """A KubeVirt launcher pod: it wraps a virtual machine, which is the workload."""
+    return name.startswith("virt-launcher-") or (
+        owner is not None and owner.get("kind") == "VirtualMachineInstance"
     )
 
 
@@ -363,6 +420,22 @@ def _parse_policy_peers(value: Any, what: str, doc: Document) -> tuple[PolicyPee
 
 
 def _add_network_policy(b: ClusterBuilder, doc: Document) -> None:
+    b.policies.append(_parse_network_policy(doc))
+
+
+def _add_multi_network_policy(b: ClusterBuilder, doc: Document) -> None:
+    b.multi_policies.append(parse_multi_network_policy(doc, _parse_network_policy))
+
+
+def _add_user_defined_network(b: ClusterBuilder, doc: Document) -> None:
+    b.user_defined_networks.append(parse_user_defined_network(doc))
+
+
+def _add_attachment_definition(b: ClusterBuilder, doc: Document) -> None:
+    b.attachment_definitions.append(parse_network_attachment_definition(doc))
+
+
+def _parse_network_policy(doc: Document) -> NetworkPolicy:
     name = object_name(doc)
     spec = as_mapping(doc.obj.get("spec"), "spec", doc)
     ingress = tuple(
@@ -389,17 +462,15 @@ def _add_network_policy(b: ClusterBuilder, doc: Document) -> None:
         affects_ingress, affects_egress = "Ingress" in types, "Egress" in types
     else:  # the API server's default: Ingress always, Egress when there are egress rules
         affects_ingress, affects_egress = True, bool(spec.get("egress"))
-    b.policies.append(
-        NetworkPolicy(
-            namespace=object_namespace(doc),
-            name=name,
-            pod_selector=parse_selector(spec.get("podSelector"), "podSelector", doc),
-            ingress=ingress,
-            egress=egress,
-            affects_ingress=affects_ingress,
-            affects_egress=affects_egress,
-            origin=doc.origin,
-        )
+    return NetworkPolicy(
+        namespace=object_namespace(doc),
+        name=name,
+        pod_selector=parse_selector(spec.get("podSelector"), "podSelector", doc),
+        ingress=ingress,
+        egress=egress,
+        affects_ingress=affects_ingress,
+        affects_egress=affects_egress,
+        origin=doc.origin,
     )
 
 
@@ -428,5 +499,9 @@ _HANDLERS: dict[str, Callable[[ClusterBuilder, Document], None]] = {
     "CronJob": _add_template_workload,
     "Service": _add_service,
     "NetworkPolicy": _add_network_policy,
+    "MultiNetworkPolicy": _add_multi_network_policy,
+    "NetworkAttachmentDefinition": _add_attachment_definition,
+    "VirtualMachine": _add_virtual_machine,
+    **{kind: _add_user_defined_network for kind in USER_DEFINED_NETWORK_KINDS},
     **{kind: _add_template_workload for kind in TEMPLATE_KINDS},
 }

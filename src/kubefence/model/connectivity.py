@@ -1,33 +1,34 @@
-"""Results of connectivity analysis: peers and the connections allowed between them."""
+"""Results of connectivity analysis: the connections allowed between peers."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import Enum
+from dataclasses import dataclass
 
 from kubefence.errors import Diagnostic
+from kubefence.model.peers import (
+    INGRESS_CONTROLLER,
+    DomainPeer,
+    ExternalPeer,
+    IngressControllerPeer,
+    Peer,
+    PeerKind,
+    RepresentativePeer,
+    WorkloadPeer,
+)
 from kubefence.model.ports import ConnectionSet
 
-INGRESS_CONTROLLER = "{ingress-controller}"
-
-
-class PeerKind(Enum):
-    WORKLOAD = "workload"
-    IP = "ip"
-    INGRESS_CONTROLLER = "ingress-controller"
-    DOMAIN = "domain"
-
-
-@dataclass(frozen=True, order=True)
-class Peer:
-    """One end of a connection; ``name`` is the canonical text (``ns/name[Kind]``, ``a-b[External]``)."""
-
-    name: str
-    kind: PeerKind = field(default=PeerKind.WORKLOAD, compare=False)
-    namespace: str = field(default="", compare=False)
-
-    def __str__(self) -> str:
-        return self.name
+__all__ = [
+    "INGRESS_CONTROLLER",
+    "Connection",
+    "ConnectivityMap",
+    "DomainPeer",
+    "ExternalPeer",
+    "IngressControllerPeer",
+    "Peer",
+    "PeerKind",
+    "RepresentativePeer",
+    "WorkloadPeer",
+]
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,8 @@ class Connection:
     conn: ConnectionSet
 
     @property
-    def sort_key(self) -> tuple[str, str]:
-        return (self.src.name, self.dst.name)
+    def sort_key(self) -> tuple[Peer, Peer]:
+        return (self.src, self.dst)
 
     def __str__(self) -> str:
         return f"{self.src} => {self.dst} : {self.conn}"
@@ -51,10 +52,15 @@ class ConnectivityMap:
     connections: tuple[Connection, ...]
     peers: tuple[Peer, ...] = ()
     warnings: tuple[Diagnostic, ...] = ()
-    workloads: tuple[Peer, ...] = ()  # every workload of the input, connected or not
+    workloads: tuple[WorkloadPeer, ...] = ()  # every workload of the input, connected or not
 
-    def conn(self, src: str, dst: str) -> ConnectionSet:
+    def conn(self, src: Peer | str, dst: Peer | str) -> ConnectionSet:
+        """What is allowed from ``src`` to ``dst``: peers, or their canonical text."""
         for c in self.connections:
-            if c.src.name == src and c.dst.name == dst:
+            if _is(c.src, src) and _is(c.dst, dst):
                 return c.conn
         return ConnectionSet.none()
+
+
+def _is(peer: Peer, wanted: Peer | str) -> bool:
+    return peer == wanted if isinstance(wanted, Peer) else str(peer) == wanted

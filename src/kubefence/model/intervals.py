@@ -6,6 +6,7 @@ their universe and how they print.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from typing import Any, Self
 
@@ -59,11 +60,21 @@ def _subtract(a: tuple[Interval, ...], b: tuple[Interval, ...]) -> tuple[Interva
     return tuple(out)
 
 
+_INF = float("inf")
+
+
 class IntervalSet:
     """An immutable set of integers; subclasses fix the universe and the text form.
 
-    Operators: ``|`` union, ``&`` intersection, ``-`` difference, ``<=`` subset, ``~`` complement
-    within the universe. Every result is a new canonical value, so equal sets compare and hash equal.
+    Operators: ``|`` union, ``&`` intersection, ``-`` difference, ``~`` complement within the
+    universe, and, as for ``frozenset``, ``<=``/``>=`` subset/superset and ``<``/``>`` proper
+    subset/superset: a partial order, so sort sets by an explicit key (:attr:`sort_key`). Every
+    result is a new canonical value, so equal sets compare and hash equal. Sets of another type
+    (a port set and an address set) do not mix: the operators raise ``TypeError``, ``==`` is False.
+
+    >>> from kubefence.model.ports import PortSet
+    >>> PortSet.of(80) < PortSet.of(80, 81), PortSet.of(1) < PortSet.of(2), 80 in PortSet.of(80, 81)
+    (True, False, True)
     """
 
     __slots__ = ("_iv",)
@@ -74,6 +85,8 @@ class IntervalSet:
         lo_u, hi_u = self.UNIVERSE
         norm = normalize(intervals)
         for lo, hi in norm:
+            if type(lo) is not int or type(hi) is not int:  # bool is an int, but not a number here
+                raise TypeError(f"interval bounds must be integers, not {lo!r}-{hi!r}")
             if lo < lo_u or hi > hi_u:
                 raise ValueError(f"interval {lo}-{hi} outside {lo_u}-{hi_u}")
         object.__setattr__(self, "_iv", norm)
@@ -115,10 +128,18 @@ class IntervalSet:
     def is_full(self) -> bool:
         return self._iv == (self.UNIVERSE,)
 
+    @property
+    def sort_key(self) -> tuple[Interval, ...]:
+        """A total order for sorting sets (by their intervals), unrelated to the subset order."""
+        return self._iv
+
     def __contains__(self, value: object) -> bool:
-        if not isinstance(value, int):
+        """Membership of one integer, by bisection; anything else (``True``, ``"80"``) is no member."""
+        if type(value) is not int:
             return False
-        return any(lo <= value <= hi for lo, hi in self._iv)
+        # the last interval starting at or before value; (value, inf) sorts after every (value, hi)
+        i = bisect_right(self._iv, (value, _INF)) - 1
+        return i >= 0 and value <= self._iv[i][1]
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -127,11 +148,6 @@ class IntervalSet:
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, self._iv))
-
-    def __lt__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return self._iv < other._iv
 
     def __or__(self, other: Self) -> Self:
         if type(other) is not type(self):
@@ -151,13 +167,30 @@ class IntervalSet:
     def __invert__(self) -> Self:
         return self.full() - self
 
-    def __le__(self, other: Self) -> bool:
+    def __le__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return not (self - other)
+        return not _subtract(self._iv, other._iv)
+
+    def __lt__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._iv != other._iv and self <= other
+
+    def __ge__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return other <= self
+
+    def __gt__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return other < self
 
     def isdisjoint(self, other: Self) -> bool:
-        return not (self & other)
+        if type(other) is not type(self):
+            raise TypeError(f"{type(self).__name__} and {type(other).__name__} do not mix")
+        return not _intersect(self._iv, other._iv)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({list(self._iv)!r})"

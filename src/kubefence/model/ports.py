@@ -26,6 +26,10 @@ class PortSet(IntervalSet):
         return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in self.intervals)
 
 
+def _protocol(item: tuple[str, PortSet]) -> str:
+    return item[0]
+
+
 class ConnectionSet:
     """Allowed traffic: for each protocol, the set of destination ports.
 
@@ -47,7 +51,7 @@ class ConnectionSet:
                 raise ValueError(f"unknown protocol {proto!r}")
             if pset:
                 items[proto] = pset
-        key = tuple(sorted(items.items()))
+        key = tuple(sorted(items.items(), key=_protocol))
         object.__setattr__(self, "_ports", dict(key))
         object.__setattr__(self, "_key", key)
 
@@ -126,13 +130,29 @@ class ConnectionSet:
     def __invert__(self) -> ConnectionSet:
         return _ALL - self
 
-    def __le__(self, other: ConnectionSet) -> bool:
+    # subset relations, as for frozenset (a partial order: sort by an explicit key, such as str())
+    def __le__(self, other: object) -> bool:
         if not isinstance(other, ConnectionSet):
             return NotImplemented
         return not (self - other)
 
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, ConnectionSet):
+            return NotImplemented
+        return self != other and self <= other
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, ConnectionSet):
+            return NotImplemented
+        return other <= self
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, ConnectionSet):
+            return NotImplemented
+        return other < self
+
     def __contains__(self, item: object) -> bool:
-        """``("TCP", 80) in conns``."""
+        """``("TCP", 80) in conns``; anything that is not a (protocol, port number) pair is no member."""
         if not (isinstance(item, tuple) and len(item) == 2):
             return False
         proto, port = item

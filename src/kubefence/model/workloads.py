@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubefence.errors import Origin
 from kubefence.model.selectors import LabelSelector
+
+if TYPE_CHECKING:
+    from kubefence.model.networks import NetworkAttachment
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
@@ -60,6 +63,13 @@ class Workload:
     origin: Origin = field(default=Origin(), compare=False)
     # the pod spec as written (containers, env, volumes): read by discovery, never by policy analysis
     pod_spec: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # secondary networks the pods are attached to (Multus): only multi-network analysis reads them
+    networks: tuple[NetworkAttachment, ...] = field(default=(), compare=False)
+
+    @property
+    def is_virtual_machine(self) -> bool:
+        """A KubeVirt VM: its guest's ports are not declared anywhere in its spec."""
+        return self.kind == "VirtualMachine"
 
     @property
     def peer_name(self) -> str:

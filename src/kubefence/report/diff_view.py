@@ -7,12 +7,28 @@ from typing import Any
 
 from kubefence.analysis.connectivity.diff import Change, ChangeType, ConnectivityDiff
 from kubefence.model.connectivity import Connection
+from kubefence.report.peers_text import peer_text
 from kubefence.report.view import View, adapter, graph_of
 
 
 def change_line(c: Change) -> str:
-    line = f"diff-type: {c.type.value}, source: {c.src}, destination: {c.dst}, ref1: {c.old}, ref2: {c.new}"
-    return line + (f", workloads-diff-info: {c.workloads_info}" if c.workloads_info else "")
+    line = (
+        f"diff-type: {c.type.value}, source: {peer_text(c.src)}, destination: {peer_text(c.dst)}, "
+        f"ref1: {c.old}, ref2: {c.new}"
+    )
+    info = workloads_info(c)
+    return line + (f", workloads-diff-info: {info}" if info else "")
+
+
+def workloads_info(c: Change) -> str:
+    """``workload ns/x[Deployment] added``, for the pair's workloads that are new or gone."""
+    notes = []
+    for p in (c.src, c.dst):
+        if p in c.added_workloads:
+            notes.append(f"workload {peer_text(p)} added")
+        elif p in c.removed_workloads:
+            notes.append(f"workload {peer_text(p)} removed")
+    return ", ".join(notes)
 
 
 def diff_summary(d: ConnectivityDiff) -> str:
@@ -41,25 +57,32 @@ def _diff_view(d: ConnectivityDiff) -> View:
             "changes": [
                 {
                     "type": c.type.value,
-                    "src": c.src.name,
-                    "dst": c.dst.name,
+                    "src": peer_text(c.src),
+                    "dst": peer_text(c.dst),
                     "old": str(c.old),
                     "new": str(c.new),
-                    **({"workloads_info": c.workloads_info} if c.workloads_info else {}),
+                    **({"workloads_info": workloads_info(c)} if workloads_info(c) else {}),
                 }
                 for c in d.changes
             ],
-            "added_workloads": list(d.added_workloads),
-            "removed_workloads": list(d.removed_workloads),
+            "added_workloads": [peer_text(w) for w in d.added_workloads],
+            "removed_workloads": [peer_text(w) for w in d.removed_workloads],
         }
 
     def rows() -> Iterator[tuple[str, ...]]:
         for c in d.changes:
-            yield (c.type.value, c.src.name, c.dst.name, str(c.old), str(c.new), c.workloads_info)
+            yield (
+                c.type.value,
+                peer_text(c.src),
+                peer_text(c.dst),
+                str(c.old),
+                str(c.new),
+                workloads_info(c),
+            )
 
     def graph() -> tuple[list[Any], list[Any]]:
         conns = [Connection(c.src, c.dst, c.new if c.new else c.old) for c in d.changes]
-        styles = {(c.src.name, c.dst.name): c.type.value for c in d.changes}
+        styles = {(c.src, c.dst): c.type.value for c in d.changes}
         return graph_of(conns, styles)
 
     return View(

@@ -11,23 +11,27 @@ from collections.abc import Iterator
 from typing import Any
 
 from kubefence.analysis.discover.results import DiscoveryResult, NeededConnection
+from kubefence.report.evidence_text import evidence_json, evidence_text
+from kubefence.report.peers_text import connection_text, peer_text
 from kubefence.report.view import View, adapter, graph_of
 
 
 def connection_json(c: NeededConnection) -> dict[str, Any]:
     return {
-        "src": c.src.name,
-        "dst": c.dst.name,
+        "src": peer_text(c.src),
+        "dst": peer_text(c.dst),
         "conn": str(c.conn),
         "reason": ",".join(sorted(r.value for r in c.reasons)),
-        "evidence": [e.json() for e in c.evidence],
+        "evidence": [evidence_json(e) for e in c.evidence],
     }
 
 
 def result_json(result: DiscoveryResult) -> dict[str, Any]:
     return {
         "connections": [connection_json(c) for c in result.connections],
-        "peers": {p.name: {"namespace": p.namespace, "labels": dict(p.labels)} for p in result.peers},
+        "peers": {
+            peer_text(p.peer): {"namespace": p.namespace, "labels": dict(p.labels)} for p in result.peers
+        },
     }
 
 
@@ -35,18 +39,18 @@ def result_json(result: DiscoveryResult) -> dict[str, Any]:
 def discovery_view(result: DiscoveryResult) -> View:
     def lines() -> Iterator[str]:
         for c in result.connections:
-            yield str(c)
+            yield connection_text(c.connection)
             for e in c.evidence:
-                yield f"    {e}"
+                yield f"    {evidence_text(e)}"
 
     def rows() -> Iterator[tuple[str, ...]]:
         for c in result.connections:
             yield (
-                c.src.name,
-                c.dst.name,
+                peer_text(c.src),
+                peer_text(c.dst),
                 str(c.conn),
                 ",".join(sorted(r.value for r in c.reasons)),
-                "; ".join(str(e) for e in c.evidence),
+                "; ".join(evidence_text(e) for e in c.evidence),
             )
 
     connections = [c.connection for c in result.connections]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kubefence.analysis.connectivity.explain import Explanation, PairExplanation, describe
-from kubefence.model.connectivity import Connection, Peer, PeerKind
+from kubefence.analysis.connectivity.explain import Explanation, PairExplanation
+from kubefence.model.connectivity import Connection
+from kubefence.report.peers_text import peer_text
+from kubefence.report.rules_text import decision_json, decision_text, describe, tier_text
 from kubefence.report.view import View, adapter, graph_of
 
 
@@ -19,11 +21,11 @@ def _verdict(p: PairExplanation) -> str:
 
 
 def pair_lines(p: PairExplanation) -> Iterator[str]:
-    yield f"{p.src} => {p.dst} : {_verdict(p)}"
+    yield f"{peer_text(p.src)} => {peer_text(p.dst)} : {_verdict(p)}"
     for d in p.directions:
-        yield f"  {d.direction} of {d.subject}:"
+        yield f"  {d.direction} of {peer_text(d.subject)}:"
         for dec in d.decisions:
-            yield f"    {describe(dec.conn)}: {dec.source} [{dec.layer.value}]"
+            yield f"    {describe(dec.conn)}: {decision_text(dec)} [{tier_text(dec.layer)}]"
 
 
 @adapter(Explanation)
@@ -38,24 +40,16 @@ def _explanation_view(expl: Explanation) -> View:
         return {
             "explanations": [
                 {
-                    "src": p.src,
-                    "dst": p.dst,
+                    "src": peer_text(p.src),
+                    "dst": peer_text(p.dst),
                     "query": str(p.query),
                     "allowed": str(p.allowed),
                     "directions": [
                         {
                             "direction": d.direction,
-                            "subject": d.subject,
+                            "subject": peer_text(d.subject),
                             "allowed": str(d.allowed),
-                            "decisions": [
-                                {
-                                    "conn": str(dec.conn),
-                                    "layer": dec.layer.value,
-                                    "allowed": dec.allowed,
-                                    "source": dec.source,
-                                }
-                                for dec in d.decisions
-                            ],
+                            "decisions": [decision_json(dec) for dec in d.decisions],
                         }
                         for d in p.directions
                     ],
@@ -69,10 +63,18 @@ def _explanation_view(expl: Explanation) -> View:
             for d in p.directions:
                 for dec in d.decisions:
                     verdict = "allowed" if dec.allowed else "denied"
-                    yield (p.src, p.dst, d.direction, str(dec.conn), verdict, dec.layer.value, dec.source)
+                    yield (
+                        peer_text(p.src),
+                        peer_text(p.dst),
+                        d.direction,
+                        str(dec.conn),
+                        verdict,
+                        tier_text(dec.layer),
+                        decision_text(dec),
+                    )
 
     def connections() -> list[Connection]:
-        return [Connection(_peer(p.src), _peer(p.dst), p.allowed) for p in expl.pairs if p.allowed]
+        return [Connection(p.src, p.dst, p.allowed) for p in expl.pairs if p.allowed]
 
     allowed = sum(1 for p in expl.pairs if p.allowed)
     return View(
@@ -85,11 +87,3 @@ def _explanation_view(expl: Explanation) -> View:
         edges=lambda: graph_of(connections())[1],
         summary=f"{len(expl.pairs)} pair(s) explained, {allowed} with allowed connections",
     )
-
-
-def _peer(name: str) -> Peer:
-    if name.endswith("[External]"):
-        return Peer(name, PeerKind.IP)
-    if "/" in name:
-        return Peer(name, PeerKind.WORKLOAD, name.split("/", 1)[0])
-    return Peer(name, PeerKind.INGRESS_CONTROLLER)

@@ -13,11 +13,12 @@ from typing import Any
 
 import yaml
 
-from kubefence.analysis.connectivity.explain import describe
 from kubefence.analysis.guardrails.export import ExportResult
-from kubefence.analysis.guardrails.verify import ConnectionCheck, RuleResult, VerifyResult, Witness
+from kubefence.analysis.guardrails.verify import Blocked, ConnectionCheck, RuleResult, VerifyResult, Witness
 from kubefence.model.connectivity import Connection
 from kubefence.model.guardrails import GuardAction
+from kubefence.report.peers_text import connection_text, endpoint_text, peer_text
+from kubefence.report.rules_text import decision_json, decision_text, describe, tier_text
 from kubefence.report.view import View, adapter, graph_of
 
 #: Violations listed per rule in text and Markdown (JSON lists them all).
@@ -44,7 +45,7 @@ def _summary(result: VerifyResult) -> str:
 
 def _reason_lines(w: Witness) -> Iterator[str]:
     for d, dec in w.reasons:
-        yield f"{d.direction} of {d.subject}: {dec.source} [{dec.layer.value}]"
+        yield f"{d.direction} of {peer_text(d.subject)}: {decision_text(dec)} [{tier_text(dec.layer)}]"
     if not w.reasons and not w.allowed:
         yield "no workload side: nothing decides address-to-address traffic"
 
@@ -61,36 +62,32 @@ def rule_lines(r: RuleResult) -> Iterator[str]:
         yield f"    defined at {rule.origin}"
     yield f"    {_problem(r)}:"
     for v in r.violations[:MAX_LISTED]:
-        yield f"      {v}"
+        yield f"      {connection_text(v)}"
     if len(r.violations) > MAX_LISTED:
         yield f"      ... and {len(r.violations) - MAX_LISTED} more (-o json lists them all)"
     for w in r.witnesses:
-        yield f"    witness: {w} ({'allowed' if w.allowed else 'not allowed'})"
+        yield f"    witness: {witness_text(w)} ({'allowed' if w.allowed else 'not allowed'})"
         for line in _reason_lines(w):
             yield f"      {line}"
 
 
+def witness_text(w: Witness) -> str:
+    return f"{endpoint_text(w.src)} => {endpoint_text(w.dst)} : {w.protocol} {w.port}"
+
+
 def witness_json(w: Witness) -> dict[str, Any]:
     return {
-        "src": w.src,
-        "dst": w.dst,
+        "src": endpoint_text(w.src),
+        "dst": endpoint_text(w.dst),
         "protocol": w.protocol,
         "port": w.port,
         "allowed": w.allowed,
         "directions": [
             {
                 "direction": d.direction,
-                "subject": d.subject,
+                "subject": peer_text(d.subject),
                 "allowed": str(d.allowed),
-                "decisions": [
-                    {
-                        "conn": str(dec.conn),
-                        "layer": dec.layer.value,
-                        "allowed": dec.allowed,
-                        "source": dec.source,
-                    }
-                    for dec in d.decisions
-                ],
+                "decisions": [decision_json(dec) for dec in d.decisions],
             }
             for d in w.explanation.directions
         ],
@@ -107,7 +104,9 @@ def rule_json(r: RuleResult) -> dict[str, Any]:
         "defined_at": str(rule.origin),
         "satisfied": r.satisfied,
         "matched": r.matched,
-        "violations": [{"src": v.src.name, "dst": v.dst.name, "conn": str(v.conn)} for v in r.violations],
+        "violations": [
+            {"src": peer_text(v.src), "dst": peer_text(v.dst), "conn": str(v.conn)} for v in r.violations
+        ],
         "witnesses": [witness_json(w) for w in r.witnesses],
     }
 
@@ -117,7 +116,7 @@ def _code(text: str) -> str:
 
 
 def _md_connection(c: Connection) -> str:
-    return f"{_code(c.src.name)} → {_code(c.dst.name)}: {html.escape(describe(c.conn))}"
+    return f"{_code(peer_text(c.src))} → {_code(peer_text(c.dst))}: {html.escape(describe(c.conn))}"
 
 
 def _md_details(r: RuleResult) -> str:
@@ -132,7 +131,7 @@ def _md_details(r: RuleResult) -> str:
         parts.append(f"… and {len(r.violations) - MAX_LISTED} more")
     for w in r.witnesses:
         verdict = "allowed" if w.allowed else "not allowed"
-        parts.append(f"<b>witness</b> {_code(str(w))}, {verdict}:")
+        parts.append(f"<b>witness</b> {_code(witness_text(w))}, {verdict}:")
         parts.extend("&nbsp;&nbsp;" + html.escape(line) for line in _reason_lines(w))
     body = "<br>".join(p for p in parts if p)
     return f"<details><summary>{head}</summary>{body}</details>"
@@ -176,26 +175,33 @@ def _verify_view(result: VerifyResult) -> View:
     )
 
 
+def blocked_text(b: Blocked) -> str:
+    return f"{connection_text(b.forbidden)} blocked by {b.rule.label}: {b.rule}"
+
+
 @adapter(ConnectionCheck)
 def _check_view(check: ConnectionCheck) -> View:
     def lines() -> Iterator[str]:
         for c in check.connections:
-            yield str(c)
+            yield connection_text(c)
         for b in check.blocked:
-            yield f"# blocked: {b}"
+            yield f"# blocked: {blocked_text(b)}"
         for a in check.added:
-            yield f"# added: {a}"
+            yield f"# added: {connection_text(a.connection)} added by {a.rule.label}"
         for b in check.conflicts:
-            yield f"# conflict: {b.forbidden} is required by an allow rule but blocked by {b.rule.label}"
+            yield (
+                f"# conflict: {connection_text(b.forbidden)} is required by an allow rule "
+                f"but blocked by {b.rule.label}"
+            )
 
     def as_json() -> dict[str, Any]:
         def conn(c: Connection) -> dict[str, str]:
-            return {"src": c.src.name, "dst": c.dst.name, "conn": str(c.conn)}
+            return {"src": peer_text(c.src), "dst": peer_text(c.dst), "conn": str(c.conn)}
 
         return {
             "connections": [conn(c) for c in check.connections],
             "blocked": [
-                {**conn(b.forbidden), "rule": b.rule.name, "evidence": str(b)} for b in check.blocked
+                {**conn(b.forbidden), "rule": b.rule.name, "evidence": blocked_text(b)} for b in check.blocked
             ],
             "added": [{**conn(a.connection), "rule": a.rule.name} for a in check.added],
             "conflicts": [{**conn(b.forbidden), "rule": b.rule.name} for b in check.conflicts],
@@ -203,13 +209,13 @@ def _check_view(check: ConnectionCheck) -> View:
 
     def rows() -> Iterator[tuple[str, ...]]:
         for c in check.permitted:
-            yield ("required", c.src.name, c.dst.name, str(c.conn), "")
+            yield ("required", peer_text(c.src), peer_text(c.dst), str(c.conn), "")
         for b in check.blocked:
             f = b.forbidden
-            yield ("blocked", f.src.name, f.dst.name, str(f.conn), b.rule.name)
+            yield ("blocked", peer_text(f.src), peer_text(f.dst), str(f.conn), b.rule.name)
         for a in check.added:
             c = a.connection
-            yield ("added", c.src.name, c.dst.name, str(c.conn), a.rule.name)
+            yield ("added", peer_text(c.src), peer_text(c.dst), str(c.conn), a.rule.name)
 
     return View(
         title="Connections under guardrails",

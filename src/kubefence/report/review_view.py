@@ -10,8 +10,11 @@ from kubefence.analysis.connectivity.diff import ChangeType
 from kubefence.analysis.review import ExplainedChange, ReviewResult
 from kubefence.model.connectivity import Connection
 from kubefence.report.diff_view import diff_summary
+from kubefence.report.evidence_text import evidence_json, evidence_text
 from kubefence.report.formats import md
 from kubefence.report.html import LEGEND, table
+from kubefence.report.label_hints_view import label_hints_markdown
+from kubefence.report.peers_text import peer_text
 from kubefence.report.svg_graph import render_svg
 from kubefence.report.view import View, adapter, graph_of, view_of
 
@@ -24,7 +27,7 @@ def _why(ec: ExplainedChange) -> str:
     if not ec.evidence:
         return "policy or topology change"
     first = ec.evidence[0]
-    text = str(first)
+    text = evidence_text(first)
     more = f" (+{len(ec.evidence) - 1} more)" if len(ec.evidence) > 1 else ""
     return text + more
 
@@ -59,20 +62,20 @@ def markdown(r: ReviewResult) -> str:
         out.append("|---|---|---|---|---|---|")
         for ec in r.changes[:_MAX_ROWS]:
             c = ec.change
-            cells = [_ICONS[c.type], c.src.name, c.dst.name, str(c.old), str(c.new), _why(ec)]
+            cells = [_ICONS[c.type], peer_text(c.src), peer_text(c.dst), str(c.old), str(c.new), _why(ec)]
             out.append("| " + " | ".join(_md_cell(x) for x in cells) + " |")
         if len(r.changes) > _MAX_ROWS:
             out.append(f"\n…and {len(r.changes) - _MAX_ROWS} more (see the HTML report).")
         if r.diff.added_workloads or r.diff.removed_workloads:
             out.append("")
-            out += [f"- workload added: `{w}`" for w in r.diff.added_workloads]
-            out += [f"- workload removed: `{w}`" for w in r.diff.removed_workloads]
+            out += [f"- workload added: `{peer_text(w)}`" for w in r.diff.added_workloads]
+            out += [f"- workload removed: `{peer_text(w)}`" for w in r.diff.removed_workloads]
         evidence = [ec for ec in r.changes if len(ec.evidence) > 1]
         if evidence:
             out += ["", "<details><summary>All evidence</summary>", ""]
             for ec in evidence:
-                out.append(f"- `{ec.change.src} => {ec.change.dst}`")
-                out += [f"  - {_md_cell(str(e))}" for e in ec.evidence]
+                out.append(f"- `{peer_text(ec.change.src)} => {peer_text(ec.change.dst)}`")
+                out += [f"  - {_md_cell(evidence_text(e))}" for e in ec.evidence]
             out += ["", "</details>"]
     else:
         out.append("No connectivity changes.")
@@ -92,6 +95,7 @@ def markdown(r: ReviewResult) -> str:
                 out += ["", f"<details><summary><code>{ch.path}</code></summary>", "", "```diff"]
                 out.append(ch.unified_diff().rstrip("\n"))
                 out += ["```", "", "</details>"]
+    out += label_hints_markdown(r.head.generated.label_hints)
     return "\n".join(out) + "\n"
 
 
@@ -101,7 +105,7 @@ def html_body(r: ReviewResult) -> list[str]:
         f"<code>{escape(r.head.ref)}</code></p>"
     ]
     # the head's connectivity, with what changed highlighted (removed edges drawn from the base)
-    styles = {(ec.change.src.name, ec.change.dst.name): ec.change.type.value for ec in r.changes}
+    styles = {(ec.change.src, ec.change.dst): ec.change.type.value for ec in r.changes}
     conns = list(r.head.allowed.connections) + [
         Connection(ec.change.src, ec.change.dst, ec.change.old)
         for ec in r.changes
@@ -118,11 +122,11 @@ def html_body(r: ReviewResult) -> list[str]:
         rows = [
             (
                 ec.change.type.value,
-                ec.change.src.name,
-                ec.change.dst.name,
+                peer_text(ec.change.src),
+                peer_text(ec.change.dst),
                 str(ec.change.old),
                 str(ec.change.new),
-                "; ".join(str(e) for e in ec.evidence) or "policy or topology change",
+                "; ".join(evidence_text(e) for e in ec.evidence) or "policy or topology change",
             )
             for ec in r.changes
         ]
@@ -153,7 +157,9 @@ def _review_view(r: ReviewResult) -> View:
         yield headline(r)
         for ec in r.changes:
             c = ec.change
-            yield f"{c.type.value}: {c.src} => {c.dst} : {c.old} -> {c.new}  ({_why(ec)})"
+            yield (
+                f"{c.type.value}: {peer_text(c.src)} => {peer_text(c.dst)} : {c.old} -> {c.new}  ({_why(ec)})"
+            )
         for ch in r.drift:
             yield f"out of date: {ch.path}"
 
@@ -165,11 +171,11 @@ def _review_view(r: ReviewResult) -> View:
             "changes": [
                 {
                     "type": ec.change.type.value,
-                    "src": ec.change.src.name,
-                    "dst": ec.change.dst.name,
+                    "src": peer_text(ec.change.src),
+                    "dst": peer_text(ec.change.dst),
                     "old": str(ec.change.old),
                     "new": str(ec.change.new),
-                    "evidence": [e.json() for e in ec.evidence],
+                    "evidence": [evidence_json(e) for e in ec.evidence],
                 }
                 for ec in r.changes
             ],
@@ -180,7 +186,7 @@ def _review_view(r: ReviewResult) -> View:
     def rows() -> Iterator[tuple[str, ...]]:
         for ec in r.changes:
             c = ec.change
-            yield (c.type.value, c.src.name, c.dst.name, str(c.old), str(c.new), _why(ec))
+            yield (c.type.value, peer_text(c.src), peer_text(c.dst), str(c.old), str(c.new), _why(ec))
 
     return View(
         title="kubefence review",

@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from kubefence.analysis.connectivity.summary import ConnectivitySummary, peers_text
-from kubefence.model.connectivity import Connection, ConnectivityMap, PeerKind
+from kubefence.analysis.connectivity.summary import ConnectivitySummary
+from kubefence.model.connectivity import Connection, ConnectivityMap, Peer, WorkloadPeer
+from kubefence.report.peers_text import connection_text, node_label, peer_namespace, peer_text, peers_text
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ _ADAPTER_MODULES = (
     "kubefence.report.discover_view",
     "kubefence.report.explain_view",
     "kubefence.report.guardrails_view",
+    "kubefence.report.networks_view",
     "kubefence.report.review_view",
 )
 
@@ -81,18 +83,18 @@ def view_of(result: object) -> View:
 
 
 def graph_of(
-    connections: Iterable[Connection], styles: dict[tuple[str, str], str] | None = None
+    connections: Iterable[Connection], styles: dict[tuple[Peer, Peer], str] | None = None
 ) -> tuple[list[Node], list[Edge]]:
     nodes: dict[str, Node] = {}
     edges = []
     for c in connections:
         for p in (c.src, c.dst):
-            if p.name not in nodes:
-                label = p.name.split("/", 1)[1] if p.kind is PeerKind.WORKLOAD else p.name
-                shape = "box" if p.kind is PeerKind.WORKLOAD else "ellipse"
-                nodes[p.name] = Node(p.name, label, p.namespace, shape)
-        style = (styles or {}).get((c.src.name, c.dst.name), "")
-        edges.append(Edge(c.src.name, c.dst.name, str(c.conn), style))
+            text = peer_text(p)
+            if text not in nodes:
+                shape = "box" if isinstance(p, WorkloadPeer) else "ellipse"
+                nodes[text] = Node(text, node_label(p), peer_namespace(p), shape)
+        style = (styles or {}).get((c.src, c.dst), "")
+        edges.append(Edge(peer_text(c.src), peer_text(c.dst), str(c.conn), style))
     return sorted(nodes.values(), key=lambda n: n.id), edges
 
 
@@ -100,17 +102,17 @@ def graph_of(
 def _map_view(cmap: ConnectivityMap) -> View:
     def lines() -> Iterator[str]:
         for c in cmap.connections:
-            yield str(c)
+            yield connection_text(c)
 
     def as_json() -> dict[str, Any]:
         return {
             "connections": [
                 {
-                    "src": c.src.name,
-                    "dst": c.dst.name,
+                    "src": peer_text(c.src),
+                    "dst": peer_text(c.dst),
                     "conn": str(c.conn),
-                    "src_kind": c.src.kind.value,
-                    "dst_kind": c.dst.kind.value,
+                    "src_kind": c.src.type.value,
+                    "dst_kind": c.dst.type.value,
                 }
                 for c in cmap.connections
             ]
@@ -118,7 +120,7 @@ def _map_view(cmap: ConnectivityMap) -> View:
 
     def rows() -> Iterator[tuple[str, ...]]:
         for c in cmap.connections:
-            yield (c.src.name, c.dst.name, str(c.conn))
+            yield (peer_text(c.src), peer_text(c.dst), str(c.conn))
 
     n = len(cmap.connections)
     return View(
@@ -143,8 +145,8 @@ def _summary_view(summary: ConnectivitySummary) -> View:
         return {
             "groups": [
                 {
-                    "srcs": [p.name for p in line.srcs],
-                    "dsts": [p.name for p in line.dsts],
+                    "srcs": [peer_text(p) for p in line.srcs],
+                    "dsts": [peer_text(p) for p in line.dsts],
                     "conn": str(line.conn),
                 }
                 for line in summary.lines

@@ -13,7 +13,7 @@ from enum import Enum
 
 from kubefence.analysis.connectivity.effects import refine
 from kubefence.errors import Diagnostic
-from kubefence.model.connectivity import Connection, ConnectivityMap, Peer, PeerKind
+from kubefence.model.connectivity import Connection, ConnectivityMap, ExternalPeer, Peer, WorkloadPeer
 from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.ports import ConnectionSet
 
@@ -31,18 +31,20 @@ class Change:
     dst: Peer
     old: ConnectionSet
     new: ConnectionSet
-    workloads_info: str = ""  # "workload ns/x[Deployment] added", when a side's workload is new or gone
+    # the pair's workloads that only the new map has (added) or only the old one (removed)
+    added_workloads: tuple[WorkloadPeer, ...] = ()
+    removed_workloads: tuple[WorkloadPeer, ...] = ()
 
     @property
-    def sort_key(self) -> tuple[str, str]:
-        return (self.src.name, self.dst.name)
+    def sort_key(self) -> tuple[Peer, Peer]:
+        return (self.src, self.dst)
 
 
 @dataclass(frozen=True)
 class ConnectivityDiff:
     changes: tuple[Change, ...]
-    added_workloads: tuple[str, ...] = ()
-    removed_workloads: tuple[str, ...] = ()
+    added_workloads: tuple[WorkloadPeer, ...] = ()
+    removed_workloads: tuple[WorkloadPeer, ...] = ()
     warnings: tuple[Diagnostic, ...] = field(default=())
 
     def of_type(self, kind: ChangeType) -> tuple[Change, ...]:
@@ -59,29 +61,23 @@ def _classify(old: ConnectionSet, new: ConnectionSet) -> ChangeType:
 
 def diff_maps(old: ConnectivityMap, new: ConnectivityMap) -> ConnectivityDiff:
     """What changed from ``old`` to ``new``."""
-    old_names = {p.name for p in old.workloads}
-    new_names = {p.name for p in new.workloads}
-    added_w = new_names - old_names
-    removed_w = old_names - new_names
+    added_w = set(new.workloads) - set(old.workloads)
+    removed_w = set(old.workloads) - set(new.workloads)
 
-    def info(*peers: Peer) -> str:
-        notes = []
-        for p in peers:
-            if p.name in added_w:
-                notes.append(f"workload {p.name} added")
-            elif p.name in removed_w:
-                notes.append(f"workload {p.name} removed")
-        return ", ".join(notes)
+    def info(*peers: Peer) -> tuple[tuple[WorkloadPeer, ...], tuple[WorkloadPeer, ...]]:
+        added = tuple(p for p in peers if isinstance(p, WorkloadPeer) and p in added_w)
+        removed = tuple(p for p in peers if isinstance(p, WorkloadPeer) and p in removed_w)
+        return added, removed
 
     changes: list[Change] = []
     old_pairs, old_ips = _split(old.connections)
     new_pairs, new_ips = _split(new.connections)
-    for key in sorted(old_pairs.keys() | new_pairs.keys(), key=lambda k: (k[0].name, k[1].name)):
+    for key in sorted(old_pairs.keys() | new_pairs.keys()):
         a = old_pairs.get(key, ConnectionSet.none())
         b = new_pairs.get(key, ConnectionSet.none())
         if a != b:
-            changes.append(Change(_classify(a, b), key[0], key[1], a, b, info(*key)))
-    for ip_key in sorted(old_ips.keys() | new_ips.keys(), key=lambda k: (k[0].name, k[1])):
+            changes.append(Change(_classify(a, b), key[0], key[1], a, b, *info(*key)))
+    for ip_key in sorted(old_ips.keys() | new_ips.keys()):
         workload, outgoing = ip_key
         a_parts = old_ips.get(ip_key, [])
         b_parts = new_ips.get(ip_key, [])
@@ -96,9 +92,9 @@ def diff_maps(old: ConnectivityMap, new: ConnectivityMap) -> ConnectivityDiff:
                 prev = joined.get((a, b))
                 joined[(a, b)] = atom if prev is None else prev | atom
         for (a, b), ips in joined.items():
-            ip_peer = Peer(f"{ips}[External]", PeerKind.IP)
+            ip_peer = ExternalPeer(ips)
             src, dst = (workload, ip_peer) if outgoing else (ip_peer, workload)
-            changes.append(Change(_classify(a, b), src, dst, a, b, info(workload)))
+            changes.append(Change(_classify(a, b), src, dst, a, b, *info(workload)))
     changes.sort(key=lambda c: c.sort_key)
     return ConnectivityDiff(
         tuple(changes),
@@ -116,10 +112,10 @@ def _split(
     pairs: dict[tuple[Peer, Peer], ConnectionSet] = {}
     ips: dict[tuple[Peer, bool], list[tuple[IPRangeSet, ConnectionSet]]] = defaultdict(list)
     for c in connections:
-        if c.dst.kind is PeerKind.IP:
-            ips[(c.src, True)].append((IPRangeSet.parse(c.dst.name), c.conn))
-        elif c.src.kind is PeerKind.IP:
-            ips[(c.dst, False)].append((IPRangeSet.parse(c.src.name), c.conn))
+        if isinstance(c.dst, ExternalPeer):
+            ips[(c.src, True)].append((c.dst.ips, c.conn))
+        elif isinstance(c.src, ExternalPeer):
+            ips[(c.dst, False)].append((c.src.ips, c.conn))
         else:
             pairs[(c.src, c.dst)] = c.conn
     return pairs, ips

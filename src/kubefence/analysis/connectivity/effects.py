@@ -11,18 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
 
 from kubefence.model.admin import Action
 from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.ports import ConnectionSet
+from kubefence.model.rules import RuleRef, RuleTier
 
-
-class Layer(Enum):
-    ADMIN = "Admin tier"
-    NETWORK_POLICY = "NetworkPolicy"
-    BASELINE = "Baseline tier"
-    DEFAULT = "default"
+#: The tiers of decisions (an alias kept for readers of the engine: a layer is a rule tier).
+Layer = RuleTier
 
 
 @dataclass(frozen=True)
@@ -32,26 +28,32 @@ class Effect:
     bits: int  # workloads covered (indices)
     ips: IPRangeSet  # external addresses covered
     conn: ConnectionSet
-    source: str  # the policy and rule, in words
+    ref: RuleRef  # the policy and rule
     domains: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
 class Decision:
-    """Part of the connection space and what decided it."""
+    """Part of the connection space and what decided it: the rule that allowed, denied or passed it
+    on, the policies that isolate it with no rule allowing it, or the default."""
 
     conn: ConnectionSet
     layer: Layer
     allowed: bool
-    source: str
+    refs: tuple[RuleRef, ...]
+
+    def on(self, conn: ConnectionSet) -> Decision:
+        """The same decision, on the part of its connections inside ``conn``."""
+        return Decision(self.conn & conn, self.layer, self.allowed, self.refs)
 
 
 @dataclass
 class Direction:
     """Everything that governs one workload in one direction (its ingress, or its egress)."""
 
+    name: str  # "ingress" or "egress"
     admin: list[Effect] = field(default_factory=list)
-    isolated_by: list[str] = field(default_factory=list)  # NetworkPolicies selecting it
+    isolated_by: list[RuleRef] = field(default_factory=list)  # NetworkPolicies selecting it
     network_policy: list[Effect] = field(default_factory=list)
     baseline: list[Effect] = field(default_factory=list)
     merged: list[Effect] = field(default_factory=list)  # network_policy effects merged by connection set
@@ -106,7 +108,7 @@ def decide(d: Direction, member: Member, trace: list[Decision] | None = None) ->
         elif e.action is Action.PASS:
             passed = passed | part
         if trace is not None:
-            trace.append(Decision(part, Layer.ADMIN, e.action is Action.ALLOW, _verb(e) + e.source))
+            trace.append(Decision(part, Layer.ADMIN, e.action is Action.ALLOW, (e.ref,)))
     rest = undecided | passed
     if not rest:
         return allowed
@@ -118,15 +120,11 @@ def decide(d: Direction, member: Member, trace: list[Decision] | None = None) ->
                 if part:
                     granted = granted | part
                     if trace is not None:
-                        trace.append(Decision(part, Layer.NETWORK_POLICY, True, "allowed by " + e.source))
+                        refs = _allowing(d, member, e, part)
+                        trace.append(Decision(part, Layer.NETWORK_POLICY, True, refs))
         denied = rest - granted
         if denied and trace is not None:
-            names = ", ".join(d.isolated_by)
-            trace.append(
-                Decision(
-                    denied, Layer.NETWORK_POLICY, False, f"denied: isolated by {names} and no rule allows it"
-                )
-            )
+            trace.append(Decision(denied, Layer.NETWORK_POLICY, False, tuple(d.isolated_by)))
         return allowed | granted
     for e in d.baseline:
         if not member(e):
@@ -138,18 +136,21 @@ def decide(d: Direction, member: Member, trace: list[Decision] | None = None) ->
         if e.action is not Action.DENY:  # Allow, or Pass on to the default
             allowed = allowed | part
         if trace is not None:
-            trace.append(Decision(part, Layer.BASELINE, e.action is not Action.DENY, _verb(e) + e.source))
+            trace.append(Decision(part, Layer.BASELINE, e.action is not Action.DENY, (e.ref,)))
     if rest:
         allowed = allowed | rest
         if trace is not None:
-            trace.append(
-                Decision(rest, Layer.DEFAULT, True, "allowed by default: no policy isolates this direction")
-            )
+            trace.append(Decision(rest, Layer.DEFAULT, True, (RuleRef.default(d.name),)))
     return allowed
 
 
-def _verb(e: Effect) -> str:
-    return {Action.ALLOW: "allowed by ", Action.DENY: "denied by ", Action.PASS: "passed on by "}[e.action]
+def _allowing(d: Direction, member: Member, first: Effect, part: ConnectionSet) -> tuple[RuleRef, ...]:
+    """The rule that first grants ``part``, then every other NetworkPolicy rule that allows all of it."""
+    refs = {first.ref: None}
+    for e in d.network_policy:
+        if e is not first and member(e) and part <= e.conn:
+            refs.setdefault(e.ref, None)
+    return tuple(refs)
 
 
 def refine(space: IPRangeSet, sets: list[IPRangeSet]) -> list[IPRangeSet]:

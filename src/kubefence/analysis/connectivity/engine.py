@@ -21,11 +21,13 @@ from kubefence.analysis.connectivity.effects import Direction, Effect, Layer, de
 from kubefence.errors import Diagnostic, Origin
 from kubefence.model.admin import Action, AdminPeer, AdminPolicy, AdminRule, PodsSelector, Tier, domain_covers
 from kubefence.model.cluster import Cluster
-from kubefence.model.connectivity import INGRESS_CONTROLLER, Connection, ConnectivityMap, Peer, PeerKind
+from kubefence.model.connectivity import Connection, ConnectivityMap
 from kubefence.model.ingress import Backend, IngressObject
 from kubefence.model.ipranges import IPRangeSet
+from kubefence.model.peers import INGRESS_CONTROLLER, DomainPeer, ExternalPeer, Peer, WorkloadPeer
 from kubefence.model.policies import NetworkPolicy, PolicyPeer, PolicyRule
 from kubefence.model.ports import ConnectionSet, PortSet
+from kubefence.model.rules import PolicyRef, RuleAction, RuleRef, RuleTier
 from kubefence.model.workloads import Namespace, Service, ServicePort, Workload
 
 IPFamily = Literal["auto", "ipv4", "ipv6", "dual"]
@@ -166,8 +168,8 @@ def prepare(cluster: Cluster, options: MapOptions | None = None) -> Prepared:
         real=len(cluster.workloads),
         space=external_space(cluster, options.ip_family),
         selection=sel,
-        ingress=[Direction() for _ in range(n)],
-        egress=[Direction() for _ in range(n)],
+        ingress=[Direction("ingress") for _ in range(n)],
+        egress=[Direction("egress") for _ in range(n)],
     )
     for policy in cluster.policies:
         targets = sel.policy_targets(policy)
@@ -182,22 +184,26 @@ def prepare(cluster: Cluster, options: MapOptions | None = None) -> Prepared:
     return prep
 
 
-def _np_source(policy: NetworkPolicy, direction: str, index: int) -> str:
-    return f"NetworkPolicy {policy.full_name} ({direction} rule #{index + 1})"
+def _np_ref(policy: NetworkPolicy, direction: str, action: RuleAction, rule: int | None = None) -> RuleRef:
+    """A NetworkPolicy rule (1-based ``rule``), or with ``rule`` None the policy isolating alone."""
+    ref = PolicyRef("NetworkPolicy", policy.namespace, policy.name)
+    return RuleRef(RuleTier.NETWORK_POLICY, direction, action, ref, rule, origin=policy.origin)
 
 
 def _add_np(prep: Prepared, policy: NetworkPolicy, targets: int, *, ingress: bool) -> None:
     sel = prep.selection
     target_list = members(targets)
     directions = prep.ingress if ingress else prep.egress
+    direction = "ingress" if ingress else "egress"
+    isolated = _np_ref(policy, direction, RuleAction.ISOLATED)
     for i in target_list:
-        directions[i].isolated_by.append(f"NetworkPolicy {policy.full_name}")
+        directions[i].isolated_by.append(isolated)
     rules = policy.ingress if ingress else policy.egress
     for r, rule in enumerate(rules):
         bits, ips = _np_rule_peers(sel, rule, policy.namespace, prep.space)
         if not bits and not ips:
             continue
-        source = _np_source(policy, "ingress" if ingress else "egress", r)
+        source = _np_ref(policy, direction, RuleAction.ALLOW, r + 1)
         if not rule.has_named_ports:
             effect = Effect(Layer.NETWORK_POLICY, Action.ALLOW, bits, ips, rule.connections(None), source)
             for i in target_list:
@@ -222,7 +228,7 @@ def _split_named(
     bits: int,
     ips: IPRangeSet,
     rule: PolicyRule | AdminRule,
-    source: str,
+    source: RuleRef,
     domains: frozenset[str] = frozenset(),
 ) -> list[Effect]:
     effects = []
@@ -285,14 +291,23 @@ def _add_admin(prep: Prepared, policies: tuple[AdminPolicy, ...]) -> None:
         if not targets:
             continue
         layer = Layer.ADMIN if policy.tier is Tier.ADMIN else Layer.BASELINE
-        prio = f", priority {policy.priority}" if policy.kind != "BaselineAdminNetworkPolicy" else ""
+        prio = policy.priority if policy.kind != "BaselineAdminNetworkPolicy" else None
+        ref = PolicyRef(policy.kind, None, policy.name)
         for ingress, rules in ((True, policy.ingress), (False, policy.egress)):
             directions = prep.ingress if ingress else prep.egress
             for rule in rules:
                 bits, ips, domains = _admin_peers(sel, rule.peers, prep.space)
                 if not bits and not ips and not domains:
                     continue
-                source = f"{policy.label} (rule {rule.name!r}{prio})"
+                source = RuleRef(
+                    layer,
+                    "ingress" if ingress else "egress",
+                    _RULE_ACTIONS[rule.action],
+                    ref,
+                    rule.name,
+                    prio,
+                    policy.origin,
+                )
                 if not rule.has_named_ports:
                     effects = [Effect(layer, rule.action, bits, ips, rule.connections(None), source, domains)]
                 elif not ingress:
@@ -308,6 +323,9 @@ def _add_admin(prep: Prepared, policies: tuple[AdminPolicy, ...]) -> None:
                             bucket.append(Effect(layer, rule.action, bits, ips, conn, source, domains))
                     else:
                         bucket.extend(effects)
+
+
+_RULE_ACTIONS = {Action.ALLOW: RuleAction.ALLOW, Action.DENY: RuleAction.DENY, Action.PASS: RuleAction.PASS}
 
 
 def _warn_priority_ties(prep: Prepared, policies: tuple[AdminPolicy, ...], subjects: dict[str, int]) -> None:
@@ -338,7 +356,7 @@ def _merge_equal(effects: Iterable[Effect]) -> list[Effect]:
             e
             if prev is None
             else Effect(
-                e.layer, e.action, prev.bits | e.bits, prev.ips | e.ips, e.conn, prev.source, prev.domains
+                e.layer, e.action, prev.bits | e.bits, prev.ips | e.ips, e.conn, prev.ref, prev.domains
             )
         )
     return list(by_conn.values())
@@ -401,7 +419,7 @@ def stream_connectivity(cluster: Cluster, options: MapOptions | None = None) -> 
         controller_lines,
         key=lambda c: c.sort_key,
     )
-    selected = (c for c in merged if c.src.name != c.dst.name and (not focus or _focused(c, focus)))
+    selected = (c for c in merged if c.src != c.dst and (not focus or _focused(c, focus)))
     return ConnectivityStream(selected, warnings, prep.real)
 
 
@@ -417,7 +435,7 @@ def _address_source_connections(prep: Prepared) -> Iterator[Connection]:
             allowance = cache[key] = address_allowance(prep, d)
         for ips, conn in allowance:
             _add(out, (_ip_peer(ips), _workload_peer(prep.workloads[i])), conn)
-    for (src, dst), conn in sorted(out.items(), key=lambda kv: (kv[0][0].name, kv[0][1].name)):
+    for (src, dst), conn in sorted(out.items(), key=lambda kv: kv[0]):
         yield Connection(src, dst, conn)
 
 
@@ -441,9 +459,9 @@ def _workload_source_connections(
             for s in members(cand):
                 inbound[s] |= bit
     peers = [_workload_peer(w) for w in prep.workloads[:n]]
-    by_name: dict[str, list[int]] = defaultdict(list)
+    by_name: dict[WorkloadPeer, list[int]] = defaultdict(list)
     for i, p in enumerate(peers):
-        by_name[p.name].append(i)
+        by_name[p].append(i)
     meet: dict[tuple[ConnectionSet, ConnectionSet], ConnectionSet] = {}
     ip_cache: dict[object, list[tuple[IPRangeSet, ConnectionSet]]] = {}
     names = sorted(by_name)
@@ -471,15 +489,15 @@ def _workload_source_connections(
             if allowance is None:
                 allowance = ip_cache[key] = address_allowance(prep, egress)
             for ips, conn in allowance:
-                dst = _ip_peer(ips)
-                row[dst] = row[dst] | conn if dst in row else conn
+                ip_dst = _ip_peer(ips)
+                row[ip_dst] = row[ip_dst] | conn if ip_dst in row else conn
             for domain in sorted(egress.domains()):
                 conn = decide(egress, domain_member(domain, prep.space))
                 if conn:
-                    dst = Peer(f"{domain}[Domain]", PeerKind.DOMAIN)
-                    row[dst] = row[dst] | conn if dst in row else conn
+                    domain_dst = DomainPeer(domain)
+                    row[domain_dst] = row[domain_dst] | conn if domain_dst in row else conn
         src = peers[by_name[name][0]]
-        for dst in sorted(row, key=lambda p: p.name):
+        for dst in sorted(row):
             yield Connection(src, dst, row[dst])
     if progress is not None:
         progress(len(names), len(names))
@@ -514,7 +532,7 @@ def _ingress_connections(prep: Prepared, warnings: list[Diagnostic]) -> list[Con
     ctl = prep.controller
     if ctl is None:
         return []
-    controller = Peer(INGRESS_CONTROLLER, PeerKind.INGRESS_CONTROLLER)
+    controller = INGRESS_CONTROLLER
     ctl_ns = prep.workloads[ctl].namespace
     for obj, i, wanted in ingress_routes(prep, warnings):
         w = prep.workloads[i]
@@ -604,7 +622,8 @@ def _ingress_ports(w: Workload, ports: list[ServicePort]) -> ConnectionSet:
     wanted = ConnectionSet.none()
     for sp in ports:
         number = _pod_port(sp, w)
-        if number is not None and number in declared:
+        # a virtual machine declares no ports: any numbered target may be listening
+        if number is not None and (number in declared or w.is_virtual_machine):
             wanted = wanted | ConnectionSet.of("TCP", PortSet.of(number))
     return wanted
 
@@ -614,12 +633,22 @@ def _add(out: dict[tuple[Peer, Peer], ConnectionSet], key: tuple[Peer, Peer], co
     out[key] = conn if prev is None else prev | conn
 
 
-def _workload_peer(w: Workload) -> Peer:
-    return Peer(w.peer_name, PeerKind.WORKLOAD, w.namespace)
+def _workload_peer(w: Workload) -> WorkloadPeer:
+    return WorkloadPeer(w.namespace, w.name, w.kind)
 
 
-def _ip_peer(ips: IPRangeSet) -> Peer:
-    return Peer(f"{ips}[External]", PeerKind.IP)
+def _ip_peer(ips: IPRangeSet) -> ExternalPeer:
+    return ExternalPeer(ips)
+
+
+def focused(c: Connection, focus: str) -> bool:
+    """Whether ``c`` is from or to the workload ``focus`` names (``ns/name``, ``name`` or the peer)."""
+    return _focused(c, focus)
+
+
+def names_workload(w: Workload, focus: str) -> bool:
+    """Whether ``focus`` names workload ``w``."""
+    return _names_workload(_workload_peer(w), focus)
 
 
 def _focused(c: Connection, focus: str) -> bool:
@@ -627,10 +656,10 @@ def _focused(c: Connection, focus: str) -> bool:
 
 
 def _names_workload(peer: Peer, focus: str) -> bool:
-    if peer.kind is PeerKind.INGRESS_CONTROLLER:
-        return focus in (INGRESS_CONTROLLER, "ingress-controller")
-    if peer.kind is not PeerKind.WORKLOAD:
+    """Whether the user's ``focus`` (``name``, ``ns/name``, ``ns/name[Kind]``) names ``peer``."""
+    if peer is INGRESS_CONTROLLER or peer == INGRESS_CONTROLLER:
+        return focus in ("{ingress-controller}", "ingress-controller")
+    if not isinstance(peer, WorkloadPeer):
         return False
-    full = peer.name
-    ns_name = full.split("[", 1)[0]
-    return focus in (full, ns_name, ns_name.split("/", 1)[1])
+    ns_name = f"{peer.namespace}/{peer.name}"
+    return focus in (f"{ns_name}[{peer.kind}]", ns_name, peer.name)

@@ -1,4 +1,4 @@
-"""Why a connection is allowed or denied: the decisions of every tier, per direction, in words."""
+"""Why a connection is allowed or denied: the decisions of every tier, per direction, as rule refs."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from kubefence.analysis.connectivity.engine import (
 )
 from kubefence.errors import Diagnostic, UsageError
 from kubefence.model.cluster import Cluster
-from kubefence.model.connectivity import INGRESS_CONTROLLER
 from kubefence.model.ipranges import IPRangeSet
+from kubefence.model.peers import INGRESS_CONTROLLER, DomainPeer, ExternalPeer, Peer, WorkloadPeer
 from kubefence.model.ports import PROTOCOLS, ConnectionSet, PortSet
 
 
@@ -26,7 +26,7 @@ from kubefence.model.ports import PROTOCOLS, ConnectionSet, PortSet
 class Endpoint:
     """A workload (by index in the prepared cluster), external addresses, or a domain name."""
 
-    name: str
+    peer: Peer
     index: int | None = None
     ips: IPRangeSet | None = None
     domain: str | None = None
@@ -35,15 +35,15 @@ class Endpoint:
 @dataclass(frozen=True)
 class DirectionExplanation:
     direction: str  # "egress" or "ingress"
-    subject: str  # the workload whose policies decide
+    subject: Peer  # the workload whose policies decide
     allowed: ConnectionSet
     decisions: tuple[Decision, ...]
 
 
 @dataclass(frozen=True)
 class PairExplanation:
-    src: str
-    dst: str
+    src: Peer
+    dst: Peer
     query: ConnectionSet
     allowed: ConnectionSet
     directions: tuple[DirectionExplanation, ...]
@@ -73,14 +73,14 @@ def resolve_endpoint(prep: Prepared, text: str) -> list[Endpoint]:
     name (``api.example.com``, ``*.example.com``, as admin policies' domainNames write it); or the
     ingress controller."""
     text = text.strip()
-    if text in (INGRESS_CONTROLLER, "ingress-controller") and prep.controller is not None:
+    if text in ("{ingress-controller}", "ingress-controller") and prep.controller is not None:
         return [Endpoint(INGRESS_CONTROLLER, prep.controller)]
     found = []
     for i in range(prep.real):
         w = prep.workloads[i]
         short = f"{w.namespace}/{w.name}"
         if text in (w.peer_name, short) or ("/" not in text and text == w.name):
-            found.append(Endpoint(w.peer_name, i))
+            found.append(Endpoint(WorkloadPeer(w.namespace, w.name, w.kind), i))
     if found:
         return found
     try:
@@ -88,13 +88,13 @@ def resolve_endpoint(prep: Prepared, text: str) -> list[Endpoint]:
     except ValueError:
         domain = text.removesuffix("[Domain]")
         if _DOMAIN.fullmatch(domain):
-            return [Endpoint(f"{domain}[Domain]", domain=domain)]
+            return [Endpoint(DomainPeer(domain), domain=domain)]
         names = sorted({prep.workloads[i].peer_name for i in range(prep.real)})
         hint = f"; workloads are: {', '.join(names[:8])}{' ...' if len(names) > 8 else ''}" if names else ""
         raise UsageError(
             f"{text!r} is neither a workload of the input, an IP address nor a domain name{hint}"
         ) from None
-    return [Endpoint(f"{ips}[External]", ips=ips & prep.space or ips)]
+    return [Endpoint(ExternalPeer(ips), ips=ips & prep.space or ips)]
 
 
 # A DNS name with at least two labels, optionally behind one leading wildcard label ("*.").
@@ -104,7 +104,7 @@ _DOMAIN = re.compile(
 
 
 def _explain_direction(
-    prep: Prepared, d: Direction, direction: str, subject: str, peer: Endpoint, query: ConnectionSet
+    prep: Prepared, d: Direction, direction: str, subject: Peer, peer: Endpoint, query: ConnectionSet
 ) -> DirectionExplanation:
     trace: list[Decision] = []
     if peer.index is not None:
@@ -114,9 +114,7 @@ def _explain_direction(
     else:
         member = atom_member(peer.ips or IPRangeSet.empty())
     allowed = decide(d, member, trace) & query
-    decisions = tuple(
-        Decision(dec.conn & query, dec.layer, dec.allowed, dec.source) for dec in trace if dec.conn & query
-    )
+    decisions = tuple(dec.on(query) for dec in trace if dec.conn & query)
     return DirectionExplanation(direction, subject, allowed, decisions)
 
 
@@ -124,14 +122,14 @@ def explain_pair(prep: Prepared, src: Endpoint, dst: Endpoint, query: Connection
     directions = []
     allowed = query
     if src.index is not None:
-        eg = _explain_direction(prep, prep.egress[src.index], "egress", src.name, dst, query)
+        eg = _explain_direction(prep, prep.egress[src.index], "egress", src.peer, dst, query)
         directions.append(eg)
         allowed = allowed & eg.allowed
     if dst.index is not None:
-        ing = _explain_direction(prep, prep.ingress[dst.index], "ingress", dst.name, src, query)
+        ing = _explain_direction(prep, prep.ingress[dst.index], "ingress", dst.peer, src, query)
         directions.append(ing)
         allowed = allowed & ing.allowed
-    return PairExplanation(src.name, dst.name, query, allowed, tuple(directions))
+    return PairExplanation(src.peer, dst.peer, query, allowed, tuple(directions))
 
 
 def explain(
@@ -170,10 +168,10 @@ def _split_addresses(prep: Prepared, src: Endpoint, dst: Endpoint) -> list[tuple
     """An address range that rules cover only in part is explained part by part, as the map shows it."""
     if src.ips is not None and dst.index is not None:
         atoms = refine(src.ips, prep.ingress[dst.index].ip_sets())
-        return [(Endpoint(f"{a}[External]", ips=a), dst) for a in atoms]
+        return [(Endpoint(ExternalPeer(a), ips=a), dst) for a in atoms]
     if dst.ips is not None and src.index is not None:
         atoms = refine(dst.ips, prep.egress[src.index].ip_sets())
-        return [(src, Endpoint(f"{a}[External]", ips=a)) for a in atoms]
+        return [(src, Endpoint(ExternalPeer(a), ips=a)) for a in atoms]
     return [(src, dst)]
 
 
@@ -182,18 +180,21 @@ def explain_all(cluster: Cluster, options: MapOptions | None = None) -> Explanat
     ``options.focus_workload`` the pairs from or to that workload."""
     prep = prepare(cluster, options)
     query = ConnectionSet.all()
-    endpoints = [Endpoint(prep.workloads[i].peer_name, i) for i in range(prep.real)]
+    endpoints = [
+        Endpoint(WorkloadPeer(w.namespace, w.name, w.kind), i)
+        for i, w in enumerate(prep.workloads[: prep.real])
+    ]
     focus = options.focus_workload if options else None
-    focused = {e.name for e in resolve_endpoint(prep, focus)} if focus else None
+    focused = {e.peer for e in resolve_endpoint(prep, focus)} if focus else None
 
-    def wanted(*names: str) -> bool:
-        return focused is None or any(n in focused for n in names)
+    def wanted(*peers: Peer) -> bool:
+        return focused is None or any(p in focused for p in peers)
 
     pairs = [
         explain_pair(prep, s, d, query)
         for s in endpoints
         for d in endpoints
-        if s.name != d.name and wanted(s.name, d.name)
+        if s.peer != d.peer and wanted(s.peer, d.peer)
     ]
     if prep.controller is not None:  # the controller, on the ports routes send to (as the map)
         routed: dict[int, ConnectionSet] = {}
@@ -203,19 +204,7 @@ def explain_all(cluster: Cluster, options: MapOptions | None = None) -> Explanat
         pairs += [
             explain_pair(prep, controller, endpoints[i], ports)
             for i, ports in routed.items()
-            if ports and wanted(INGRESS_CONTROLLER, endpoints[i].name)
+            if ports and wanted(INGRESS_CONTROLLER, endpoints[i].peer)
         ]
     pairs.sort(key=lambda p: (p.src, p.dst))
     return Explanation(tuple(pairs), tuple(cluster.warnings) + tuple(prep.warnings))
-
-
-def describe(conn: ConnectionSet) -> str:
-    """Connections in words: ``all connections``, ``TCP 8080`` or ``all connections except TCP 8080``."""
-    if conn.is_all():
-        return "all connections"
-    if not conn:
-        return "no connections"
-    rest = ~conn
-    if len(str(rest)) < len(str(conn)):
-        return f"all connections except {rest}"
-    return str(conn)

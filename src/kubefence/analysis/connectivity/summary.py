@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from kubefence.model.connectivity import Connection, ConnectivityMap, Peer, PeerKind
+from kubefence.model.connectivity import Connection, ConnectivityMap, Peer, WorkloadPeer
 from kubefence.model.ports import ConnectionSet
 
 
@@ -34,12 +34,12 @@ class ConnectivitySummary:
         return sorted((c for line in self.lines for c in line.expand()), key=lambda c: c.sort_key)
 
 
-def _group(p: Peer) -> str:
-    return f"ns:{p.namespace}" if p.kind is PeerKind.WORKLOAD else f"peer:{p.name}"
+def _group(p: Peer) -> tuple[str, str | Peer]:
+    return ("ns", p.namespace) if isinstance(p, WorkloadPeer) else ("peer", p)
 
 
 def summarize(cmap: ConnectivityMap) -> ConnectivitySummary:
-    buckets: dict[tuple[str, str, ConnectionSet], dict[Peer, set[Peer]]] = defaultdict(
+    buckets: dict[tuple[object, object, ConnectionSet], dict[Peer, set[Peer]]] = defaultdict(
         lambda: defaultdict(set)
     )
     for c in cmap.connections:
@@ -51,13 +51,5 @@ def summarize(cmap: ConnectivityMap) -> ConnectivitySummary:
             by_dsts[frozenset(reached)].append(src)
         for group, srcs in by_dsts.items():
             lines.append(SummaryLine(tuple(sorted(srcs)), tuple(sorted(group)), conn))
-    lines.sort(key=lambda line: (line.srcs[0].name, line.dsts[0].name, str(line.conn)))
+    lines.sort(key=lambda line: (line.srcs[0], line.dsts[0], str(line.conn)))
     return ConnectivitySummary(tuple(lines), len(cmap.connections))
-
-
-def peers_text(peers: tuple[Peer, ...]) -> str:
-    """``ns/name[Kind]``, or ``ns/{a[Kind], b[Kind]}`` for several workloads of one namespace."""
-    if len(peers) == 1:
-        return peers[0].name
-    ns = peers[0].namespace
-    return f"{ns}/{{{', '.join(p.name.split('/', 1)[1] for p in peers)}}}"

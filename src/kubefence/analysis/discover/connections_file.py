@@ -28,10 +28,17 @@ from kubefence.analysis.discover.results import (
     NeededConnection,
     PeerInfo,
     Reason,
-    peer_of_name,
 )
 from kubefence.errors import InputError, Origin
-from kubefence.model.connectivity import Connection, Peer, PeerKind
+from kubefence.model.connectivity import (
+    INGRESS_CONTROLLER,
+    Connection,
+    DomainPeer,
+    ExternalPeer,
+    Peer,
+    WorkloadPeer,
+)
+from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.ports import ConnectionSet
 
 _EVIDENCE_FIELDS = ("file", "line", "object", "container", "via", "value")
@@ -79,10 +86,10 @@ def parse_connections(data: Any, name: str = "<connections>") -> DiscoveryResult
     if not isinstance(raw, list):
         problem = "missing" if raw is None else f"a {_type(raw)}, not a list"
         raise InputError(f'"connections" is {problem}', where, _HINT)
-    merged: dict[tuple[str, str], tuple[Peer, Peer, ConnectionSet, set[Evidence], set[Reason]]] = {}
+    merged: dict[tuple[Peer, Peer], tuple[Peer, Peer, ConnectionSet, set[Evidence], set[Reason]]] = {}
     for i, entry in enumerate(raw):
         src, dst, conn, evidence, reasons = _entry(entry, i, where)
-        key = (src.name, dst.name)
+        key = (src, dst)
         if key in merged:
             _, _, prev, ev, rs = merged[key]
             merged[key] = (src, dst, prev | conn, ev | evidence, rs | reasons)
@@ -136,16 +143,26 @@ def _entry(entry: Any, i: int, where: Origin) -> tuple[Peer, Peer, ConnectionSet
 
 
 def _peer(text: str, at: str, where: Origin) -> Peer:
-    peer = peer_of_name(text)
-    if peer.kind is PeerKind.WORKLOAD:
-        ns, _, rest = text.partition("/")
-        if not ns or not rest or not rest.endswith("]") or "[" not in rest or rest.startswith("["):
-            raise InputError(
-                f"{at}: bad peer {text!r}",
-                where,
-                "write ns/name[Kind], an address range or {ingress-controller}",
-            )
-    return peer
+    """A peer as the file writes it: ``ns/name[Kind]``, an address range (``a-b``, with or without
+    ``[External]``), ``{ingress-controller}`` or ``name[Domain]``."""
+    if text == "{ingress-controller}":
+        return INGRESS_CONTROLLER
+    if text.endswith("[Domain]") and "/" not in text:
+        return DomainPeer(text.removesuffix("[Domain]"))
+    if "/" not in text:
+        try:
+            return ExternalPeer(IPRangeSet.parse(text.removesuffix("[External]")))
+        except ValueError:
+            pass
+    ns, _, rest = text.partition("/")
+    name, _, kind = rest.partition("[")
+    if not ns or not name or not kind.endswith("]") or len(kind) < 2 or "/" in rest:
+        raise InputError(
+            f"{at}: bad peer {text!r}",
+            where,
+            "write ns/name[Kind], an address range or {ingress-controller}",
+        )
+    return WorkloadPeer(ns, name, kind[:-1])
 
 
 def _evidence(raw: Any, at: str, where: Origin) -> Evidence:
@@ -181,9 +198,10 @@ def _peers(raw: Any, where: Origin) -> tuple[PeerInfo, ...]:
             isinstance(v, str | int | bool) for v in labels.values()
         ):
             raise InputError(f'peers[{name!r}]: "labels" must map names to strings', where, _HINT)
-        namespace = info.get("namespace") or (name.split("/", 1)[0] if "/" in name else "")
+        peer = _peer(str(name), f"peers[{name!r}]", where)
+        namespace = info.get("namespace") or (peer.namespace if isinstance(peer, WorkloadPeer) else "")
         out.append(
-            PeerInfo(str(name), str(namespace), tuple(sorted((str(k), _label(v)) for k, v in labels.items())))
+            PeerInfo(peer, str(namespace), tuple(sorted((str(k), _label(v)) for k, v in labels.items())))
         )
     return tuple(sorted(out))
 

@@ -48,7 +48,7 @@ from kubefence.errors import Diagnostic, Origin
 from kubefence.io.documents import Document
 from kubefence.io.kube import ClusterBuilder
 from kubefence.model.cluster import Cluster
-from kubefence.model.connectivity import INGRESS_CONTROLLER, Connection, Peer, PeerKind
+from kubefence.model.connectivity import INGRESS_CONTROLLER, Connection, Peer, WorkloadPeer
 from kubefence.model.ports import ConnectionSet, PortSet
 from kubefence.model.selectors import LabelSelector
 from kubefence.model.workloads import Service, ServicePort, Workload
@@ -75,9 +75,10 @@ class DiscoverOptions:
     dns_port: int = DEFAULT_DNS_PORT
 
     @property
-    def dns_peer_name(self) -> str:
+    def dns_peer(self) -> WorkloadPeer:
+        """The cluster DNS when the input does not hold it: a Deployment named after its selector."""
         values = [v for _, v in self.dns_selector.match_labels]
-        return f"{self.dns_namespace}/{values[0] if values else 'kube-dns'}[Deployment]"
+        return WorkloadPeer(self.dns_namespace, values[0] if values else "kube-dns", "Deployment")
 
 
 def parse_selector_text(text: str) -> LabelSelector:
@@ -140,8 +141,8 @@ class _Found:
     port_via: str = ""
 
 
-def _workload_peer(w: Workload) -> Peer:
-    return Peer(w.peer_name, PeerKind.WORKLOAD, w.namespace)
+def _workload_peer(w: Workload) -> WorkloadPeer:
+    return WorkloadPeer(w.namespace, w.name, w.kind)
 
 
 def _object_ref(w: Workload) -> str:
@@ -153,8 +154,8 @@ class _Discovery:
         self.cluster = cluster
         self.app = app
         self.options = options
-        self.pending: dict[tuple[str, str], _Pending] = {}
-        self.peer_info: dict[str, PeerInfo] = {}
+        self.pending: dict[tuple[Peer, Peer], _Pending] = {}
+        self.peer_info: dict[Peer, PeerInfo] = {}
         self.warnings: dict[tuple[Origin, str], None] = {}  # ordered set
         self.resolved_names: dict[str, set[str]] = {}
         self.services: dict[tuple[str, str], list[Service]] = {}
@@ -181,7 +182,7 @@ class _Discovery:
     def add(self, src: Peer, dst: Peer, conn: ConnectionSet, evidence: Evidence, reason: Reason) -> None:
         if not conn:
             return
-        entry = self.pending.setdefault((src.name, dst.name), _Pending(src, dst))
+        entry = self.pending.setdefault((src, dst), _Pending(src, dst))
         entry.conn = entry.conn | conn
         entry.evidence.add(evidence)
         entry.reasons.add(reason)
@@ -193,7 +194,8 @@ class _Discovery:
         return found
 
     def note_peer(self, w: Workload) -> None:
-        self.peer_info.setdefault(w.peer_name, PeerInfo(w.peer_name, w.namespace, w.labels))
+        peer = self.peer(w)
+        self.peer_info.setdefault(peer, PeerInfo(peer, w.namespace, w.labels))
 
     def result(self) -> DiscoveryResult:
         connections = tuple(
@@ -202,8 +204,8 @@ class _Discovery:
             )
             for _, p in sorted(self.pending.items())
         )
-        used = {c.src.name for c in connections} | {c.dst.name for c in connections}
-        peers = tuple(sorted(info for name, info in self.peer_info.items() if name in used))
+        used = {c.src for c in connections} | {c.dst for c in connections}
+        peers = tuple(sorted(info for peer, info in self.peer_info.items() if peer in used))
         warnings = tuple(self.cluster.warnings) + tuple(self.app.warnings)
         warnings += tuple(sorted(Diagnostic(o, m) for o, m in self.warnings))
         return DiscoveryResult(connections, peers, warnings)
@@ -504,7 +506,7 @@ class _Discovery:
     # -- exposure ----------------------------------------------------------------------------------
 
     def exposures(self) -> None:
-        anywhere = Peer(ANYWHERE, PeerKind.IP)
+        anywhere = ANYWHERE
         for svc in self.cluster.services:
             if svc.type not in EXPOSED_SERVICE_TYPES:
                 continue
@@ -513,7 +515,7 @@ class _Discovery:
             for target, conn in self.service_conns([svc], None, svc.origin, ref):
                 self.note_peer(target)
                 self.add(anywhere, self.peer(target), conn, evidence, Reason.EXPOSURE)
-        controller = Peer(INGRESS_CONTROLLER, PeerKind.INGRESS_CONTROLLER)
+        controller = INGRESS_CONTROLLER
         for obj in self.app.exposing:
             for b in obj.backends:
                 services = self.services.get((b.namespace, b.service), [])
@@ -593,9 +595,9 @@ class _Discovery:
             for w in servers:
                 self.note_peer(w)
         else:
-            name = opts.dns_peer_name
-            targets = [Peer(name, PeerKind.WORKLOAD, opts.dns_namespace)]
-            self.peer_info[name] = PeerInfo(name, opts.dns_namespace, opts.dns_selector.match_labels)
+            dns = opts.dns_peer
+            targets = [dns]
+            self.peer_info[dns] = PeerInfo(dns, opts.dns_namespace, opts.dns_selector.match_labels)
         conn = ConnectionSet.of("TCP", PortSet.of(opts.dns_port)) | ConnectionSet.of(
             "UDP", PortSet.of(opts.dns_port)
         )
@@ -611,7 +613,7 @@ class _Discovery:
                 ", ".join(sorted(names)),
             )
             for target in targets:
-                if target.name != src_name:
+                if target != self.peer(w):
                     self.add(self.peer(w), target, conn, evidence, Reason.DNS)
 
 

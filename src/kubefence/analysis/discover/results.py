@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
 
 from kubefence.errors import Diagnostic
-from kubefence.model.connectivity import INGRESS_CONTROLLER, Connection, Peer, PeerKind
+from kubefence.model.connectivity import Connection, ExternalPeer, Peer
 from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.ports import ConnectionSet
 
 #: The source of an exposure through a LoadBalancer or NodePort Service: every IPv4 address.
-ANYWHERE = "0.0.0.0-255.255.255.255"
+ANYWHERE = ExternalPeer(IPRangeSet.ipv4())
 
 
 class Reason(Enum):
@@ -46,27 +45,6 @@ class Evidence:
     via: str = ""
     value: str = ""
 
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.file and self.line else self.file
-        parts = [p for p in (where, self.object) if p]
-        if self.container:
-            parts.append(f"container {self.container}")
-        if self.via:
-            parts.append(self.via)
-        text = " ".join(parts)
-        return f"{text}: {self.value}" if self.value else text
-
-    def json(self) -> dict[str, Any]:
-        """The JSON form: every field, in a fixed order (empty ones included, so it is regular)."""
-        return {
-            "file": self.file,
-            "line": self.line,
-            "object": self.object,
-            "container": self.container,
-            "via": self.via,
-            "value": self.value,
-        }
-
 
 @dataclass(frozen=True)
 class NeededConnection:
@@ -89,7 +67,7 @@ class NeededConnection:
         return self.connection.conn
 
     @property
-    def sort_key(self) -> tuple[str, str]:
+    def sort_key(self) -> tuple[Peer, Peer]:
         return self.connection.sort_key
 
     def __str__(self) -> str:
@@ -100,7 +78,7 @@ class NeededConnection:
 class PeerInfo:
     """How to select a peer's pods: its namespace and labels (the pod template's, or a selector's)."""
 
-    name: str
+    peer: Peer
     namespace: str = ""
     labels: tuple[tuple[str, str], ...] = ()
 
@@ -117,29 +95,18 @@ class DiscoveryResult:
     peers: tuple[PeerInfo, ...] = ()
     warnings: tuple[Diagnostic, ...] = ()
 
-    def conn(self, src: str, dst: str) -> ConnectionSet:
-        """What is needed from ``src`` to ``dst`` (``No Connections`` when nothing is)."""
-        for c in self.connections:
-            if c.src.name == src and c.dst.name == dst:
-                return c.conn
-        return ConnectionSet.none()
+    def conn(self, src: Peer | str, dst: Peer | str) -> ConnectionSet:
+        """What is needed from ``src`` to ``dst`` (peers, or their canonical text); ``No Connections``
+        when nothing is."""
+        found = self.get(src, dst)
+        return ConnectionSet.none() if found is None else found.conn
 
-    def get(self, src: str, dst: str) -> NeededConnection | None:
+    def get(self, src: Peer | str, dst: Peer | str) -> NeededConnection | None:
         for c in self.connections:
-            if c.src.name == src and c.dst.name == dst:
+            if _is(c.src, src) and _is(c.dst, dst):
                 return c
         return None
 
 
-def peer_of_name(name: str) -> Peer:
-    """The peer a canonical name stands for: a workload, an address range or the ingress controller."""
-    if name == INGRESS_CONTROLLER:
-        return Peer(name, PeerKind.INGRESS_CONTROLLER)
-    if "/" not in name:
-        try:
-            IPRangeSet.parse(name)
-        except ValueError:
-            pass
-        else:
-            return Peer(name, PeerKind.IP)
-    return Peer(name, PeerKind.WORKLOAD, name.split("/", 1)[0] if "/" in name else "")
+def _is(peer: Peer, wanted: Peer | str) -> bool:
+    return peer == wanted if isinstance(wanted, Peer) else str(peer) == wanted

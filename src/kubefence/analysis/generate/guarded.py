@@ -15,9 +15,8 @@ from kubefence.analysis.discover.results import DiscoveryResult, Evidence, Neede
 from kubefence.analysis.guardrails.verify import check_connections
 from kubefence.errors import Diagnostic, Origin
 from kubefence.model.cluster import Cluster
-from kubefence.model.connectivity import Connection, Peer, PeerKind
+from kubefence.model.connectivity import Connection, Peer
 from kubefence.model.guardrails import Guardrail
-from kubefence.model.ipranges import IPRangeSet
 
 
 @dataclass(frozen=True)
@@ -28,24 +27,15 @@ class GuardedNeeds:
     conflicts: tuple[Diagnostic, ...]  # required by an allow rule and forbidden by a deny rule
 
 
-def _map_peer(p: Peer) -> Peer:
-    """Discovery names the outside as an address range; the map (and guardrails) add [External]."""
-    if p.kind is PeerKind.IP and not p.name.endswith("[External]"):
-        return Peer(f"{IPRangeSet.parse(p.name)}[External]", PeerKind.IP)
-    return p
-
-
-def _key(c: Connection) -> tuple[str, str]:
-    return (c.src.name, c.dst.name)
+def _key(c: Connection) -> tuple[Peer, Peer]:
+    return (c.src, c.dst)
 
 
 def apply_guardrails(
     needed: DiscoveryResult, rules: Sequence[Guardrail], cluster: Cluster, options: MapOptions
 ) -> GuardedNeeds:
-    by_pair = {
-        _key(Connection(_map_peer(nc.src), _map_peer(nc.dst), nc.conn)): nc for nc in needed.connections
-    }
-    required = [Connection(_map_peer(nc.src), _map_peer(nc.dst), nc.conn) for nc in needed.connections]
+    by_pair = {_key(nc.connection): nc for nc in needed.connections}
+    required = [nc.connection for nc in needed.connections]
     check = check_connections(rules, required, cluster, options=options)
 
     def origin(c: Connection) -> Origin:

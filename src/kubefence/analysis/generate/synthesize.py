@@ -2,7 +2,8 @@
 
 The recipe a reviewer expects: per namespace a default deny of ingress and egress, then per workload
 one policy that allows its needed ingress and egress. Peers are selected by the smallest stable label
-set that tells them apart from the other workloads of their namespace, other namespaces by
+set that tells them apart from the other workloads of their namespace (or, when none does, by the
+labels the others carry and they lack: see ``separating``), other namespaces by
 ``kubernetes.io/metadata.name``, ports by the name the destination declares (else by number).
 """
 
@@ -16,9 +17,10 @@ from itertools import combinations
 
 from kubefence import defaults
 from kubefence.analysis.discover.results import DiscoveryResult, NeededConnection
+from kubefence.analysis.generate.separating import LabelHint, hint_label, separate
 from kubefence.errors import Diagnostic, Origin
 from kubefence.model.cluster import Cluster
-from kubefence.model.connectivity import Peer, PeerKind
+from kubefence.model.connectivity import ExternalPeer, IngressControllerPeer, Peer, WorkloadPeer
 from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.policies import NetworkPolicy, PolicyPeer, PolicyRule, PortMatch
 from kubefence.model.ports import ConnectionSet
@@ -27,7 +29,7 @@ from kubefence.model.workloads import NAMESPACE_NAME_LABEL, Workload
 
 MANAGED_BY = ("app.kubernetes.io/managed-by", "kubefence")
 DEFAULT_DENY_NAME = "kubefence-default-deny"
-DEFAULT_CONTROLLER_NAMESPACE = defaults.GENERATE_CONTROLLER_NAMESPACE
+DEFAULT_CONTROLLER_NAMESPACE = defaults.INGRESS_CONTROLLER_NAMESPACE
 
 # Labels that change with every rollout or name a single pod: never select on them.
 UNSTABLE_LABELS = frozenset(
@@ -43,6 +45,15 @@ UNSTABLE_LABELS = frozenset(
         "job-name",
     }
 )
+# The Job controller's labels (job name, uid, completion index): per run or per pod, never selected on.
+UNSTABLE_PREFIXES = ("batch.kubernetes.io/",)
+
+
+def is_unstable(key: str) -> bool:
+    """Whether the label ``key`` changes with rollouts or runs, or names a single pod."""
+    return key in UNSTABLE_LABELS or key.startswith(UNSTABLE_PREFIXES)
+
+
 # Labels that change with releases: used only when nothing else tells a workload apart.
 VOLATILE_LABELS = frozenset({"helm.sh/chart", "app.kubernetes.io/version", "version", "chart", "release"})
 # Preferred first when several label sets are equally small: the conventional identity labels.
@@ -76,50 +87,86 @@ class GeneratedPolicies:
     warnings: tuple[Diagnostic, ...] = field(default=())
     # what guardrails changed: needed connections left out, connections added (always reported)
     guardrail_notes: tuple[Diagnostic, ...] = field(default=())
+    # workloads that no label of their own selects alone: the label to add to their pod template
+    label_hints: tuple[LabelHint, ...] = field(default=())
 
 
 class _Selectors:
-    """Chooses, per workload, the smallest stable label set that selects it alone in its namespace."""
+    """Chooses, per workload, the smallest stable label set that selects it alone in its namespace.
+
+    When none does, the selector also excludes the others by the labels the workload lacks
+    (:func:`separate`); the workload gets a :class:`LabelHint` either way.
+    """
 
     def __init__(self, workloads: Sequence[Workload], warnings: list[Diagnostic]) -> None:
         self.by_ns: dict[str, list[Workload]] = defaultdict(list)
         for w in workloads:
             self.by_ns[w.namespace].append(w)
-        self.by_name = {w.peer_name: w for w in workloads}
+        self.by_name: dict[Peer, Workload] = {WorkloadPeer(w.namespace, w.name, w.kind): w for w in workloads}
         self.warnings = warnings
+        self.hints: list[LabelHint] = []
         self._cache: dict[str, LabelSelector] = {}
 
     def for_workload(self, w: Workload) -> LabelSelector:
         cached = self._cache.get(w.peer_name)
         if cached is not None:
             return cached
-        rank = {k: i for i, k in enumerate(_PREFERRED)}
-        stable = sorted(
-            ((k, v) for k, v in w.labels if k not in UNSTABLE_LABELS),
-            key=lambda kv: (kv[0] in VOLATILE_LABELS, rank.get(kv[0], len(_PREFERRED)), kv[0]),
-        )
+        stable = sorted(((k, v) for k, v in w.labels if not is_unstable(k)), key=_label_rank)
         lasting = [kv for kv in stable if kv[0] not in VOLATILE_LABELS]
         others = [o for o in self.by_ns[w.namespace] if o.peer_name != w.peer_name]
         chosen = _smallest_unique(lasting, others) or _smallest_unique(stable, others)
-        if chosen is None:
-            chosen = tuple(stable)
-            also = [o.peer_name for o in others if all(o.label_map.get(k) == v for k, v in chosen)]
-            if also or not stable:
-                self.warnings.append(
-                    Diagnostic(
-                        w.origin,
-                        f"no stable labels select {w.peer_name} alone"
-                        + (
-                            f" (also selected: {', '.join(sorted(also))})"
-                            if also
-                            else " (it has no stable labels)"
-                        )
-                        + "; its policy and the rules naming it apply to those too",
-                    )
-                )
-        selector = LabelSelector(chosen)
+        selector = LabelSelector(chosen) if chosen is not None else self._separated(w, stable, others)
         self._cache[w.peer_name] = selector
         return selector
+
+    def _separated(self, w: Workload, stable: list[tuple[str, str]], others: list[Workload]) -> LabelSelector:
+        """A selector by the labels ``w`` lacks too, the hint to give it its own, and the warning."""
+        others = sorted(others, key=lambda o: o.peer_name)
+        found = separate(
+            stable,
+            [o.label_map for o in others],
+            usable=lambda k: not is_unstable(k),
+            lasting=lambda k: k not in VOLATILE_LABELS,
+            rank=lambda k: _label_rank((k, "")),
+        )
+        also = tuple(
+            WorkloadPeer(o.namespace, o.name, o.kind) for o in (others[i] for i in found.shared_with)
+        )
+        key, value = hint_label(w.name, w.kind, w.label_map, [o.label_map for o in others])
+        peer = WorkloadPeer(w.namespace, w.name, w.kind)
+        hint = LabelHint(peer, w.origin, found.selector, also, key, value)
+        self.hints.append(hint)
+        fix = f"hint: add `{hint.label}` to its pod template ({'.'.join(hint.template_path)})"
+        if also or not others:
+            self.warnings.append(
+                Diagnostic(
+                    w.origin,
+                    f"no stable labels select {w.peer_name} alone"
+                    + (
+                        f" (also selected: {', '.join(map(str, also))}); its policy and the rules naming "
+                        "it apply to those too"
+                        if also
+                        else " (it has no stable labels); its policy and the rules naming it apply to "
+                        f"every pod of {w.namespace}"
+                    )
+                    + f"; {fix}",
+                )
+            )
+        else:
+            self.warnings.append(
+                Diagnostic(
+                    w.origin,
+                    f"no label of its own selects {w.peer_name} alone: selected by {found.selector} "
+                    f"(what the other workloads of {w.namespace} carry and it lacks); {fix}",
+                )
+            )
+        return found.selector
+
+
+def _label_rank(kv: tuple[str, str]) -> tuple[bool, int, str]:
+    """Lasting labels first, then the conventional identity labels, then alphabetically."""
+    rank = _PREFERRED.index(kv[0]) if kv[0] in _PREFERRED else len(_PREFERRED)
+    return (kv[0] in VOLATILE_LABELS, rank, kv[0])
 
 
 def _smallest_unique(
@@ -179,19 +226,18 @@ def synthesize(
     options = options or GenerateOptions()
     warnings: list[Diagnostic] = []
     selectors = _Selectors(cluster.workloads, warnings)
-    info = {p.name: p for p in needed.peers}
+    info = {p.peer: p for p in needed.peers}
     app_namespaces = sorted({w.namespace for w in cluster.workloads})
 
     def peer_selector(peer: Peer, from_namespace: str) -> PolicyPeer | None:
-        w = selectors.by_name.get(peer.name)
+        w = selectors.by_name.get(peer)
         if w is not None:
             pod_sel, ns = selectors.for_workload(w), w.namespace
-        elif peer.name in info:
-            pod_sel, ns = LabelSelector(info[peer.name].labels), info[peer.name].namespace or peer.namespace
+        elif peer in info:
+            own = peer.namespace if isinstance(peer, WorkloadPeer) else ""
+            pod_sel, ns = LabelSelector(info[peer].labels), info[peer].namespace or own
         else:
-            warnings.append(
-                Diagnostic(Origin(), f"{peer.name} is not in the input and has no selector: skipped")
-            )
+            warnings.append(Diagnostic(Origin(), f"{peer} is not in the input and has no selector: skipped"))
             return None
         ns_sel = None if ns == from_namespace else LabelSelector.of({NAMESPACE_NAME_LABEL: ns})
         return PolicyPeer(pod_selector=pod_sel, namespace_selector=ns_sel)
@@ -199,9 +245,9 @@ def synthesize(
     ingress: dict[str, list[tuple[NeededConnection, PolicyRule]]] = defaultdict(list)
     egress: dict[str, list[tuple[NeededConnection, PolicyRule]]] = defaultdict(list)
     for nc in needed.connections:
-        src_w = selectors.by_name.get(nc.src.name)
-        dst_w = selectors.by_name.get(nc.dst.name)
-        if src_w is not None and src_w.peer_name == nc.dst.name:
+        src_w = selectors.by_name.get(nc.src)
+        dst_w = selectors.by_name.get(nc.dst)
+        if src_w is not None and nc.src == nc.dst:
             continue  # a workload with itself: never restricted by policy
         if dst_w is not None:
             ports = _ports(nc.conn, dst_w, options.named_ports)
@@ -210,8 +256,8 @@ def synthesize(
                 ingress[dst_w.peer_name].append((nc, PolicyRule(peers, ports)))
         if src_w is not None:
             ports = _ports(nc.conn, dst_w, options.named_ports)
-            if nc.dst.kind is PeerKind.IP:
-                to: tuple[PolicyPeer, ...] | None = _ip_peers(_outside(IPRangeSet.parse(nc.dst.name)))
+            if isinstance(nc.dst, ExternalPeer):
+                to: tuple[PolicyPeer, ...] | None = _ip_peers(_outside(nc.dst.ips))
             else:
                 sel = peer_selector(nc.dst, src_w.namespace)
                 to = None if sel is None else (sel,)
@@ -259,7 +305,11 @@ def synthesize(
                 tuple(comments),
             )
         )
-    return GeneratedPolicies(tuple(generated), tuple(needed.warnings) + tuple(warnings))
+    return GeneratedPolicies(
+        tuple(generated),
+        tuple(needed.warnings) + tuple(warnings),
+        label_hints=tuple(sorted(selectors.hints, key=lambda h: h.workload)),
+    )
 
 
 def _unique_name(w: Workload, names: dict[tuple[str, str], int], taken: set[tuple[str, str]]) -> str:
@@ -281,7 +331,7 @@ def _source_peers(
     options: GenerateOptions,
     peer_selector: object,
 ) -> tuple[PolicyPeer, ...] | None:
-    if src.kind is PeerKind.INGRESS_CONTROLLER:
+    if isinstance(src, IngressControllerPeer):
         return (
             PolicyPeer(
                 namespace_selector=LabelSelector.of(
@@ -289,8 +339,8 @@ def _source_peers(
                 )
             ),
         )
-    if src.kind is PeerKind.IP:
-        return _ip_peers(_outside(IPRangeSet.parse(src.name)))
+    if isinstance(src, ExternalPeer):
+        return _ip_peers(_outside(src.ips))
     assert callable(peer_selector)
     sel = peer_selector(src, dst_namespace)
     return None if sel is None else (sel,)

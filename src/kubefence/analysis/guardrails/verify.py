@@ -26,7 +26,6 @@ from kubefence.analysis.connectivity.engine import (
     MapOptions,
     Prepared,
     address_allowance,
-    compute_connectivity,
     domain_member,
     prepare,
 )
@@ -36,9 +35,17 @@ from kubefence.analysis.connectivity.explain import (
     PairExplanation,
     explain_pair,
 )
+from kubefence.analysis.connectivity.networks import compute_any_connectivity
 from kubefence.errors import Diagnostic, Origin
 from kubefence.model.cluster import Cluster
-from kubefence.model.connectivity import INGRESS_CONTROLLER, Connection, Peer, PeerKind
+from kubefence.model.connectivity import (
+    INGRESS_CONTROLLER,
+    Connection,
+    DomainPeer,
+    ExternalPeer,
+    Peer,
+    WorkloadPeer,
+)
 from kubefence.model.guardrails import GuardAction, GuardPeer, Guardrail, Keyword, PeerSet, internet_addresses
 from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.ports import PROTOCOLS, ConnectionSet, PortSet
@@ -58,8 +65,8 @@ class Witness:
     keeps those that matter: what allowed it (deny rules) or what refused it (allow rules).
     """
 
-    src: str
-    dst: str
+    src: Peer  # an external end is one address
+    dst: Peer
     protocol: str
     port: int
     explanation: PairExplanation
@@ -73,9 +80,6 @@ class Witness:
             for dec in d.decisions
             if dec.allowed == self.allowed
         )
-
-    def __str__(self) -> str:
-        return f"{self.src} => {self.dst} : {self.protocol} {self.port}"
 
 
 @dataclass(frozen=True)
@@ -117,9 +121,6 @@ class Blocked:
     required: Connection
     forbidden: Connection
 
-    def __str__(self) -> str:
-        return f"{self.forbidden} blocked by {self.rule.label}: {self.rule}"
-
 
 @dataclass(frozen=True)
 class Added:
@@ -127,9 +128,6 @@ class Added:
 
     rule: Guardrail
     connection: Connection
-
-    def __str__(self) -> str:
-        return f"{self.connection} added by {self.rule.label}"
 
 
 @dataclass(frozen=True)
@@ -173,7 +171,7 @@ class _End:
             if not inside:
                 return None
             return self if inside == self.ips else _ip_end(inside)
-        if self.peer.kind is PeerKind.DOMAIN:
+        if isinstance(self.peer, DomainPeer):
             return self if peers.matches_domains else None
         if self.workload is None:  # not in the input: only "every workload" speaks of it
             return self if _every_workload(peers.include) and not _every_workload(peers.exclude) else None
@@ -185,7 +183,7 @@ def _every_workload(peers: Iterable[GuardPeer]) -> bool:
 
 
 def _ip_end(ips: IPRangeSet) -> _End:
-    return _End(Peer(f"{ips}[External]", PeerKind.IP), ips=ips)
+    return _End(ExternalPeer(ips), ips=ips)
 
 
 class _Ends:
@@ -194,28 +192,30 @@ class _Ends:
     def __init__(self, prep: Prepared) -> None:
         self.prep = prep
         ns_labels = {ns.name: ns.label_map for ns in prep.selection.namespaces}
-        self.index: dict[str, int] = {}
-        self.ends: dict[str, _End] = {}
+        self.index: dict[Peer, int] = {}
+        self.ends: dict[Peer, _End] = {}
+        self.workload_peers: list[Peer] = []
         for i, w in enumerate(prep.workloads):
-            name = INGRESS_CONTROLLER if i == prep.controller else w.peer_name
-            kind = PeerKind.INGRESS_CONTROLLER if i == prep.controller else PeerKind.WORKLOAD
-            peer = Peer(name, kind, "" if i == prep.controller else w.namespace)
-            self.index[name] = i
-            self.ends[name] = _End(peer, w, ns_labels.get(w.namespace, {}))
-        self.workload_names = [prep.workloads[i].peer_name for i in range(prep.real)]
+            peer: Peer = (
+                INGRESS_CONTROLLER if i == prep.controller else WorkloadPeer(w.namespace, w.name, w.kind)
+            )
+            self.index[peer] = i
+            self.ends[peer] = _End(peer, w, ns_labels.get(w.namespace, {}))
+            if i < prep.real:
+                self.workload_peers.append(peer)
 
     def of(self, peer: Peer) -> _End:
-        known = self.ends.get(peer.name)
+        known = self.ends.get(peer)
         if known is not None:
             return known
-        if peer.kind is PeerKind.IP:
-            return _ip_end(IPRangeSet.parse(peer.name))
+        if isinstance(peer, ExternalPeer):
+            return _ip_end(peer.ips)
         return _End(peer)
 
     def matching_workloads(self, peers: PeerSet) -> list[_End]:
         """The workloads of the input (not the ingress controller) that ``peers`` selects."""
         space = self.prep.space
-        return [e for e in (self.ends[n] for n in self.workload_names) if e.part(peers, space) is not None]
+        return [e for e in (self.ends[p] for p in self.workload_peers) if e.part(peers, space) is not None]
 
     def matching_sources(self, peers: PeerSet) -> list[_End]:
         """Workloads and the ingress controller that ``peers`` selects."""
@@ -259,7 +259,7 @@ def verify(
     """
     options = replace(options or MapOptions(), focus_workload=None)
     prep = prepare(cluster, options)
-    cmap = compute_connectivity(cluster, options)
+    cmap = compute_any_connectivity(cluster, options)
     ends = _Ends(prep)
     results = []
     warnings = list(cmap.warnings)
@@ -287,7 +287,7 @@ def _matches_anything(rule: Guardrail, ends: _Ends) -> bool:
     dsts = ends.matching_workloads(rule.destinations)
     src_ips = rule.sources.external(space)
     dst_ips = rule.destinations.external(space)
-    pods = any(s.peer.name != d.peer.name for s in srcs for d in dsts)
+    pods = any(s.peer != d.peer for s in srcs for d in dsts)
     return pods or bool(srcs and (dst_ips or rule.destinations.matches_domains)) or bool(dsts and src_ips)
 
 
@@ -298,16 +298,16 @@ def _verify_deny(rule: Guardrail, allowed: Iterable[Connection], ends: _Ends) ->
 
 def _verify_allow(rule: Guardrail, allowed: Iterable[Connection], ends: _Ends) -> RuleResult:
     pairs = {
-        (c.src.name, c.dst.name): c.conn
+        (c.src, c.dst): c.conn
         for c in allowed
-        if c.src.kind is not PeerKind.IP and c.dst.kind is not PeerKind.IP
+        if not isinstance(c.src, ExternalPeer) and not isinstance(c.dst, ExternalPeer)
     }
     violations: list[Connection] = []
     for c in required_by(rule, ends):
-        if c.src.kind is PeerKind.IP or c.dst.kind is PeerKind.IP:
+        if isinstance(c.src, ExternalPeer) or isinstance(c.dst, ExternalPeer):
             violations.extend(_not_allowed_ranges(c, ends))
         else:
-            missing = c.conn - pairs.get((c.src.name, c.dst.name), ConnectionSet.none())
+            missing = c.conn - pairs.get((c.src, c.dst), ConnectionSet.none())
             if missing:
                 violations.append(Connection(c.src, c.dst, missing))
     return RuleResult(rule, tuple(sorted(violations, key=_key)), matched=_matches_anything(rule, ends))
@@ -318,7 +318,7 @@ def required_by(rule: Guardrail, ends: _Ends) -> list[Connection]:
     space = ends.prep.space
     srcs = ends.matching_workloads(rule.sources)
     dsts = ends.matching_workloads(rule.destinations)
-    out = [Connection(s.peer, d.peer, rule.conn) for s in srcs for d in dsts if s.peer.name != d.peer.name]
+    out = [Connection(s.peer, d.peer, rule.conn) for s in srcs for d in dsts if s.peer != d.peer]
     src_ips = rule.sources.external(space)
     dst_ips = rule.destinations.external(space)
     if dst_ips:
@@ -331,11 +331,13 @@ def required_by(rule: Guardrail, ends: _Ends) -> list[Connection]:
 def _not_allowed_ranges(c: Connection, ends: _Ends) -> list[Connection]:
     """The sub-ranges of a workload/address-range connection where (part of) it is not allowed,
     each with the part that is missing."""
-    ingress = c.src.kind is PeerKind.IP
+    ingress = isinstance(c.src, ExternalPeer)
     workload = c.dst if ingress else c.src
-    ips = IPRangeSet.parse((c.src if ingress else c.dst).name)
+    outside = c.src if ingress else c.dst
+    assert isinstance(outside, ExternalPeer)
+    ips = outside.ips
     prep = ends.prep
-    i = ends.index[workload.name]
+    i = ends.index[workload]
     pieces: list[tuple[IPRangeSet, ConnectionSet]] = []
     rest = ips
     for allowed_ips, conn in address_allowance(prep, prep.ingress[i] if ingress else prep.egress[i]):
@@ -351,8 +353,8 @@ def _not_allowed_ranges(c: Connection, ends: _Ends) -> list[Connection]:
     return out
 
 
-def _key(c: Connection) -> tuple[str, str, str]:
-    return (c.src.name, c.dst.name, str(c.conn))
+def _key(c: Connection) -> tuple[Peer, Peer, str]:
+    return (c.src, c.dst, str(c.conn))
 
 
 # -- witnesses -------------------------------------------------------------------------------------
@@ -367,17 +369,17 @@ def _witnesses(
         query = ConnectionSet.of(proto, PortSet.of(port))
         src = _endpoint(v.src, ends)
         dst = _endpoint(v.dst, ends)
-        if v.dst.kind is PeerKind.DOMAIN:
-            expl = _explain_domain(ends.prep, src, v.dst.name, query)
+        if isinstance(v.dst, DomainPeer):
+            expl = _explain_domain(ends.prep, src, v.dst, query)
         else:
             expl = explain_pair(ends.prep, src, dst, query)
-        out.append(Witness(src.name, dst.name, proto, port, expl, rule.action is GuardAction.DENY))
+        out.append(Witness(src.peer, dst.peer, proto, port, expl, rule.action is GuardAction.DENY))
     return tuple(out)
 
 
 def _sample(c: Connection, ends: _Ends) -> tuple[str, int]:
     """A port worth showing: one the destination declares if it can, else the lowest TCP port."""
-    dst = ends.ends.get(c.dst.name)
+    dst = ends.ends.get(c.dst)
     if dst is not None and dst.workload is not None:
         for cp in sorted(dst.workload.ports, key=lambda p: (p.protocol != "TCP", p.port)):
             if (cp.protocol, cp.port) in c.conn:
@@ -388,24 +390,24 @@ def _sample(c: Connection, ends: _Ends) -> tuple[str, int]:
 
 
 def _endpoint(peer: Peer, ends: _Ends) -> Endpoint:
-    if peer.kind is PeerKind.IP:
-        ips = IPRangeSet.parse(peer.name)
+    if isinstance(peer, ExternalPeer):
+        ips = peer.ips
         first = (internet_addresses(ips) or ips).intervals[0][0]  # 1.0.0.0 reads better than 0.0.0.0
         one = IPRangeSet([(first, first)])
-        return Endpoint(one.ranges()[0].split("-")[0], ips=one)
-    index = ends.index.get(peer.name)
-    return Endpoint(peer.name, index)
+        return Endpoint(ExternalPeer(one), ips=one)
+    return Endpoint(peer, ends.index.get(peer))
 
 
-def _explain_domain(prep: Prepared, src: Endpoint, domain: str, query: ConnectionSet) -> PairExplanation:
+def _explain_domain(
+    prep: Prepared, src: Endpoint, domain: DomainPeer, query: ConnectionSet
+) -> PairExplanation:
     if src.index is None:
-        return PairExplanation(src.name, domain, query, ConnectionSet.none(), ())
+        return PairExplanation(src.peer, domain, query, ConnectionSet.none(), ())
     trace: list[Decision] = []
-    name = domain.removesuffix("[Domain]")
-    allowed = decide(prep.egress[src.index], domain_member(name, prep.space), trace) & query
-    decisions = tuple(Decision(d.conn & query, d.layer, d.allowed, d.source) for d in trace if d.conn & query)
-    direction = DirectionExplanation("egress", src.name, allowed, decisions)
-    return PairExplanation(src.name, domain, query, allowed, (direction,))
+    allowed = decide(prep.egress[src.index], domain_member(domain.domain, prep.space), trace) & query
+    decisions = tuple(d.on(query) for d in trace if d.conn & query)
+    direction = DirectionExplanation("egress", src.peer, allowed, decisions)
+    return PairExplanation(src.peer, domain, query, allowed, (direction,))
 
 
 # -- required connections --------------------------------------------------------------------------
@@ -423,12 +425,12 @@ def check_connections(
     Deny rules cut what they forbid out of ``required`` (reported in ``blocked`` with the rule);
     allow rules add the connections they require (``added``). Allowing exactly
     ``result.connections`` passes :func:`verify` for every rule, conflicting pairs of rules aside
-    (``conflicts``). Peers are named as in the map (``ns/name[Kind]``, ``a-b[External]``,
-    ``{ingress-controller}``, ``name[Domain]``); ``cluster`` gives the workloads' labels.
+    (``conflicts``). Peers are those of the map (workloads, address ranges, the ingress controller,
+    domain names); ``cluster`` gives the workloads' labels.
 
     >>> check = check_connections(rules, needed, cluster)            # doctest: +SKIP
-    >>> [str(b) for b in check.blocked]                              # doctest: +SKIP
-    ['shop-frontend/web[Deployment] => shop-data/postgres[StatefulSet] : TCP 5432 blocked by ...']
+    >>> [(str(b.forbidden), b.rule.name) for b in check.blocked]     # doctest: +SKIP
+    [('shop-frontend/web[Deployment] => shop-data/postgres[StatefulSet] : TCP 5432', 'no-data')]
     """
     options = replace(options or MapOptions(), focus_workload=None)
     prep = prepare(cluster, options)
@@ -437,10 +439,10 @@ def check_connections(
     wanted = list(required)
     for c in wanted:
         for peer in (c.src, c.dst):
-            if peer.kind is PeerKind.WORKLOAD and peer.name not in ends.ends:
+            if isinstance(peer, WorkloadPeer) and peer not in ends.ends:
                 warnings.append(
                     Diagnostic(
-                        Origin(), f"{peer.name} is not a workload of the input: only any and cluster match it"
+                        Origin(), f"{peer} is not a workload of the input: only any and cluster match it"
                     )
                 )
     denies = [r for r in rules if r.action is GuardAction.DENY]
@@ -489,23 +491,19 @@ def check_connections(
 
 def _same_pair(a: Connection, b: Connection) -> bool:
     """Same workloads on the workload sides, overlapping ranges on the address side."""
-    if a.src.kind is PeerKind.IP and b.src.kind is PeerKind.IP:
-        return a.dst.name == b.dst.name and not IPRangeSet.parse(a.src.name).isdisjoint(
-            IPRangeSet.parse(b.src.name)
-        )
-    if a.dst.kind is PeerKind.IP and b.dst.kind is PeerKind.IP:
-        return a.src.name == b.src.name and not IPRangeSet.parse(a.dst.name).isdisjoint(
-            IPRangeSet.parse(b.dst.name)
-        )
-    return a.src.name == b.src.name and a.dst.name == b.dst.name
+    if isinstance(a.src, ExternalPeer) and isinstance(b.src, ExternalPeer):
+        return a.dst == b.dst and not a.src.ips.isdisjoint(b.src.ips)
+    if isinstance(a.dst, ExternalPeer) and isinstance(b.dst, ExternalPeer):
+        return a.src == b.src and not a.dst.ips.isdisjoint(b.dst.ips)
+    return a.src == b.src and a.dst == b.dst
 
 
 def _pieces(c: Connection) -> tuple[bool | None, list[tuple[IPRangeSet, ConnectionSet]]]:
     """``c`` as (address side: True source / False destination / None, [(range, conn)])."""
-    if c.src.kind is PeerKind.IP:
-        return True, [(IPRangeSet.parse(c.src.name), c.conn)]
-    if c.dst.kind is PeerKind.IP:
-        return False, [(IPRangeSet.parse(c.dst.name), c.conn)]
+    if isinstance(c.src, ExternalPeer):
+        return True, [(c.src.ips, c.conn)]
+    if isinstance(c.dst, ExternalPeer):
+        return False, [(c.dst.ips, c.conn)]
     return None, [(IPRangeSet.empty(), c.conn)]
 
 
@@ -513,7 +511,7 @@ def _subtract(c: Connection, parts: Sequence[Connection]) -> list[Connection]:
     """``c`` less ``parts`` (each on the same pair, an address side possibly narrower)."""
     side, pieces = _pieces(c)
     for p in parts:
-        p_ips = IPRangeSet.parse(p.src.name if side else p.dst.name) if side is not None else None
+        p_ips = _outside_ips(p.src if side else p.dst) if side is not None else None
         nxt: list[tuple[IPRangeSet, ConnectionSet]] = []
         for ips, conn in pieces:
             if p_ips is None:
@@ -538,6 +536,11 @@ def _subtract(c: Connection, parts: Sequence[Connection]) -> list[Connection]:
     return out
 
 
+def _outside_ips(peer: Peer) -> IPRangeSet:
+    assert isinstance(peer, ExternalPeer)  # the address side of a connection
+    return peer.ips
+
+
 def _join(pieces: Iterable[tuple[IPRangeSet, ConnectionSet]]) -> list[tuple[IPRangeSet, ConnectionSet]]:
     by_conn: dict[ConnectionSet, IPRangeSet] = {}
     for ips, conn in pieces:
@@ -547,15 +550,13 @@ def _join(pieces: Iterable[tuple[IPRangeSet, ConnectionSet]]) -> list[tuple[IPRa
 
 def _merge(connections: Iterable[Connection]) -> tuple[Connection, ...]:
     """One connection per workload pair; address sides split so that each range has one conn."""
-    pairs: dict[tuple[str, str], Connection] = {}
+    pairs: dict[tuple[Peer, Peer], Connection] = {}
     addresses: dict[tuple[Peer, bool], list[tuple[IPRangeSet, ConnectionSet]]] = {}
     for c in connections:
         side, pieces = _pieces(c)
         if side is None:
-            prev = pairs.get((c.src.name, c.dst.name))
-            pairs[(c.src.name, c.dst.name)] = (
-                c if prev is None else Connection(c.src, c.dst, prev.conn | c.conn)
-            )
+            prev = pairs.get((c.src, c.dst))
+            pairs[(c.src, c.dst)] = c if prev is None else Connection(c.src, c.dst, prev.conn | c.conn)
         else:
             addresses.setdefault((c.dst if side else c.src, side), []).extend(pieces)
     out = list(pairs.values())
