@@ -125,14 +125,9 @@ def widened(before: Seed, cmap: ConnectivityMap, cluster: Cluster) -> list[str]:
     names |= {ref.INGRESS_CONTROLLER}
     out = []
     for c in cmap.connections:
-        if (
-            c.src.name in names
-            and c.dst.name in names
-            and not c.conn <= before.cmap.conn(c.src.name, c.dst.name)
-        ):
-            out.append(
-                f"{c.src.name} => {c.dst.name}: {c.conn} (was {before.cmap.conn(c.src.name, c.dst.name)})"
-            )
+        src, dst = str(c.src), str(c.dst)
+        if src in names and dst in names and not c.conn <= before.cmap.conn(src, dst):
+            out.append(f"{src} => {dst}: {c.conn} (was {before.cmap.conn(src, dst)})")
     return out
 
 

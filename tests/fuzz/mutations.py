@@ -70,7 +70,7 @@ def _lenient(value: Obj, rng: random.Random) -> Obj | None:
             [str(value), str(value).translate(UNICODE_DIGITS), float(value) + 0.5, [value], True]
         )
     if isinstance(value, str) and value:
-        forms = [f" {value}", f"{value} ", f"{value}\n", [value], 42, True]
+        forms = [f" {value}", f"{value} ", f"{value}\n", [value], True]
         if re.fullmatch(r"[0-9a-fA-F:.]+/\d+", value):
             forms += [value.split("/")[0], value.replace("/", " /")]
         return rng.choice(forms)

@@ -117,7 +117,8 @@ def test_invalid_namespace_object_name(tmp_path: Path, name: str) -> None:
         ("{app: [a]}", "labels.app: must be string, got a list"),
         ("{'app x': a}", "invalid label key"),
         ("{app: 'a b'}", "invalid label value"),
-        ("{app: -a}", "invalid label value"),
+        ("{app: ' a'}", "invalid label value"),
+        ('{app: "a\\nb"}', "invalid label value"),
         ("{'Example.com/app': a}", "invalid label key"),
     ],
 )
@@ -134,6 +135,41 @@ def test_invalid_labels(tmp_path: Path, labels: str, phrase: str) -> None:
     """
     path, line = bad(tmp_path, text)
     check(load_error(path), path, line, "Deployment shop/web", phrase)
+
+
+def test_odd_label_values_and_stray_metadata_on_objects_are_warnings(tmp_path: Path) -> None:
+    """netpol-analyzer's cases have such objects; what they allow does not change."""
+    text = """\
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web, namespace: shop, app: web}
+    spec:
+      template:
+        metadata:
+          labels: {app: web, net: ns-a/udn-a}
+        spec: {containers: [{name: c, image: i}]}
+    """
+    path, _ = bad(tmp_path, text)
+    cluster = load_cluster([path])
+    assert cluster.workloads[0].label_map == {"app": "web", "net": "ns-a/udn-a"}
+    messages = sorted(w.message for w in cluster.warnings)
+    assert any("metadata.app: unknown field, ignored" in m for m in messages)
+    assert any("labels.net: a label value is empty or" in m for m in messages)
+
+
+def test_a_misspelled_metadata_field_is_an_error(tmp_path: Path) -> None:
+    text = f"""\
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {{name: web, namespace: shop}}
+    spec:
+      template:
+        metadata:
+          lables: {{app: web}}  {MARK}
+        spec: {{containers: [{{name: c, image: i}}]}}
+    """
+    path, line = bad(tmp_path, text)
+    check(load_error(path), path, line, "spec.template.metadata.lables: unknown field", "'labels'")
 
 
 def test_invalid_selector_value(tmp_path: Path) -> None:
@@ -254,10 +290,21 @@ def test_a_policy_without_kind_is_an_error(tmp_path: Path) -> None:
 
 
 def test_other_groups_policy_kinds_are_not_mistaken_for_ours(tmp_path: Path) -> None:
+    path, _ = bad(tmp_path, "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r}\n")
+    assert load_cluster([path]).policies == ()  # Role is not a misspelled Route: another group
     path, _ = bad(
         tmp_path, "apiVersion: k8s.cni.cncf.io/v1beta1\nkind: MultiNetworkPolicy\nmetadata: {name: m}\n"
     )
-    assert load_cluster([path]).policies == ()
+    with pytest.raises(InputError) as info:  # read by its own reader, which needs its annotation
+        load_cluster([path])
+    assert "unknown kind" not in str(info.value)
+
+
+def test_misspelled_kinds_of_the_core_group_are_errors(tmp_path: Path) -> None:
+    path, _ = bad(tmp_path, "apiVersion: v1\nkind: Namespce\nmetadata: {name: n, labels: {env: prod}}\n")
+    assert "unknown kind 'Namespce' (did you mean 'Namespace'?" in str(load_error(path))
+    path, _ = bad(tmp_path, "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: s}\n")
+    load_cluster([path])  # a real kind of the group, not a misspelling
 
 
 def test_other_documents_with_bad_metadata_get_one_warning(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ from fastjsonschema import JsonSchemaValueException
 
 from kubefence.errors import Diagnostic, InputError, KubefenceError, Origin
 from kubefence.io.documents import Document
-from kubefence.io.validation_schemas import schema_kinds, validator
+from kubefence.io.validation_schemas import OBJECT_META_FIELDS, schema_kinds, validator
 
 POLICY_API_VERSIONS = {
     "NetworkPolicy": "networking.k8s.io/v1",
@@ -44,7 +44,27 @@ CLUSTER_SCOPED = frozenset(
     {"Namespace", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy"}
 )
 # kinds read into the model besides the schema kinds: a case or spacing slip in them is an error too
-OTHER_READ_KINDS = ("Ingress", "Route", "HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "UDPRoute")
+OTHER_READ_KINDS = ("Route", "HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "UDPRoute")
+# the API group of each kind read: an unknown kind close to one of its group's is a misspelling
+READ_KIND_GROUPS = {
+    "NetworkPolicy": "networking.k8s.io",
+    "Ingress": "networking.k8s.io",
+    "AdminNetworkPolicy": "policy.networking.k8s.io",
+    "BaselineAdminNetworkPolicy": "policy.networking.k8s.io",
+    "ClusterNetworkPolicy": "policy.networking.k8s.io",
+    "Namespace": "",
+    "Pod": "",
+    "Service": "",
+    "ReplicationController": "",
+    "Deployment": "apps",
+    "ReplicaSet": "apps",
+    "StatefulSet": "apps",
+    "DaemonSet": "apps",
+    "Job": "batch",
+    "CronJob": "batch",
+    "Route": "route.openshift.io",
+    **{kind: "gateway.networking.k8s.io" for kind in OTHER_READ_KINDS[1:]},
+}
 
 MAX_NAME = 253
 MAX_LABEL = 63
@@ -290,10 +310,11 @@ def _check_kind(doc: Document) -> str:
             )
         return kind
     meant = _squashed().get(_squash(kind))
-    if meant is None and (api is None or _group(api) in POLICY_GROUPS):
-        policy_kinds = {k.lower(): k for k in POLICY_API_VERSIONS}
-        close = difflib.get_close_matches(kind.lower(), list(policy_kinds), n=1, cutoff=0.75)
-        meant = policy_kinds[close[0]] if close else None
+    if meant is None:  # a misspelling of a kind read here, in that kind's API group
+        group = _group(api) if api is not None else None
+        candidates = {k.lower(): k for k, g in READ_KIND_GROUPS.items() if group is None or g == group}
+        close = difflib.get_close_matches(kind.lower(), list(candidates), n=1, cutoff=0.75)
+        meant = candidates[close[0]] if close else None
     if meant is not None:
         raise InputError(
             f"unknown kind {kind!r}",
@@ -342,6 +363,8 @@ def _metadata_problem(check: _Checker, meta: Any, kind: str, required: bool) -> 
         meta = {}
     if not isinstance(meta, dict):
         return check.fail("metadata", f"must be a mapping, got {_type_name(meta)}")
+    if kind not in POLICY_API_VERSIONS:
+        _stray_meta_fields(check, meta, "metadata")
     name = meta.get("name")
     if required and not name:
         return InputError(f"{kind} without a name", check.doc.origin, "every object needs metadata.name")
@@ -391,9 +414,35 @@ def _labels_problem(check: _Checker, labels: Any, path: str) -> InputError | Non
                 f'quote it: {key}: "{value}"' if isinstance(value, int | float | bool) else "",
             )
         why = label_value_problem(value or "")
-        if why:
+        if why and (check.doc.kind in POLICY_API_VERSIONS or _slip(value or "")):
             return check.fail(f"{path}.{key}", f"invalid label value {value!r}: {why}", key)
+        if why:  # some tools write such values on objects (netpol-analyzer's cases do): read as given
+            check.warnings.append(
+                Diagnostic(check.where(f"{path}.{key}", key), f"{check.who}: {path}.{key}: {why}")
+            )
     return None
+
+
+def _stray_meta_fields(check: _Checker, meta: Mapping[str, Any], path: str) -> None:
+    """Unknown metadata fields: an error when one looks like a misspelled field (``lables``), a
+    warning otherwise (the API server rejects both; netpol-analyzer's cases have the latter)."""
+    for key in meta:
+        if key in OBJECT_META_FIELDS:
+            continue
+        close = difflib.get_close_matches(str(key), sorted(OBJECT_META_FIELDS), n=1, cutoff=0.75)
+        if close or _slip(str(key)):
+            hint = f"did you mean {close[0]!r}?" if close else "remove it"
+            raise check.fail(f"{path}.{key}", "unknown field", key, hint)
+        check.warnings.append(
+            Diagnostic(
+                check.where(f"{path}.{key}", key), f"{check.who}: {path}.{key}: unknown field, ignored"
+            )
+        )
+
+
+def _slip(text: str) -> bool:
+    """Whitespace or control characters around or inside a name: a slip, never a tool's choice."""
+    return text != text.strip() or not text.isprintable() or any(c.isspace() for c in text)
 
 
 def _good_label(key: object, value: object) -> bool:
@@ -599,9 +648,9 @@ def _admin_port(check: _Checker, port: Mapping[str, Any], path: str) -> None:
 
 def _template_labels(check: _Checker, template: Any, path: str) -> None:
     if isinstance(template, dict):
-        problem = _labels_problem(
-            check, (template.get("metadata") or {}).get("labels"), f"{path}.metadata.labels"
-        )
+        meta = template.get("metadata") or {}
+        _stray_meta_fields(check, meta, f"{path}.metadata")
+        problem = _labels_problem(check, meta.get("labels"), f"{path}.metadata.labels")
         if problem is not None:
             raise problem
         _pod_spec(check, template.get("spec"), f"{path}.spec")

@@ -180,10 +180,16 @@ def _object_meta() -> dict[str, Any]:
     return metadata
 
 
+OBJECT_META_FIELDS = frozenset(_json(NETWORK_POLICY_SCHEMA)["properties"]["metadata"]["properties"])
+
+
 @functools.cache
 def _kinds_validator(definition: str) -> Validator:
     definitions = _kind_schemas()["definitions"]
     metadata = _object_meta()
+    # netpol-analyzer's cases put stray keys in workloads' metadata: kubefence.io.validation
+    # rejects those that look like misspelled fields and warns about the others
+    del metadata["additionalProperties"]
     # ObjectMeta is large and comes once or twice per object: a call; the rest is in line
     schema = {
         "$schema": "http://json-schema.org/draft-07/schema#",
