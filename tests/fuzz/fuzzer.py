@@ -104,7 +104,7 @@ def reference_problems(cluster: Cluster, cmap: ConnectivityMap, limit: int = 5) 
     reference = ref.evaluate(cluster, ingress_controller_namespace=OPTIONS.ingress_controller_namespace)
     names = [w.peer_name for w in cluster.workloads]
     pairs = [(s, d) for s in names for d in names if s != d]
-    if cluster.ingresses:
+    if cluster.ingresses and strict_backends(cluster):
         pairs += [(ref.INGRESS_CONTROLLER, d) for d in names]
     out: list[str] = []
     for pair in pairs:
@@ -117,6 +117,23 @@ def reference_problems(cluster: Cluster, cmap: ConnectivityMap, limit: int = 5) 
                 if len(out) >= limit:
                     return out
     return out
+
+
+def strict_backends(cluster: Cluster) -> bool:
+    """Whether every ingress backend names a port its Service has (an Ingress a Service port, a
+    Route a target). Where one does not, the map tries the other reading, as netpol-analyzer does,
+    and the reference evaluator, read from the API texts, does not: they are not compared there."""
+    services = {(s.namespace, s.name): s for s in cluster.services}
+    for obj in cluster.ingresses:
+        for backend in obj.backends:
+            svc = services.get((backend.namespace or obj.namespace, backend.service))
+            if svc is None or backend.port is None:
+                continue
+            names = {sp.name for sp in svc.ports}
+            numbers = {sp.target_port if backend.target_port else sp.port for sp in svc.ports}
+            if backend.port not in names | numbers:
+                return False
+    return True
 
 
 def widened(before: Seed, cmap: ConnectivityMap, cluster: Cluster) -> list[str]:
