@@ -24,7 +24,7 @@ import difflib
 import functools
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastjsonschema import JsonSchemaValueException
@@ -757,12 +757,6 @@ def latest_objects(docs: Sequence[Document], warnings: list[Diagnostic]) -> set[
         last[key] = doc
         keep.add(id(doc))
     return keep
-
-
-def check_all(docs: Iterable[Document], warnings: list[Diagnostic]) -> None:
-    """:func:`check_document` on each of ``docs``."""
-    for doc in docs:
-        check_document(doc, warnings)
 
 
 def malformed(doc: Document, exc: Exception) -> KubefenceError:
