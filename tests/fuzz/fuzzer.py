@@ -233,10 +233,10 @@ def _check_cli(case: Path, work: Path, where: str, report: Report, expect_error:
 
 def run(seed: int, seconds: float, max_iterations: int) -> Report:
     """Fuzz for up to ``seconds`` or ``max_iterations`` iterations, reproducibly from ``seed``."""
+    deadline = time.monotonic() + seconds  # reading the seeds counts too
     rng = random.Random(seed)
     seeds = [s for s in (load_seed(d) for d in seed_dirs()) if s is not None and s.files]
     report = Report()
-    deadline = time.monotonic() + seconds
     with tempfile.TemporaryDirectory(prefix="kubefence-fuzz-") as tmp:
         work = Path(tmp)
         n = 0
