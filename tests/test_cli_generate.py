@@ -273,7 +273,7 @@ def test_validate_failure_writes_nothing(
         obj["spec"]["podSelectr"] = {}
         return obj
 
-    monkeypatch.setattr("kubefence.analysis.generate.validate.policy_dict", broken)
+    monkeypatch.setattr("kubefence.io.policy_schema.policy_dict", broken)
     code, out, err = run(capsys, "generate", "-q", "--validate", app, "-d", tmp_path / "p")
     assert code == 2
     assert out == ""

@@ -17,7 +17,7 @@ from kubefence.analysis.connectivity.networks import (
 )
 from kubefence.errors import Diagnostic, Origin, UsageError
 from kubefence.io.documents import Document
-from kubefence.io.kube import build_cluster
+from kubefence.io.kube import build_cluster, read_application
 from kubefence.io.render import ToolRunner, load_inputs
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import ConnectivityMap
@@ -27,12 +27,12 @@ if TYPE_CHECKING:
     from kubefence.analysis.connectivity.diff import ConnectivityDiff
     from kubefence.analysis.connectivity.explain import Explanation
     from kubefence.analysis.discover.pipeline import DiscoverOptions
-    from kubefence.analysis.discover.results import DiscoveryResult
     from kubefence.analysis.generate.synthesize import GeneratedPolicies, GenerateOptions
     from kubefence.analysis.guardrails.export import ExportResult
     from kubefence.analysis.guardrails.verify import VerifyResult
     from kubefence.analysis.review import ReviewOptions, ReviewResult
     from kubefence.io.gitsource import TreeReader
+    from kubefence.model.discovery import DiscoveryResult
 
 # Only what mapping needs is imported above; each other entry point imports its analysis when
 # called, so that one command line run loads only the modules its command uses.
@@ -145,9 +145,10 @@ def discover_connections(
     >>> print(result.connections[0])                           # doctest: +SKIP
     shop-backend/cart[Deployment] => shop-data/redis[StatefulSet] : TCP 6379
     """
-    from kubefence.analysis.discover.pipeline import discover_documents
+    from kubefence.analysis.discover.pipeline import discover
 
-    return discover_documents(load_input_documents(inputs, runner=runner, stdin_text=stdin_text), options)
+    docs = load_input_documents(inputs, runner=runner, stdin_text=stdin_text)
+    return discover(build_cluster(docs, read_config=True), options)
 
 
 def diff_connectivity(
@@ -197,31 +198,23 @@ def generate_policies(
     >>> generated = generate_policies(["examples/shop"])          # doctest: +SKIP
     >>> files = policy_files(generated)                           # {"shop-backend.yaml": "...", ...}
     """
-    from kubefence.analysis.discover.connections_file import load_connections_file
-    from kubefence.analysis.discover.pipeline import discover_documents
-    from kubefence.analysis.discover.results import DiscoveryResult
-    from kubefence.analysis.generate.guarded import apply_guardrails
-    from kubefence.analysis.generate.synthesize import GenerateOptions, synthesize
-    from kubefence.analysis.review import POLICY_KINDS
+    from kubefence.analysis.generate.pipeline import generate_for
+    from kubefence.io.connections_file import load_connections_file
+    from kubefence.model.discovery import DiscoveryResult
 
-    docs = load_input_documents(inputs, runner=runner, stdin_text=stdin_text)
-    if connections is None:
-        needed = discover_documents(docs, discover_options)
-    elif isinstance(connections, DiscoveryResult):
+    # policies already in the input are the app's old policies: generation ignores them
+    app = read_application(load_input_documents(inputs, runner=runner, stdin_text=stdin_text))
+    if connections is None or isinstance(connections, DiscoveryResult):
         needed = connections
     else:
         needed = load_connections_file(connections)
-    # policies already in the input are the app's old policies: generation ignores them
-    cluster = build_cluster([d for d in docs if d.kind not in POLICY_KINDS])
-    options = options or GenerateOptions()
-    rules = _rules(guardrails)
-    if not rules:
-        return synthesize(cluster, needed, options)
-    map_options = MapOptions(ingress_controller_namespace=options.ingress_controller_namespace)
-    guarded = apply_guardrails(needed, rules, cluster, map_options)
-    generated = synthesize(cluster, guarded.needed, options)
-    notes = guarded.blocked + guarded.added + guarded.conflicts
-    return replace(generated, guardrail_notes=notes)
+    return generate_for(
+        app,
+        needed=needed,
+        options=options,
+        discover_options=discover_options,
+        guardrails=_rules(guardrails),
+    )
 
 
 def policy_files(generated: GeneratedPolicies) -> dict[str, str]:
@@ -249,13 +242,12 @@ def review_revisions(
     verified on ``head``, and the policy files committed in ``policies_dir`` at ``head`` compared
     with the regenerated ones.
     """
-    from kubefence.analysis.review import ReviewOptions, review
+    from kubefence.analysis.review import review
     from kubefence.io.gitsource import GitTreeReader, load_revision
 
-    options = options or ReviewOptions()
     reader = reader or GitTreeReader(repo)
-    base_docs = load_revision(reader, base, paths)
-    head_docs = load_revision(reader, head, paths)
+    base_app = read_application(load_revision(reader, base, paths))
+    head_app = read_application(load_revision(reader, head, paths))
     committed = None
     if policies_dir is not None:
         prefix = policies_dir.strip("/")
@@ -264,17 +256,14 @@ def review_revisions(
             for name, text in reader.files(head, [prefix])
             if name.startswith(prefix + "/") and "/" not in name[len(prefix) + 1 :] and name.endswith(".yaml")
         }
-    rules = list(guardrails)
-    verifier = (
-        (lambda cluster: verify_guardrails(cluster, rules, options=options.map_options)) if rules else None
-    )
     return review(
-        (base, base_docs),
-        (head, head_docs),
+        (base, base_app),
+        (head, head_app),
+        policy_files=policy_files,
         committed_policies=committed,
         policies_dir=policies_dir or "",
         app_paths=paths,
-        verify=verifier,
+        guardrails=tuple(guardrails),
         options=options,
     )
 
@@ -313,7 +302,7 @@ def export_guardrails(
     guardrails: Guardrails, *, kind: str = "ClusterNetworkPolicy", priority: int = 0
 ) -> ExportResult:
     """Guardrails as ClusterNetworkPolicy (v1alpha2, Admin tier) or AdminNetworkPolicy (v1alpha1)
-    objects; ``result.objects`` are dicts, ``kubefence.report.render(result, "txt")`` is YAML."""
+    objects; ``result.policies`` are model values, ``kubefence.report.render(result, "txt")`` is YAML."""
     from kubefence.analysis.guardrails.export import ExportOptions
     from kubefence.analysis.guardrails.export import export_guardrails as _export_guardrails
 
@@ -326,7 +315,7 @@ def export_guardrails(
 if TYPE_CHECKING:
     from kubefence.analysis.connectivity.engine import ConnectivityStream
     from kubefence.analysis.connectivity.summary import ConnectivitySummary
-    from kubefence.io.policy_yaml import FileChange
+    from kubefence.changes import FileChange
 
 
 def stream_connectivity(
@@ -416,9 +405,9 @@ def load_guardrail_rules(guardrails: Guardrails, *, stdin_text: str | None = Non
 def validate_generated(generated: GeneratedPolicies) -> list[str]:
     """One message per generated object the Kubernetes OpenAPI schema rejects (needs the
     ``kubernetes-validate`` package: ``pip install 'kubefence[validate]'``)."""
-    from kubefence.analysis.generate.validate import validate_policies
+    from kubefence.io.policy_schema import validate_policies
 
-    return validate_policies(generated)
+    return validate_policies(g.policy for g in generated.policies)
 
 
 def policy_stream(generated: GeneratedPolicies, fmt: str = "yaml") -> str:

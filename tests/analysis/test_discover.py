@@ -13,9 +13,9 @@ import yaml
 
 from kubefence import DiscoverOptions, discover_connections
 from kubefence.analysis.discover.pipeline import parse_selector_text
-from kubefence.analysis.discover.results import ANYWHERE, DiscoveryResult, Evidence, Reason
 from kubefence.model.connectivity import INGRESS_CONTROLLER as CONTROLLER_PEER
 from kubefence.model.connectivity import PeerKind
+from kubefence.model.discovery import ANYWHERE, DiscoveryResult, Evidence, Reason
 from kubefence.model.selectors import LabelSelector
 
 INGRESS_CONTROLLER = str(CONTROLLER_PEER)

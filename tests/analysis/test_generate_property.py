@@ -43,7 +43,6 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from kubefence import MapOptions, load_cluster, map_connectivity
-from kubefence.analysis.discover.results import DiscoveryResult
 from kubefence.analysis.generate.synthesize import (
     DEFAULT_DENY_NAME,
     VOLATILE_LABELS,
@@ -54,6 +53,7 @@ from kubefence.analysis.generate.synthesize import (
 from kubefence.api import discover_connections, generate_policies, policy_files
 from kubefence.io.policy_yaml import MANAGED_BY_KEY, MANAGED_BY_VALUE
 from kubefence.model.connectivity import ConnectivityMap
+from kubefence.model.discovery import DiscoveryResult
 from kubefence.model.ports import ConnectionSet
 from kubefence.model.workloads import NAMESPACE_NAME_LABEL
 

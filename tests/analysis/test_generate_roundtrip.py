@@ -13,7 +13,6 @@ from typing import Final
 import pytest
 
 from kubefence.analysis.connectivity.engine import MapOptions, compute_connectivity
-from kubefence.analysis.discover.results import DiscoveryResult
 from kubefence.analysis.generate.synthesize import GenerateOptions, synthesize
 from kubefence.api import discover_connections, load_input_documents
 from kubefence.errors import Origin
@@ -21,6 +20,7 @@ from kubefence.io.documents import Document
 from kubefence.io.kube import build_cluster
 from kubefence.io.policy_yaml import policy_dict
 from kubefence.model.connectivity import ConnectivityMap
+from kubefence.model.discovery import DiscoveryResult
 
 ROOT: Final = Path(__file__).resolve().parents[2]
 CORPUS: Final = ROOT.parent / "shared" / "corpus" / "discover"

@@ -21,6 +21,7 @@ from kubefence.analysis.generate.synthesize import GeneratedPolicies, GenerateOp
 from kubefence.analysis.review import review
 from kubefence.api import discover_connections, generate_policies, load_input_documents, policy_files
 from kubefence.cli import main
+from kubefence.io.kube import read_application
 from kubefence.report.review_view import markdown
 
 Obj = dict[str, Any]
@@ -207,9 +208,9 @@ def test_generated_selectors_validate(tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 def test_review_suggests_the_label_in_the_pr_comment() -> None:
-    base = load_input_documents([o for o in shop_app() if o["kind"] != "CronJob"])
-    head = load_input_documents(shop_app())
-    comment = markdown(review(("main", base), ("feature", head)))
+    base = read_application(load_input_documents([o for o in shop_app() if o["kind"] != "CronJob"]))
+    head = read_application(load_input_documents(shop_app()))
+    comment = markdown(review(("main", base), ("feature", head), policy_files=policy_files))
     section = comment[comment.index("### Suggested label changes") :]
     assert "- `shop/report[CronJob]` (`<objects>:4`) is selected by the labels it lacks" in section
     assert "(`app=shop,tier notin (backend,frontend)`)" in section
@@ -219,7 +220,8 @@ def test_review_suggests_the_label_in_the_pr_comment() -> None:
         "  +            app.kubernetes.io/name: report\n  ```"
     ) in section
     # only when a workload needs one
-    assert "Suggested label changes" not in markdown(review(("main", base), ("feature", base)))
+    same = review(("main", base), ("feature", base), policy_files=policy_files)
+    assert "Suggested label changes" not in markdown(same)
 
 
 # -- the search itself -----------------------------------------------------------------------------

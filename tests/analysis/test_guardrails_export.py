@@ -20,9 +20,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kubefence import MapOptions, load_cluster
-from kubefence.analysis.guardrails.export import ANP, CNP, ExportOptions, export_guardrails, pods_of
+from kubefence.analysis.guardrails.export import (
+    ANP,
+    CNP,
+    ExportOptions,
+    ExportResult,
+    export_guardrails,
+    pods_of,
+)
 from kubefence.analysis.guardrails.verify import verify
 from kubefence.errors import InputError
+from kubefence.io.admin_yaml import admin_policy_dict
 from kubefence.io.guardrails import load_guardrails, parse_guardrails_text
 from kubefence.model.connectivity import PeerKind
 from kubefence.model.guardrails import GuardAction, GuardPeer, Guardrail, Keyword, PeerSet
@@ -37,6 +45,11 @@ OPTIONS = MapOptions(ingress_controller_namespace="ingress-nginx")
 Obj = dict[str, Any]
 
 CRD_FILES = {CNP: "clusternetworkpolicies.v1alpha2.yaml", ANP: "adminnetworkpolicies.v1alpha1.yaml"}
+
+
+def objects_of(result: ExportResult) -> tuple[Obj, ...]:
+    """The exported policies as the Kubernetes objects ``kubefence guardrails export`` writes."""
+    return tuple(admin_policy_dict(p) for p in result.policies)
 
 
 def crd_schema(kind: str) -> Obj:
@@ -119,11 +132,11 @@ SHOP_NAMESPACES = ("payments", "shop-backend", "shop-data", "shop-frontend")
 def test_shop_export_is_valid_and_enforced(kind: str) -> None:
     rules = load_guardrails([GUARDRAILS])
     result = export_guardrails(rules, ExportOptions(kind=kind))
-    assert_valid(result.objects, kind)
-    priorities = [o["spec"]["priority"] for o in result.objects]
+    assert_valid(objects_of(result), kind)
+    priorities = [o["spec"]["priority"] for o in objects_of(result)]
     assert priorities == list(range(len(priorities)))
     actions = [
-        r["action"] for o in result.objects for d in ("ingress", "egress") for r in o["spec"].get(d, [])
+        r["action"] for o in objects_of(result) for d in ("ingress", "egress") for r in o["spec"].get(d, [])
     ]
     allow = "Accept" if kind == CNP else "Allow"
     assert actions == sorted(actions, key=lambda a: a != "Deny") and allow in actions  # denies first
@@ -131,7 +144,7 @@ def test_shop_export_is_valid_and_enforced(kind: str) -> None:
     assert uncovered == {"payments-only-from-checkout", "no-ssh-into-pci-scope"}  # from any: addresses too
 
     # whatever NetworkPolicies the app carries: here its own plus allow-everything in each namespace
-    cluster = with_objects([SHOP], result.objects, [allow_all(ns) for ns in SHOP_NAMESPACES])
+    cluster = with_objects([SHOP], objects_of(result), [allow_all(ns) for ns in SHOP_NAMESPACES])
     verdict = verify(cluster, rules, options=OPTIONS)
     for r in verdict.rules:
         if r.rule.action is GuardAction.DENY:
@@ -157,7 +170,7 @@ def test_shop_allow_rules_hold_under_default_deny() -> None:
     ]
     plain = with_objects([SHOP], (), deny_all, policies=False)
     assert not verify(plain, rules, options=OPTIONS).ok
-    enforced = with_objects([SHOP], result.objects, deny_all, policies=False)
+    enforced = with_objects([SHOP], objects_of(result), deny_all, policies=False)
     assert verify(enforced, rules, options=OPTIONS).ok
 
 
@@ -165,10 +178,10 @@ def test_export_text_is_yaml_that_kubefence_reads_back() -> None:
     result = export_guardrails(load_guardrails([GUARDRAILS]))
     text = render(result, "txt")
     docs = [d for d in yaml.safe_load_all(text) if d]
-    assert docs == list(result.objects)
+    assert docs == list(objects_of(result))
     assert text.startswith("# guardrail no-ssh-into-pci-scope (")
     listed = yaml.safe_load(render(result, "yaml"))
-    assert listed["kind"] == "List" and listed["items"] == list(result.objects)
+    assert listed["kind"] == "List" and listed["items"] == list(objects_of(result))
 
 
 # -- shapes and limits ----------------------------------------------------------------------------------
@@ -188,7 +201,7 @@ def test_ports_and_sides() -> None:
           ports: [TCP 23, UDP 1000-2000, SCTP]
         """
     )
-    (cnp,) = export_guardrails(guard).objects
+    (cnp,) = objects_of(export_guardrails(guard))
     assert_valid((cnp,), CNP)
     assert cnp["spec"]["subject"] == {
         "pods": {"namespaceSelector": {}, "podSelector": {"matchLabels": {"app": "a"}}}
@@ -201,7 +214,7 @@ def test_ports_and_sides() -> None:
         {"tcp": {"destinationPort": {"number": 23}}},
         {"udp": {"destinationPort": {"range": {"start": 1000, "end": 2000}}}},
     ]
-    (anp,) = export_guardrails(guard, ExportOptions(kind=ANP)).objects
+    (anp,) = objects_of(export_guardrails(guard, ExportOptions(kind=ANP)))
     assert_valid((anp,), ANP)
     assert anp["spec"]["egress"][0]["ports"][1] == {"portNumber": {"protocol": "TCP", "port": 23}}
 
@@ -218,7 +231,7 @@ def test_rule_only_from_addresses_cannot_be_exported() -> None:
 
 def test_priorities_past_the_limit() -> None:
     guard = rules("- {name: r, action: deny, from: cluster, to: cluster}")
-    assert export_guardrails(guard, ExportOptions(priority=1000)).objects[0]["spec"]["priority"] == 1000
+    assert objects_of(export_guardrails(guard, ExportOptions(priority=1000)))[0]["spec"]["priority"] == 1000
     two = rules(
         """
         - {name: r, action: deny, from: cluster, to: cluster}
@@ -234,7 +247,7 @@ def test_many_peers_split_into_rules() -> None:
     guard = rules(
         f"- {{name: wide, action: deny, from: {{namespaceSelector: 'team in ({names})'}}, to: internet}}"
     )
-    (obj,) = export_guardrails(guard).objects
+    (obj,) = objects_of(export_guardrails(guard))
     assert_valid((obj,), CNP)
     nets = [cidr for r in obj["spec"]["egress"] for p in r["to"] for cidr in p["networks"]]
     assert "8.8.8.0/24" not in nets and any(

@@ -17,6 +17,7 @@ from kubefence import load_cluster
 from kubefence.analysis.connectivity.engine import MapOptions, compute_connectivity, prepare
 from kubefence.analysis.guardrails.export import ANP, CNP, ExportOptions, export_guardrails, pods_of
 from kubefence.analysis.guardrails.verify import _Ends, _forbidden, check_connections, verify
+from kubefence.io.admin_yaml import admin_policy_dict
 from kubefence.model.connectivity import Connection, PeerKind
 from kubefence.model.guardrails import GuardAction, GuardPeer, Guardrail, Keyword, PeerSet
 from kubefence.model.ports import ConnectionSet, PortSet
@@ -138,7 +139,7 @@ def test_exported_denies_hold_whatever_the_network_policies(
 ) -> None:
     rules = [r for r in rules if exportable(r)]
     exported = export_guardrails(rules, ExportOptions(kind=kind))
-    cluster = load_cluster([*app, *ALLOW_EVERYTHING, *exported.objects])
+    cluster = load_cluster([*app, *ALLOW_EVERYTHING, *(admin_policy_dict(p) for p in exported.policies)])
     assert not unexpected(verify(cluster, rules, options=OPTIONS, witnesses=0).rules)
 
 
@@ -146,7 +147,7 @@ def test_exported_denies_hold_whatever_the_network_policies(
 @given(app=apps(), rules=rule_sets(GuardAction.ALLOW), kind=st.sampled_from([CNP, ANP]))
 def test_exported_allows_hold_under_default_deny(app: list[Obj], rules: list[Guardrail], kind: str) -> None:
     exported = export_guardrails(rules, ExportOptions(kind=kind))
-    cluster = load_cluster([*app, *DENY_EVERYTHING, *exported.objects])
+    cluster = load_cluster([*app, *DENY_EVERYTHING, *(admin_policy_dict(p) for p in exported.policies)])
     assert not unexpected(verify(cluster, rules, options=OPTIONS, witnesses=0).rules)
 
 

@@ -20,8 +20,8 @@ from typing import Final
 import pytest
 
 from kubefence import DiscoverOptions, MapOptions, discover_connections, map_connectivity
-from kubefence.analysis.discover.results import DiscoveryResult, Reason
 from kubefence.model.connectivity import ConnectivityMap, PeerKind
+from kubefence.model.discovery import DiscoveryResult, Reason
 from kubefence.model.ports import ConnectionSet
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]

@@ -21,14 +21,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kubefence.analysis.generate.synthesize import GenerateOptions
-from kubefence.analysis.generate.validate import KUBERNETES_VERSION, validate_policies
 from kubefence.api import generate_policies, load_cluster, policy_files
+from kubefence.changes import FileChange
 from kubefence.errors import InputError
+from kubefence.io.policy_schema import KUBERNETES_VERSION, validate_policies
 from kubefence.io.policy_yaml import (
     HEADER,
     MANAGED_BY_KEY,
     MANAGED_BY_VALUE,
-    FileChange,
     apply_changes,
     dump_documents,
     is_generated,
@@ -334,7 +334,7 @@ def test_generated_objects_validate_against_the_schema(app: Path, named_ports: b
     kubernetes_validate = pytest.importorskip("kubernetes_validate")
     generated = generate_policies([app], options=GenerateOptions(named_ports=named_ports))
     assert generated.policies
-    assert validate_policies(generated) == []
+    assert validate_policies(g.policy for g in generated.policies) == []
     # the objects as written to the files, too
     written = [d for text in policy_files(generated).values() for d in yaml.safe_load_all(text) if d]
     assert len(written) == len(generated.policies)
@@ -352,8 +352,8 @@ def test_validate_reports_what_the_schema_rejects(monkeypatch: pytest.MonkeyPatc
         obj["spec"]["podSelectr"] = {}
         return obj
 
-    monkeypatch.setattr("kubefence.analysis.generate.validate.policy_dict", broken)
-    problems = validate_policies(generated)
+    monkeypatch.setattr("kubefence.io.policy_schema.policy_dict", broken)
+    problems = validate_policies(g.policy for g in generated.policies)
     assert len(problems) == len(generated.policies)
     assert problems[0].startswith("payments/kubefence-default-deny: ")
     assert "podSelectr" in problems[0]

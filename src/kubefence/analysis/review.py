@@ -8,33 +8,27 @@ against the regenerated ones (drift), and guardrails, when given, are verified o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kubefence import defaults
 from kubefence.analysis.connectivity.diff import Change, ConnectivityDiff, diff_maps
 from kubefence.analysis.connectivity.engine import MapOptions
 from kubefence.analysis.connectivity.networks import compute_any_connectivity
-from kubefence.analysis.discover.pipeline import DiscoverOptions, discover_documents
-from kubefence.analysis.discover.results import DiscoveryResult, Evidence
-from kubefence.analysis.generate.synthesize import GeneratedPolicies, GenerateOptions, synthesize
-from kubefence.analysis.guardrails.verify import VerifyResult
-from kubefence.errors import Diagnostic, Origin
-from kubefence.io.documents import Document
-from kubefence.io.kube import build_cluster
-from kubefence.io.policy_yaml import FileChange, namespace_files, policy_dict
+from kubefence.analysis.discover.pipeline import DiscoverOptions, discover
+from kubefence.analysis.generate.pipeline import generate_for
+from kubefence.analysis.generate.synthesize import GeneratedPolicies, GenerateOptions
+from kubefence.analysis.guardrails.verify import VerifyResult, verify
+from kubefence.changes import FileChange
+from kubefence.errors import Diagnostic
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import ConnectivityMap, ExternalPeer
+from kubefence.model.discovery import DiscoveryResult, Evidence
+from kubefence.model.guardrails import Guardrail
 
-POLICY_KINDS = frozenset(
-    {
-        "NetworkPolicy",
-        "NetworkPolicyList",
-        "AdminNetworkPolicy",
-        "BaselineAdminNetworkPolicy",
-        "ClusterNetworkPolicy",
-    }
-)
+#: The policy files of generated policies (name -> text): the writer, given by the caller.
+PolicyFiles = Callable[[GeneratedPolicies], Mapping[str, str]]
 
 
 @dataclass(frozen=True)
@@ -57,8 +51,8 @@ class Side:
     ref: str
     app: Cluster
     needed: DiscoveryResult
-    generated: GeneratedPolicies
-    files: dict[str, str]  # the generated policy files, name -> text
+    generated: GeneratedPolicies  # for what the application needs
+    files: dict[str, str]  # the policy files to commit (within the guardrails, if any), name -> text
     allowed: ConnectivityMap  # the application with its generated policies
 
 
@@ -85,21 +79,30 @@ class ReviewResult:
         return self.guardrails is not None and not self.guardrails.ok
 
 
-def run_side(ref: str, docs: Sequence[Document], options: ReviewOptions) -> Side:
-    app_docs = [d for d in docs if d.kind not in POLICY_KINDS]
-    needed = discover_documents(app_docs, options.discover)
-    app = build_cluster(app_docs)
-    generated = synthesize(app, needed, options.generate)
-    policy_docs = [Document(policy_dict(g.policy), Origin(f"{ref}:<generated>")) for g in generated.policies]
-    allowed = compute_any_connectivity(build_cluster(app_docs + policy_docs), options.map_options)
-    return Side(
-        ref,
-        app,
-        needed,
-        generated,
-        namespace_files((g.policy, g.comments) for g in generated.policies),
-        allowed,
+def run_side(
+    ref: str,
+    app: Cluster,
+    options: ReviewOptions,
+    policy_files: PolicyFiles,
+    guardrails: Sequence[Guardrail] = (),
+) -> Side:
+    """One version through the pipeline of ``generate``: discover, generate, map with the policies.
+
+    The map shows what the application needs (policies generated without guardrails, so that a
+    change asking for a forbidden connection shows it); the files are what ``generate`` writes, with
+    the same guardrails.
+    """
+    needed = discover(app, options.discover)
+    generated = generate_for(app, needed=needed, options=options.generate)
+    committed = (
+        generate_for(app, needed=needed, options=options.generate, guardrails=guardrails)
+        if guardrails
+        else generated
     )
+    allowed = compute_any_connectivity(
+        app.with_policies(g.policy for g in generated.policies), options.map_options
+    )
+    return Side(ref, app, needed, generated, dict(policy_files(committed)), allowed)
 
 
 def _evidence(side: Side, change: Change) -> tuple[Evidence, ...]:
@@ -115,7 +118,9 @@ def _evidence(side: Side, change: Change) -> tuple[Evidence, ...]:
     return ()
 
 
-def drift(committed: dict[str, str], generated: dict[str, str], policies_dir: str) -> tuple[FileChange, ...]:
+def drift(
+    committed: Mapping[str, str], generated: Mapping[str, str], policies_dir: str
+) -> tuple[FileChange, ...]:
     """Files whose committed text differs from the generated one (missing or extra files included)."""
     out = []
     for name in sorted(committed.keys() | generated.keys()):
@@ -127,34 +132,33 @@ def drift(committed: dict[str, str], generated: dict[str, str], policies_dir: st
 
 
 def review(
-    base: tuple[str, Sequence[Document]],
-    head: tuple[str, Sequence[Document]],
+    base: tuple[str, Cluster],
+    head: tuple[str, Cluster],
     *,
-    committed_policies: dict[str, str] | None = None,
+    policy_files: PolicyFiles,
+    committed_policies: Mapping[str, str] | None = None,
     policies_dir: str = "",
     app_paths: Sequence[str] = (),
-    verify: Callable[[Cluster], VerifyResult] | None = None,
+    guardrails: Sequence[Guardrail] = (),
     options: ReviewOptions | None = None,
 ) -> ReviewResult:
-    """Review the change from ``base`` to ``head`` (each a ref and its documents).
+    """Review the change from ``base`` to ``head``: each a ref and its application (read with
+    ``read_application``, without policies).
 
+    ``policy_files``: writes generated policies as files (name -> text), as ``generate`` does.
     ``committed_policies``: the policy files at head (name -> text) to check for drift.
-    ``verify``: checks guardrails on the head application with its generated policies.
+    ``guardrails``: verified on the head application with its generated policies; the regenerated
+    files are generated within them, as ``generate --guardrails`` writes them.
     """
     options = options or ReviewOptions()
-    old = run_side(base[0], base[1], options)
-    new = run_side(head[0], head[1], options)
+    old = run_side(base[0], base[1], options, policy_files, guardrails)
+    new = run_side(head[0], head[1], options, policy_files, guardrails)
     diff = diff_maps(old.allowed, new.allowed)
     changes = tuple(ExplainedChange(c, _evidence(old if not c.new else new, c)) for c in diff.changes)
     drifted = drift(committed_policies, new.files, policies_dir) if committed_policies is not None else ()
-    guardrails = None
-    if verify is not None:
-        head_docs = [d for d in head[1] if d.kind not in POLICY_KINDS]
-        policy_docs = [
-            Document(policy_dict(g.policy), Origin(f"{head[0]}:<generated>")) for g in new.generated.policies
-        ]
-        guardrails = verify(build_cluster(head_docs + policy_docs))
+    checked = None
+    if guardrails:
+        enforced = new.app.with_policies(g.policy for g in new.generated.policies)
+        checked = verify(enforced, guardrails, options=options.map_options, witnesses=defaults.WITNESSES)
     warnings = tuple(new.generated.warnings)
-    return ReviewResult(
-        old, new, diff, changes, drifted, policies_dir, tuple(app_paths), guardrails, warnings
-    )
+    return ReviewResult(old, new, diff, changes, drifted, policies_dir, tuple(app_paths), checked, warnings)

@@ -6,10 +6,10 @@ validation can point at a file and line. ``List`` and ``*List`` kinds are flatte
 
 from __future__ import annotations
 
-import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -48,23 +48,114 @@ class Document:
         text = str(needle)
         if not (self._text and text):
             return self.origin
-        key, sep, value = text.partition(": ")
-        q = "[\"']?"
-        if sep:
-            patterns = [rf"{q}{re.escape(key)}{q}\s*:\s*{q}{re.escape(value)}{q}(?![\w.:/-])"]
-        else:
-            patterns = [
-                rf"(?m)^[\s-]*{q}{re.escape(text)}{q}\s*:",
-                rf"[{{,]\s*{q}{re.escape(text)}{q}\s*:",
-                rf"(?<![\w.-]){re.escape(text)}(?![\w.-])",
-            ]
         end = len(self._text) if self._end < 0 else self._end
-        for pattern in patterns:
-            found = re.compile(pattern).search(self._text, self._offset, end)
-            if found is not None:
-                line = self.origin.line + self._text.count("\n", self._offset, found.start())
-                return Origin(self.origin.file, line)
-        return self.origin
+        found = _find(self._text, self._offset, end, text)
+        if found < 0:
+            return self.origin
+        return Origin(self.origin.file, self.origin.line + self._text.count("\n", self._offset, found))
+
+
+# -- locating a needle ------------------------------------------------------------------------------
+# What the regular expressions below would find, without compiling one per needle (that costs a
+# hundred times more than the search, and every variable name and argument is a new needle):
+#   key: value   ["']?KEY["']?\s*:\s*["']?VALUE["']?(?![\w.:/-])
+#   word         (?m)^[\s-]*["']?WORD["']?\s*:   then   [{,]\s*["']?WORD["']?\s*:
+#                then   (?<![\w.-])WORD(?![\w.-])
+# Each returns the start of the first match in text[start:end], or -1.
+
+_QUOTES = "\"'"
+
+
+def _word(ch: str, extra: str) -> bool:
+    return ch.isalnum() or ch == "_" or ch in extra
+
+
+def _find(text: str, start: int, end: int, needle: str) -> int:
+    key, sep, value = needle.partition(": ")
+    if sep:  # the most frequent case (every variable is located by "name: X"): no closure
+        f = text.find(value, start, end)
+        while f >= 0:
+            found = _key_value(text, start, end, key, f, len(value))
+            if found >= 0:
+                return found
+            f = text.find(value, f + 1, end)
+        return -1
+    for match in (_line_key, _flow_key, _token):
+        found = _first(text, start, end, needle, partial(match, text, start, end, n=len(needle)))
+        if found >= 0:
+            return found
+    return -1
+
+
+def _first(text: str, start: int, end: int, literal: str, match: Callable[[int], int]) -> int:
+    """The match start for the first occurrence of ``literal`` that ``match`` accepts."""
+    f = text.find(literal, start, end)
+    while f >= 0:
+        found = match(f)
+        if found >= 0:
+            return found
+        f = text.find(literal, f + 1, end)
+    return -1
+
+
+def _skip_space_back(text: str, start: int, p: int) -> int:
+    while p > start and text[p - 1].isspace():
+        p -= 1
+    return p
+
+
+def _colon_after(text: str, end: int, e: int) -> bool:
+    """``["']?\\s*:`` at ``e``."""
+    if e < end and text[e] in _QUOTES:
+        e += 1
+    while e < end and text[e].isspace():
+        e += 1
+    return e < end and text[e] == ":"
+
+
+def _key_value(text: str, start: int, end: int, key: str, f: int, n: int) -> int:
+    e = f + n
+    if e < end and text[e] not in _QUOTES and _word(text[e], ".:/-"):
+        return -1
+    p = f - 1 if f > start and text[f - 1] in _QUOTES else f
+    p = _skip_space_back(text, start, p)
+    if p <= start or text[p - 1] != ":":
+        return -1
+    p = _skip_space_back(text, start, p - 1)
+    if p > start and text[p - 1] in _QUOTES and not key.endswith(tuple(_QUOTES)):
+        p -= 1
+    k = p - len(key)
+    if k < start or text[k:p] != key:
+        return -1
+    return k - 1 if k > start and text[k - 1] in _QUOTES else k
+
+
+def _line_key(text: str, start: int, end: int, f: int, n: int) -> int:
+    if not _colon_after(text, end, f + n):
+        return -1
+    q = f - 1 if f > start and text[f - 1] in _QUOTES else f
+    p = q
+    while p > start and (text[p - 1].isspace() or text[p - 1] == "-"):
+        p -= 1
+    if p == 0 or text[p - 1] == "\n":
+        return p
+    newline = text.find("\n", p, q)
+    return -1 if newline < 0 else newline + 1
+
+
+def _flow_key(text: str, start: int, end: int, f: int, n: int) -> int:
+    if not _colon_after(text, end, f + n):
+        return -1
+    p = f - 1 if f > start and text[f - 1] in _QUOTES else f
+    p = _skip_space_back(text, start, p)
+    return p - 1 if p > start and text[p - 1] in "{," else -1
+
+
+def _token(text: str, start: int, end: int, f: int, n: int) -> int:
+    if f > 0 and _word(text[f - 1], ".-"):
+        return -1
+    e = f + n
+    return f if e >= end or not _word(text[e], ".-") else -1
 
 
 def iter_manifest_files(

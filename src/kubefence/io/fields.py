@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubefence.errors import InputError
+from kubefence.errors import InputError, Origin
 from kubefence.io.documents import Document
 from kubefence.model.ports import MAX_PORT, MIN_PORT, PROTOCOLS
 from kubefence.model.selectors import LabelSelector, Operator, Requirement
@@ -40,7 +40,7 @@ def as_mapping(value: Any, what: str, doc: Document) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InputError(
             f"{who(doc)}: {what} must be a mapping, got {type(value).__name__}",
-            doc.locate(what.split(".")[-1]),
+            doc.locate(_field_key(what)),
         )
     return value
 
@@ -51,9 +51,14 @@ def as_list(value: Any, what: str, doc: Document) -> list[Any]:
     if not isinstance(value, list):
         raise InputError(
             f"{who(doc)}: {what} must be a list, got {type(value).__name__}",
-            doc.locate(what.split(".")[-1]),
+            doc.locate(_field_key(what)),
         )
     return value
+
+
+def _field_key(what: str) -> str:
+    """The key to look for: ``envFrom`` for ``containers[].envFrom[]`` (an item is under its key)."""
+    return what.split(".")[-1].removesuffix("[]")
 
 
 def label_text(value: Any) -> str:
@@ -123,3 +128,18 @@ def who(doc: Document) -> str:
     ns = meta.get("namespace") if isinstance(meta, dict) else None
     full = f"{ns}/{name}" if ns and name else str(name or "")
     return f"{doc.kind} {full}".strip()
+
+
+def locate(doc: Document, *needles: object) -> Origin:
+    """The line of the first needle found in ``doc``; the document's own origin otherwise.
+
+    Rendered documents (Helm, Kustomize) have line 0: a line in the rendered text would point
+    nowhere the user can open, so they keep the file alone.
+    """
+    if doc.origin.line == 0:
+        return doc.origin
+    for needle in needles:
+        found = doc.locate(needle)
+        if found != doc.origin:
+            return found
+    return doc.origin

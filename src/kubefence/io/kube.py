@@ -1,7 +1,9 @@
 """Turning Kubernetes objects (dicts) into model values: the one parsing boundary.
 
-Every malformed field raises :class:`InputError` pointing at the file and line; objects of kinds we
-do not use are skipped with one warning per kind.
+Each kind is read in one place (:data:`_HANDLERS`, dispatched by :meth:`ClusterBuilder.add`). Every
+malformed field raises :class:`InputError` pointing at the file and line; objects of kinds we do not
+use are skipped with one warning per kind. ConfigMaps and Secrets are read only when asked for
+(``read_config``): discovery searches them, the map has no use for them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from kubefence.errors import Diagnostic, InputError, Origin
 from kubefence.io.admin import parse_admin_policy
+from kubefence.io.config import CONFIG_KINDS, read_config
 from kubefence.io.documents import Document
 from kubefence.io.fields import (
     as_list,
@@ -25,7 +28,7 @@ from kubefence.io.fields import (
     parse_selector,
     who,
 )
-from kubefence.io.ingress import GATEWAY_ROUTE_KINDS, parse_gateway_route, parse_ingress, parse_route
+from kubefence.io.ingress import INGRESS_KINDS, read_ingress_object
 from kubefence.io.networks import (
     USER_DEFINED_NETWORK_KINDS,
     parse_multi_network_policy,
@@ -34,13 +37,16 @@ from kubefence.io.networks import (
     pod_networks,
     virtual_machine_template,
 )
+from kubefence.io.pods import read_containers, read_volumes, workload_ports
 from kubefence.io.validation import check_document, latest_objects, malformed
 from kubefence.model.admin import AdminPolicy
 from kubefence.model.cluster import Cluster
+from kubefence.model.config import ConfigData
 from kubefence.model.ingress import IngressObject
 from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.networks import (
     MultiNetworkPolicy,
+    NetworkAttachment,
     NetworkAttachmentDefinition,
     NetworkResources,
     UserDefinedNetwork,
@@ -48,7 +54,6 @@ from kubefence.model.networks import (
 from kubefence.model.policies import NetworkPolicy, PolicyPeer, PolicyRule, PortMatch
 from kubefence.model.selectors import LabelSelector
 from kubefence.model.workloads import (
-    ContainerPort,
     Namespace,
     Service,
     ServicePort,
@@ -64,21 +69,23 @@ TEMPLATE_KINDS = ("Deployment", "ReplicaSet", "ReplicationController", "Stateful
 class ClusterBuilder:
     """Accumulates model objects from documents; ``build()`` returns the frozen :class:`Cluster`.
 
-    Extra kinds (admin policies, ingress objects, ...) register a handler in ``handlers``.
+    ``read_config``: also read ConfigMaps and Secrets (else they are skipped like unused kinds).
     """
 
+    read_config: bool = False
     namespaces: dict[str, Namespace] = field(default_factory=dict)
     workloads: list[Workload] = field(default_factory=list)
     policies: list[NetworkPolicy] = field(default_factory=list)
     services: list[Service] = field(default_factory=list)
     admin_policies: list[AdminPolicy] = field(default_factory=list)
     ingresses: list[IngressObject] = field(default_factory=list)
+    configs: dict[tuple[str, str, str], ConfigData] = field(default_factory=dict)
     user_defined_networks: list[UserDefinedNetwork] = field(default_factory=list)
     attachment_definitions: list[NetworkAttachmentDefinition] = field(default_factory=list)
     multi_policies: list[MultiNetworkPolicy] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
+    config_warnings: list[Diagnostic] = field(default_factory=list)  # shown after the others
     skipped: dict[str, tuple[int, Origin]] = field(default_factory=dict)
-    extra_handlers: dict[str, Callable[[Document], None]] = field(default_factory=dict)
 
     def add_all(self, docs: Iterable[Document]) -> ClusterBuilder:
         docs = list(docs)
@@ -91,7 +98,11 @@ class ClusterBuilder:
         return self
 
     def add(self, doc: Document) -> None:
-        check_document(doc, self.warnings)  # fail closed: invalid policies never reach the model
+        """Read one document into the model: the one place where documents are dispatched by kind.
+
+        Each is validated first (fail closed: invalid policies never reach the model); a value the
+        readers cannot take is an input error at the document, never an internal one."""
+        check_document(doc, self.warnings)
         try:
             self._dispatch(doc)
         except (TypeError, AttributeError, KeyError, IndexError, ValueError, OverflowError) as exc:
@@ -104,10 +115,10 @@ class ClusterBuilder:
             self._skip("", doc.origin)
             return
         handler = _HANDLERS.get(kind)
+        if handler is None and self.read_config and kind in CONFIG_KINDS and "apiVersion" in obj:
+            handler = _add_config
         if handler is not None:
             handler(self, doc)
-        elif kind in self.extra_handlers:
-            self.extra_handlers[kind](doc)
         else:
             self._skip(kind, doc.origin)
 
@@ -123,7 +134,7 @@ class ClusterBuilder:
 
     def _warn_host_network(self, workloads: Iterable[Workload]) -> None:
         """Pods on the node's network escape policies in most clusters: say so once, naming a few."""
-        host = [w for w in workloads if w.pod_spec.get("hostNetwork") is True]
+        host = [w for w in workloads if w.host_network]
         if not host:
             return
         names = ", ".join(w.peer_name for w in host[:3])
@@ -170,7 +181,8 @@ class ClusterBuilder:
                 sorted(self.admin_policies, key=lambda p: (p.tier.value, p.priority, p.kind, p.name))
             ),
             ingresses=tuple(sorted(self.ingresses, key=lambda i: (i.namespace, i.kind, i.name))),
-            warnings=tuple(self.warnings),
+            warnings=tuple(self.warnings) + tuple(self.config_warnings),
+            configs=tuple(self.configs[k] for k in sorted(self.configs)),
             networks=NetworkResources(
                 tuple(self.user_defined_networks),  # input order: the first UDN of a namespace wins
                 tuple(sorted(self.attachment_definitions)),
@@ -179,8 +191,15 @@ class ClusterBuilder:
         )
 
 
-def build_cluster(docs: Iterable[Document]) -> Cluster:
-    return ClusterBuilder().add_all(docs).build()
+def build_cluster(docs: Iterable[Document], *, read_config: bool = False) -> Cluster:
+    """The cluster of ``docs``; with ``read_config``, their ConfigMaps and Secrets too."""
+    return ClusterBuilder(read_config=read_config).add_all(docs).build()
+
+
+def read_application(docs: Iterable[Document]) -> Cluster:
+    """An application to discover and generate policies for: everything ``docs`` hold (policies are
+    read too, so that a malformed one is an error), then without the policies of any tier."""
+    return build_cluster(docs, read_config=True).without_policies()
 
 
 def _dedupe_workloads(workloads: list[Workload], builder: ClusterBuilder) -> tuple[Workload, ...]:
@@ -212,19 +231,28 @@ def _add_namespace(b: ClusterBuilder, doc: Document) -> None:
     )
 
 
-def _container_ports(spec: dict[str, Any], doc: Document) -> tuple[ContainerPort, ...]:
-    ports: list[ContainerPort] = []
-    for container in as_list(spec.get("containers"), "spec.containers", doc):
-        container = as_mapping(container, "spec.containers[]", doc)
-        for p in as_list(container.get("ports"), "containers[].ports", doc):
-            p = as_mapping(p, "containers[].ports[]", doc)
-            if p.get("containerPort") is None:
-                continue  # nothing a policy could name
-            number = parse_port_number(p["containerPort"], doc, "containerPort")
-            ports.append(
-                ContainerPort(number, parse_protocol(p.get("protocol"), doc), str(p.get("name") or ""))
-            )
-    return tuple(sorted(set(ports)))
+def _workload(
+    doc: Document,
+    namespace: str,
+    name: str,
+    kind: str,
+    labels: dict[str, str],
+    spec: dict[str, Any],
+    networks: tuple[NetworkAttachment, ...],
+) -> Workload:
+    containers = read_containers(spec, doc)
+    return Workload(
+        namespace=namespace,
+        name=name,
+        kind=kind,
+        labels=label_pairs(labels),
+        ports=workload_ports(containers),
+        origin=doc.origin,
+        containers=containers,
+        volumes=read_volumes(spec, doc),
+        host_network=spec.get("hostNetwork") is True,
+        networks=networks,
+    )
 
 
 def _add_template_workload(b: ClusterBuilder, doc: Document) -> None:
@@ -239,17 +267,9 @@ def _add_template_workload(b: ClusterBuilder, doc: Document) -> None:
     tmeta = as_mapping(template.get("metadata"), "template.metadata", doc)
     labels = parse_labels(tmeta.get("labels"), "template.metadata.labels", doc)
     pod_spec = as_mapping(template.get("spec"), "template.spec", doc)
+    networks = pod_networks(tmeta.get("annotations"), doc)
     b.workloads.append(
-        Workload(
-            namespace=object_namespace(doc),
-            name=object_name(doc),
-            kind=doc.kind,
-            labels=label_pairs(labels),
-            ports=_container_ports(pod_spec, doc),
-            origin=doc.origin,
-            pod_spec=pod_spec,
-            networks=pod_networks(tmeta.get("annotations"), doc),
-        )
+        _workload(doc, object_namespace(doc), object_name(doc), doc.kind, labels, pod_spec, networks)
     )
 
 
@@ -281,18 +301,9 @@ def _add_pod(b: ClusterBuilder, doc: Document) -> None:
         name, kind = str(owner["name"]), str(owner.get("kind") or "Pod")
     else:
         name, kind = object_name(doc), "Pod"
-    b.workloads.append(
-        Workload(
-            namespace=object_namespace(doc),
-            name=name,
-            kind=kind,
-            labels=label_pairs(parse_labels(pod_meta.get("labels"), "metadata.labels", doc)),
-            ports=_container_ports(pod_spec, doc),
-            origin=doc.origin,
-            pod_spec=pod_spec,
-            networks=pod_networks(pod_meta.get("annotations"), doc),
-        )
-    )
+    labels = parse_labels(pod_meta.get("labels"), "metadata.labels", doc)
+    networks = pod_networks(pod_meta.get("annotations"), doc)
+    b.workloads.append(_workload(doc, object_namespace(doc), name, kind, labels, pod_spec, networks))
 
 
 def _is_vm_launcher(name: str, owner: dict[str, Any] | None) -> bool:
@@ -334,6 +345,7 @@ def _add_service(b: ClusterBuilder, doc: Document) -> None:
             tuple(ports),
             str(spec.get("type") or "ClusterIP"),
             doc.origin,
+            headless=str(spec.get("clusterIP")) == "None",
         )
     )
 
@@ -479,21 +491,19 @@ def _add_admin_policy(b: ClusterBuilder, doc: Document) -> None:
 
 
 def _add_ingress(b: ClusterBuilder, doc: Document) -> None:
-    if doc.kind == "Ingress":
-        b.ingresses.append(parse_ingress(doc))
-    elif doc.kind == "Route":
-        b.ingresses.append(parse_route(doc))
-    else:
-        b.ingresses.append(parse_gateway_route(doc))
+    b.ingresses.append(read_ingress_object(doc))
+
+
+def _add_config(b: ClusterBuilder, doc: Document) -> None:
+    config = read_config(doc, b.config_warnings)
+    b.configs[(config.kind, config.namespace, config.name)] = config  # a later one wins
 
 
 _HANDLERS: dict[str, Callable[[ClusterBuilder, Document], None]] = {
     "AdminNetworkPolicy": _add_admin_policy,
     "BaselineAdminNetworkPolicy": _add_admin_policy,
     "ClusterNetworkPolicy": _add_admin_policy,
-    "Ingress": _add_ingress,
-    "Route": _add_ingress,
-    **{kind: _add_ingress for kind in GATEWAY_ROUTE_KINDS},
+    **{kind: _add_ingress for kind in INGRESS_KINDS},
     "Namespace": _add_namespace,
     "Pod": _add_pod,
     "CronJob": _add_template_workload,

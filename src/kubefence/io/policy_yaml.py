@@ -7,14 +7,13 @@ not at all.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from kubefence.changes import FileChange
 from kubefence.errors import InputError, Origin
 from kubefence.io.atomic import write_files
 from kubefence.io.validation import dns_label_problem
@@ -116,27 +115,6 @@ def namespace_files(policies: Iterable[tuple[NetworkPolicy, Sequence[str]]]) -> 
         check_file_name(f"{policy.namespace}.yaml")
         by_ns.setdefault(policy.namespace, []).append((policy_dict(policy), comments))
     return {f"{ns}.yaml": dump_documents(objs) for ns, objs in sorted(by_ns.items())}
-
-
-@dataclass(frozen=True)
-class FileChange:
-    path: Path
-    old: str | None  # None: the file does not exist yet
-    new: str
-
-    @property
-    def changed(self) -> bool:
-        return self.old != self.new
-
-    def unified_diff(self) -> str:
-        return "".join(
-            difflib.unified_diff(
-                (self.old or "").splitlines(keepends=True),
-                self.new.splitlines(keepends=True),
-                fromfile=f"a/{self.path.as_posix().lstrip('/')}" if self.old is not None else "/dev/null",
-                tofile=f"b/{self.path.as_posix().lstrip('/')}" if self.new else "/dev/null",
-            )
-        )
 
 
 def is_generated(text: str) -> bool:

@@ -1,11 +1,10 @@
-"""Namespaces, workloads (a pod template and its owner) and services."""
+"""Namespaces, workloads (a pod template and its owner, with its containers) and services."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kubefence.errors import Origin
 from kubefence.model.selectors import LabelSelector
@@ -47,12 +46,98 @@ class ContainerPort:
     name: str = ""
 
 
+#: The kinds a variable, an ``envFrom`` or a volume can take configuration from.
+CONFIG_MAP = "ConfigMap"
+SECRET = "Secret"
+
+
+@dataclass(frozen=True)
+class KeyRef:
+    """One key of a ConfigMap or Secret (``valueFrom.configMapKeyRef`` / ``secretKeyRef``)."""
+
+    kind: str  # CONFIG_MAP or SECRET
+    name: str
+    key: str
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    """A container's variable: a ``value``, or a key it is read from (``value_from``); neither when
+    it comes from the downward API or a resource field, which hold no addresses."""
+
+    name: str
+    value: str | None = None
+    value_from: KeyRef | None = None
+    origin: Origin = field(default=Origin(), compare=False)
+
+
+@dataclass(frozen=True)
+class EnvFrom:
+    """Every key of a ConfigMap or Secret as variables (``envFrom``), names prefixed by ``prefix``."""
+
+    kind: str  # CONFIG_MAP or SECRET
+    name: str
+    prefix: str = ""
+    optional: bool = False
+    origin: Origin = field(default=Origin(), compare=False)
+
+
+@dataclass(frozen=True)
+class Argument:
+    """One item of ``command`` or ``args``, as written (``$(VAR)`` not expanded)."""
+
+    text: str
+    origin: Origin = field(default=Origin(), compare=False)
+
+
+@dataclass(frozen=True)
+class VolumeMount:
+    name: str
+    mount_path: str = ""
+
+
+@dataclass(frozen=True)
+class Container:
+    """A container of a pod (``init``: of ``initContainers``)."""
+
+    name: str
+    image: str = ""
+    ports: tuple[ContainerPort, ...] = ()
+    env: tuple[EnvVar, ...] = ()
+    env_from: tuple[EnvFrom, ...] = ()
+    command: tuple[Argument, ...] = ()
+    args: tuple[Argument, ...] = ()
+    volume_mounts: tuple[VolumeMount, ...] = ()
+    init: bool = False
+
+
+@dataclass(frozen=True)
+class VolumeSource:
+    """A ConfigMap or Secret a volume projects (``keys``: the ``items`` chosen; empty: all keys)."""
+
+    kind: str  # CONFIG_MAP or SECRET
+    name: str
+    optional: bool = False
+    keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Volume:
+    """A pod volume and the ConfigMaps and Secrets it holds (none for other kinds of volume)."""
+
+    name: str
+    sources: tuple[VolumeSource, ...] = ()
+
+
 @dataclass(frozen=True)
 class Workload:
-    """What policies see of a workload: its pods' namespace, labels and container ports.
+    """What policies see of a workload: its pods' namespace, labels and container ports; and what
+    discovery reads: the containers (init containers first) and volumes of its pod template.
 
     ``kind``/``name`` are those of the owner (a Deployment, a ReplicaSet, ...; a bare Pod is itself),
-    so the peer name is ``namespace/name[Kind]``.
+    so the peer name is ``namespace/name[Kind]``. Pods of one owner that differ only in their
+    containers are one workload: containers, volumes and ``host_network`` are not compared.
     """
 
     namespace: str
@@ -61,8 +146,9 @@ class Workload:
     labels: LabelPairs = ()
     ports: tuple[ContainerPort, ...] = ()
     origin: Origin = field(default=Origin(), compare=False)
-    # the pod spec as written (containers, env, volumes): read by discovery, never by policy analysis
-    pod_spec: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    containers: tuple[Container, ...] = field(default=(), compare=False, repr=False)
+    volumes: tuple[Volume, ...] = field(default=(), compare=False, repr=False)
+    host_network: bool = field(default=False, compare=False, repr=False)
     # secondary networks the pods are attached to (Multus): only multi-network analysis reads them
     networks: tuple[NetworkAttachment, ...] = field(default=(), compare=False)
 
@@ -107,6 +193,7 @@ class Service:
     ports: tuple[ServicePort, ...] = ()
     type: str = "ClusterIP"
     origin: Origin = field(default=Origin(), compare=False)
+    headless: bool = False  # clusterIP: None: its pods are reached directly, on their own ports
 
     @property
     def full_name(self) -> str:

@@ -1,4 +1,4 @@
-"""The report view of a :class:`~kubefence.analysis.discover.results.DiscoveryResult`.
+"""The report view of a :class:`~kubefence.model.discovery.DiscoveryResult`.
 
 Plain text is the map's ``src => dst : conn`` line followed by one indented line per evidence; JSON is
 ``{"connections": [{"src", "dst", "conn", "reason", "evidence": [...]}, ...], "peers": {...}}`` (the
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kubefence.analysis.discover.results import DiscoveryResult, NeededConnection
+from kubefence.model.discovery import DiscoveryResult, NeededConnection
 from kubefence.report.evidence_text import evidence_json, evidence_text
 from kubefence.report.peers_text import connection_text, peer_text
 from kubefence.report.view import View, adapter, graph_of

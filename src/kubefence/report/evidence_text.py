@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubefence.analysis.discover.results import Evidence
+from kubefence.model.discovery import Evidence
 
 
 def evidence_text(e: Evidence) -> str:

@@ -15,6 +15,7 @@ import yaml
 
 from kubefence.analysis.guardrails.export import ExportResult
 from kubefence.analysis.guardrails.verify import Blocked, ConnectionCheck, RuleResult, VerifyResult, Witness
+from kubefence.io.admin_yaml import admin_policy_dict
 from kubefence.model.connectivity import Connection
 from kubefence.model.guardrails import GuardAction
 from kubefence.report.peers_text import connection_text, endpoint_text, peer_text
@@ -234,23 +235,25 @@ def _check_view(check: ConnectionCheck) -> View:
 def _export_view(result: ExportResult) -> View:
     """Text: a multi-document YAML stream (``kubectl apply -f``); JSON/YAML: one ``v1/List``."""
 
+    objects = [admin_policy_dict(p) for p in result.policies]
+
     def lines() -> Iterator[str]:
-        for i, (obj, note) in enumerate(zip(result.objects, result.notes, strict=True)):
+        for i, (obj, note) in enumerate(zip(objects, result.notes, strict=True)):
             if i:
                 yield "---"
             yield f"# {note}"
             yield from yaml.safe_dump(obj, sort_keys=False, default_flow_style=False).rstrip("\n").split("\n")
 
     def rows() -> Iterator[tuple[str, ...]]:
-        for obj, note in zip(result.objects, result.notes, strict=True):
+        for obj, note in zip(objects, result.notes, strict=True):
             spec = obj["spec"]
             yield (obj["kind"], obj["metadata"]["name"], str(spec["priority"]), note)
 
     return View(
         title=f"Guardrails as {result.kind} objects",
         lines=lines,
-        json=lambda: {"apiVersion": "v1", "kind": "List", "items": list(result.objects)},
+        json=lambda: {"apiVersion": "v1", "kind": "List", "items": objects},
         columns=("kind", "name", "priority", "guardrail"),
         rows=rows,
-        summary=f"{len(result.objects)} {result.kind} object(s)",
+        summary=f"{len(objects)} {result.kind} object(s)",
     )

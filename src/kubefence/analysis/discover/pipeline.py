@@ -8,16 +8,17 @@ connection to the workloads the Service selects, on the container ports it targe
 LoadBalancer or NodePort are exposed to every address, and those behind an Ingress, a Route or a
 Gateway API route to the ingress controller. Every workload that resolves a Service name needs DNS.
 
->>> result = discover_documents(load_documents(["app/"]))        # doctest: +SKIP
->>> print(result.connections[0])                                  # doctest: +SKIP
+Discovery reads the cluster model only (read with its ConfigMaps and Secrets: ``read_config``).
+
+>>> result = discover(build_cluster(load_documents(["app/"]), read_config=True))   # doctest: +SKIP
+>>> print(result.connections[0])                                                  # doctest: +SKIP
 shop/cart[Deployment] => shop/redis[StatefulSet] : TCP 6379
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from kubefence import defaults
 from kubefence.analysis.discover.addresses import (
@@ -28,7 +29,11 @@ from kubefence.analysis.discover.addresses import (
     flag_values,
     sibling_port,
 )
-from kubefence.analysis.discover.results import (
+from kubefence.errors import Diagnostic, Origin
+from kubefence.model.cluster import Cluster
+from kubefence.model.config import ConfigData, ConfigEntry
+from kubefence.model.connectivity import INGRESS_CONTROLLER, Connection, Peer, WorkloadPeer
+from kubefence.model.discovery import (
     ANYWHERE,
     DiscoveryResult,
     Evidence,
@@ -36,22 +41,18 @@ from kubefence.analysis.discover.results import (
     PeerInfo,
     Reason,
 )
-from kubefence.analysis.discover.sources import (
-    SOURCE_KINDS,
-    AppObjects,
-    Backend,
-    ConfigData,
-    locate,
-    read_app_objects,
-)
-from kubefence.errors import Diagnostic, Origin
-from kubefence.io.documents import Document
-from kubefence.io.kube import ClusterBuilder
-from kubefence.model.cluster import Cluster
-from kubefence.model.connectivity import INGRESS_CONTROLLER, Connection, Peer, WorkloadPeer
+from kubefence.model.ingress import Backend
 from kubefence.model.ports import ConnectionSet, PortSet
 from kubefence.model.selectors import LabelSelector
-from kubefence.model.workloads import Service, ServicePort, Workload
+from kubefence.model.workloads import (
+    CONFIG_MAP,
+    Container,
+    Service,
+    ServicePort,
+    Volume,
+    VolumeSource,
+    Workload,
+)
 
 DEFAULT_DNS_NAMESPACE = defaults.DNS_NAMESPACE
 DEFAULT_DNS_SELECTOR = LabelSelector.of(dict(defaults.DNS_LABELS))
@@ -92,24 +93,10 @@ def parse_selector_text(text: str) -> LabelSelector:
     return LabelSelector.of(labels)
 
 
-def discover_documents(docs: Sequence[Document], options: DiscoverOptions | None = None) -> DiscoveryResult:
-    """Discover from loaded documents: builds the cluster model and reads the extra objects."""
-    builder = ClusterBuilder(extra_handlers={kind: _ignore for kind in SOURCE_KINDS})
-    cluster = builder.add_all(docs).build()
-    return discover(cluster, read_app_objects(docs), options)
-
-
-def _ignore(doc: Document) -> None:
-    """Kinds discovery reads itself: the cluster loader need not warn that it skipped them."""
-
-
-def discover(
-    cluster: Cluster, app: AppObjects | None = None, options: DiscoverOptions | None = None
-) -> DiscoveryResult:
-    """The connections ``cluster``'s workloads need, with evidence; ``app`` adds ConfigMaps,
-    Secrets and exposing objects (from :func:`~kubefence.analysis.discover.sources.read_app_objects`).
-    """
-    run = _Discovery(cluster, app or AppObjects(), options or DiscoverOptions())
+def discover(cluster: Cluster, options: DiscoverOptions | None = None) -> DiscoveryResult:
+    """The connections ``cluster``'s workloads need, with evidence. ConfigMaps and Secrets are
+    searched when the cluster was read with them."""
+    run = _Discovery(cluster, options or DiscoverOptions())
     for workload in cluster.workloads:
         run.scan_workload(workload)
     run.exposures()
@@ -150,9 +137,8 @@ def _object_ref(w: Workload) -> str:
 
 
 class _Discovery:
-    def __init__(self, cluster: Cluster, app: AppObjects, options: DiscoverOptions) -> None:
+    def __init__(self, cluster: Cluster, options: DiscoverOptions) -> None:
         self.cluster = cluster
-        self.app = app
         self.options = options
         self.pending: dict[tuple[Peer, Peer], _Pending] = {}
         self.peer_info: dict[Peer, PeerInfo] = {}
@@ -206,7 +192,7 @@ class _Discovery:
         )
         used = {c.src for c in connections} | {c.dst for c in connections}
         peers = tuple(sorted(info for peer, info in self.peer_info.items() if peer in used))
-        warnings = tuple(self.cluster.warnings) + tuple(self.app.warnings)
+        warnings = tuple(self.cluster.warnings)
         warnings += tuple(sorted(Diagnostic(o, m) for o, m in self.warnings))
         return DiscoveryResult(connections, peers, warnings)
 
@@ -250,7 +236,7 @@ class _Discovery:
         targets = self.targets(svc)
         if not targets:
             return [], [f"{svc_ref} selects no workload in the input"]
-        headless = (svc.namespace, svc.name) in self.app.headless
+        headless = svc.headless
         ports = [sp for sp in svc.ports if port is None or sp.port == port]
         out: list[tuple[Workload, ConnectionSet]] = []
         problems: list[str] = []
@@ -299,45 +285,36 @@ class _Discovery:
             candidates.append((labels[2], labels[1], True))
             cluster_like = True
         for ns, name, headless_only in candidates:
-            if (ns, name) in self.services and (not headless_only or (ns, name) in self.app.headless):
-                return self.services[(ns, name)], True
+            found = self.services.get((ns, name))
+            if found and (not headless_only or any(s.headless for s in found)):
+                return found, True
         return [], cluster_like
 
     # -- workloads ---------------------------------------------------------------------------------
 
     def scan_workload(self, w: Workload) -> None:
-        doc = self.app.document_of(w.origin, w.kind, w.name)
-        spec = w.pod_spec
-        containers = [
-            c
-            for key in ("initContainers", "containers")
-            for c in (spec.get(key) or [])
-            if isinstance(c, dict)
-        ]
-        volumes = {str(v.get("name") or ""): v for v in (spec.get("volumes") or []) if isinstance(v, dict)}
+        volumes = {v.name: v for v in w.volumes}
         mounted: set[str] = set()
         found: list[_Found] = []
-        for c in containers:
-            name = str(c.get("name") or "")
-            env, env_origin = self.container_env(w, doc, c, name)
-            found.extend(self.scan_env(env, env_origin, name))
-            found.extend(self.scan_args(w, doc, c, env, name))
-            for mount in c.get("volumeMounts") or []:
-                if isinstance(mount, dict) and mount.get("name") in volumes:
-                    vol_name = str(mount["name"])
-                    mounted.add(vol_name)
-                    found.extend(self.scan_volume(w, vol_name, volumes[vol_name], name))
+        for c in w.containers:
+            env, env_origin = self.container_env(w, c)
+            found.extend(self.scan_env(env, env_origin, c.name))
+            found.extend(self.scan_args(c, env))
+            for mount in c.volume_mounts:
+                if mount.name in volumes:
+                    mounted.add(mount.name)
+                    found.extend(self.scan_volume(w, volumes[mount.name], c.name))
         # ConfigMap volumes no container mounts are still configuration of the pod
         for vol_name, vol in sorted(volumes.items()):
             if vol_name not in mounted:
-                found.extend(self.scan_volume(w, vol_name, vol, ""))
+                found.extend(self.scan_volume(w, vol, ""))
         for f in found:
             self.connect(w, f)
 
     def config(
         self, w: Workload, kind: str, name: str, optional: bool, where: Origin, who: str
     ) -> ConfigData | None:
-        data = self.app.config(kind, w.namespace, name)
+        data = self.cluster.config(kind, w.namespace, name)
         if data is None and not optional:
             self.warn(
                 where, f"{who}: {kind} {w.namespace}/{name} is not in the input; its keys are not searched"
@@ -345,55 +322,38 @@ class _Discovery:
         return data
 
     def container_env(
-        self, w: Workload, doc: Document | None, c: Mapping[str, Any], container: str
+        self, w: Workload, c: Container
     ) -> tuple[dict[str, str], dict[str, tuple[Origin, str]]]:
         """A container's variables in Kubernetes order (``envFrom``, then ``env``) and where each is from."""
         env: dict[str, str] = {}
         origin: dict[str, tuple[Origin, str]] = {}
-        who = f"{_object_ref(w)} container {container}"
-        here = w.origin
-        for src in c.get("envFrom") or []:
-            if not isinstance(src, dict):
+        who = f"{_object_ref(w)} container {c.name}"
+        for src in c.env_from:
+            data = self.config(w, src.kind, src.name, src.optional, src.origin, who)
+            if data is None:
                 continue
-            prefix = str(src.get("prefix") or "")
-            for kind, field_name in (("ConfigMap", "configMapRef"), ("Secret", "secretRef")):
-                ref = src.get(field_name)
-                if not isinstance(ref, dict) or not ref.get("name"):
-                    continue
-                where = locate(doc, str(ref["name"])) if doc else here
-                data = self.config(w, kind, str(ref["name"]), bool(ref.get("optional")), where, who)
-                if data is None:
-                    continue
-                for key, value in data.data:
-                    env[prefix + key] = value
-                    origin[prefix + key] = (data.origin_of(key), f"envFrom {data.ref} key {key}")
-        for item in c.get("env") or []:
-            if not isinstance(item, dict) or not item.get("name"):
+            for e in data.entries:
+                env[src.prefix + e.key] = e.value
+                origin[src.prefix + e.key] = (e.origin, f"envFrom {data.ref} key {e.key}")
+        for var in c.env:
+            name = var.name
+            if var.value is not None:
+                env[name] = expand(var.value, env)
+                origin[name] = (var.origin, f"env {name}")
                 continue
-            name = str(item["name"])
-            where = locate(doc, f"name: {name}", f'"{name}"', name) if doc else here
-            if "value" in item and not isinstance(item.get("valueFrom"), dict):
-                env[name] = expand(_text(item.get("value")), env)
-                origin[name] = (where, f"env {name}")
+            ref = var.value_from
+            if ref is None:
                 continue
-            value_from = item.get("valueFrom")
-            if not isinstance(value_from, dict):
+            data = self.config(w, ref.kind, ref.name, ref.optional, var.origin, who)
+            if data is None:
                 continue
-            for kind, field_name in (("ConfigMap", "configMapKeyRef"), ("Secret", "secretKeyRef")):
-                ref = value_from.get(field_name)
-                if not isinstance(ref, dict) or not ref.get("name"):
-                    continue
-                key = str(ref.get("key") or "")
-                data = self.config(w, kind, str(ref["name"]), bool(ref.get("optional")), where, who)
-                if data is None:
-                    continue
-                text = data.get(key)
-                if text is None:
-                    if not ref.get("optional"):
-                        self.warn(where, f"{who}: env {name}: {data.ref} has no key {key!r}")
-                else:
-                    env[name] = text
-                    origin[name] = (data.origin_of(key), f"env {name} from {data.ref} key {key}")
+            entry = data.entry(ref.key)
+            if entry is None:
+                if not ref.optional:
+                    self.warn(var.origin, f"{who}: env {name}: {data.ref} has no key {ref.key!r}")
+            else:
+                env[name] = entry.value
+                origin[name] = (entry.origin, f"env {name} from {data.ref} key {ref.key}")
         return env, origin
 
     def scan_env(
@@ -408,69 +368,47 @@ class _Discovery:
                 out.append(_Found(addr, via, where, container, port, port_via))
         return out
 
-    def scan_args(
-        self, w: Workload, doc: Document | None, c: Mapping[str, Any], env: Mapping[str, str], container: str
-    ) -> list[_Found]:
+    def scan_args(self, c: Container, env: Mapping[str, str]) -> list[_Found]:
         out = []
-        for field_name in ("command", "args"):
-            raw = c.get(field_name)
-            if not isinstance(raw, list):
-                continue
-            args = [expand(_text(a), env) for a in raw]
+        for field_name, raw in (("command", c.command), ("args", c.args)):
+            args = [expand(a.text, env) for a in raw]
             flags, flag_of = flag_values(args)
-            for i, (text, arg) in enumerate(zip(raw, args, strict=True)):
-                where = locate(doc, _text(text)) if doc else w.origin
+            for i, (item, arg) in enumerate(zip(raw, args, strict=True)):
                 flag = flag_of.get(i)
                 sibling = sibling_port(flag, flags) if flag else None
                 for addr in find_addresses(arg):
                     port, port_via = _port_from(addr, sibling, "flag")
-                    out.append(_Found(addr, f"{field_name}[{i}]", where, container, port, port_via))
+                    out.append(_Found(addr, f"{field_name}[{i}]", item.origin, c.name, port, port_via))
         return out
 
-    def scan_volume(self, w: Workload, vol_name: str, vol: Mapping[str, Any], container: str) -> list[_Found]:
-        sources: list[Mapping[str, Any]] = []
-        if isinstance(vol.get("configMap"), dict):
-            sources.append(vol["configMap"])
-        projected = vol.get("projected")
-        if isinstance(projected, dict):
-            for s in projected.get("sources") or []:
-                if isinstance(s, dict) and isinstance(s.get("configMap"), dict):
-                    sources.append(s["configMap"])
+    def scan_volume(self, w: Workload, vol: Volume, container: str) -> list[_Found]:
         out: list[_Found] = []
-        label = f"volume {vol_name}" if vol_name else "volume"
+        label = f"volume {vol.name}" if vol.name else "volume"
         who = f"{_object_ref(w)} {label}"
-        for src in sources:
-            name = str(src.get("name") or "")
-            if not name:
-                continue
-            data = self.config(w, "ConfigMap", name, bool(src.get("optional")), w.origin, who)
+        for src in vol.sources:
+            if src.kind != CONFIG_MAP:
+                continue  # Secret volumes hold credentials and certificates, not addresses
+            data = self.config(w, src.kind, src.name, src.optional, w.origin, who)
             if data is None:
                 continue
-            items = src.get("items")
-            keys = (
-                [str(i.get("key")) for i in items if isinstance(i, dict) and i.get("key")]
-                if isinstance(items, list) and items
-                else [k for k, _ in data.data]
-            )
-            for key in keys:
-                text = data.get(key)
-                if text is None:
-                    continue
-                out.extend(self.scan_file(data, key, text, f"{label} {data.ref} key {key}", container))
+            for entry in _mounted(data, src):
+                via = f"{label} {data.ref} key {entry.key}"
+                out.extend(self.scan_file(entry, via, container))
         return out
 
-    def scan_file(self, data: ConfigData, key: str, text: str, via: str, container: str) -> list[_Found]:
+    def scan_file(self, entry: ConfigEntry, via: str, container: str) -> list[_Found]:
         """A ConfigMap key mounted as a file: one value per ``key: value`` line, siblings within it."""
+        text = entry.value
         lines = list(config_lines(text))
         if len(lines) <= 1:
             scope: dict[str, str] = {}
-            entries = [(key, text.strip(), text.strip())]
+            entries = [(entry.key, text.strip(), text.strip())]
         else:
             scope = {k: v for k, v, _ in lines if k}
             entries = lines
         out = []
         for entry_key, value, line in entries:
-            where = locate(data.doc, line) if data.doc is not None and line else data.origin_of(key)
+            where = (entry.line_origin(line) or entry.origin) if line else entry.origin
             sibling = sibling_port(entry_key, scope) if entry_key and scope else None
             line_via = f"{via} line {entry_key}" if scope and entry_key else via
             for addr in find_addresses(value):
@@ -516,34 +454,36 @@ class _Discovery:
                 self.note_peer(target)
                 self.add(anywhere, self.peer(target), conn, evidence, Reason.EXPOSURE)
         controller = INGRESS_CONTROLLER
-        for obj in self.app.exposing:
+        for obj in self.cluster.ingresses:
             for b in obj.backends:
                 services = self.services.get((b.namespace, b.service), [])
                 shown = f"{b.service}" + (f":{b.port}" if b.port is not None else "")
-                who = f"{obj.ref}: {b.via}: {shown}"
-                if not services:
-                    self.warn(obj.origin, f"{who}: Service {b.namespace}/{b.service} is not in the input")
-                    continue
-                at = b.origin if b.origin.file else obj.origin
-                evidence = Evidence(at.file, at.line, obj.ref, "", b.via, shown)
-                for target, conn in self.backend_conns(services, b, obj.origin, who):
-                    proxied = _proxied(conn, target)
-                    if proxied != conn:
-                        self.warn(
-                            obj.origin,
-                            f"{who}: an ingress controller proxies TCP to ports {target.peer_name} declares; "
-                            f"{conn - proxied} left out (declare the port in the pod's containerPorts)",
-                        )
-                    if proxied:
-                        self.note_peer(target)
-                        self.add(controller, self.peer(target), proxied, evidence, Reason.EXPOSURE)
+                for mention in b.mentions:
+                    who = f"{obj.label}: {mention.via}: {shown}"
+                    if not services:
+                        self.warn(obj.origin, f"{who}: Service {b.namespace}/{b.service} is not in the input")
+                        continue
+                    at = mention.origin if mention.origin.file else obj.origin
+                    evidence = Evidence(at.file, at.line, obj.label, "", mention.via, shown)
+                    for target, conn in self.backend_conns(services, b, obj.origin, who):
+                        proxied = _proxied(conn, target)
+                        if proxied != conn:
+                            self.warn(
+                                obj.origin,
+                                f"{who}: an ingress controller proxies TCP to ports {target.peer_name} "
+                                f"declares; {conn - proxied} left out (declare the port in the pod's "
+                                "containerPorts)",
+                            )
+                        if proxied:
+                            self.note_peer(target)
+                            self.add(controller, self.peer(target), proxied, evidence, Reason.EXPOSURE)
 
     def backend_conns(
         self, services: list[Service], b: Backend, where: Origin, who: str
     ) -> list[tuple[Workload, ConnectionSet]]:
         if b.port is None:
             return self.service_conns(services, None, where, who)
-        if isinstance(b.port, str) or b.port_is_target:
+        if isinstance(b.port, str) or b.target_port:
             out: list[tuple[Workload, ConnectionSet]] = []
             for svc in services:
                 ports = tuple(
@@ -551,14 +491,14 @@ class _Discovery:
                     for sp in svc.ports
                     if sp.name == b.port
                     or (
-                        b.port_is_target
+                        b.target_port
                         and (sp.target_port == b.port or (isinstance(b.port, int) and sp.port == b.port))
                     )
                 )
                 if ports:
-                    narrowed = Service(svc.namespace, svc.name, svc.selector, ports, svc.type, svc.origin)
+                    narrowed = replace(svc, ports=ports)
                     out.extend(self.service_conns([narrowed], None, where, who))
-                elif b.port_is_target:
+                elif b.target_port:
                     out.extend(self._target_port_direct(svc, b.port, where, who))
                 else:
                     self.warn(
@@ -647,10 +587,11 @@ def _port_from(addr: Address, sibling: tuple[str, int] | None, what: str) -> tup
     return None, ""
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)
+def _mounted(data: ConfigData, src: VolumeSource) -> list[ConfigEntry]:
+    """The entries a volume mounts as files: those ``items`` name (in their order), else all."""
+    if not src.keys:
+        return list(data.entries)
+    return [e for e in (data.entry(k) for k in src.keys) if e is not None]
 
 
 __all__ = [
@@ -659,6 +600,5 @@ __all__ = [
     "DEFAULT_DNS_SELECTOR",
     "DiscoverOptions",
     "discover",
-    "discover_documents",
     "parse_selector_text",
 ]

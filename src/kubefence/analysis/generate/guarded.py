@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kubefence.analysis.connectivity.engine import MapOptions
-from kubefence.analysis.discover.results import DiscoveryResult, Evidence, NeededConnection, Reason
 from kubefence.analysis.guardrails.verify import check_connections
 from kubefence.errors import Diagnostic, Origin
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import Connection, Peer
+from kubefence.model.discovery import DiscoveryResult, Evidence, NeededConnection, Reason
 from kubefence.model.guardrails import Guardrail
 
 

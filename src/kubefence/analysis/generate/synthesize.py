@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 from kubefence import defaults
-from kubefence.analysis.discover.results import DiscoveryResult, NeededConnection
 from kubefence.analysis.generate.separating import LabelHint, hint_label, separate
 from kubefence.errors import Diagnostic, Origin
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import ExternalPeer, IngressControllerPeer, Peer, WorkloadPeer
+from kubefence.model.discovery import DiscoveryResult, NeededConnection
 from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.policies import NetworkPolicy, PolicyPeer, PolicyRule, PortMatch
 from kubefence.model.ports import ConnectionSet

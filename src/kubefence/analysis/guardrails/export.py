@@ -24,11 +24,11 @@ import ipaddress
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from kubefence import defaults
 from kubefence.errors import Diagnostic, InputError
-from kubefence.model.admin import PodsSelector
+from kubefence.model.admin import Action, AdminPeer, AdminPolicy, AdminPort, AdminRule, PodsSelector, Tier
 from kubefence.model.guardrails import (
     GuardAction,
     GuardPeer,
@@ -46,7 +46,7 @@ ANP = "AdminNetworkPolicy"
 EXPORT_KINDS = defaults.EXPORT_KINDS
 MAX_PRIORITY = 1000
 
-_API = {CNP: "policy.networking.k8s.io/v1alpha2", ANP: "policy.networking.k8s.io/v1alpha1"}
+_KINDS = (CNP, ANP)
 _LIMITS = {  # rules per direction, peers per rule, ports per rule (from the CRDs)
     CNP: (25, 25, 25),
     ANP: (100, 100, 100),
@@ -78,10 +78,11 @@ class Uncovered:
 
 @dataclass(frozen=True)
 class ExportResult:
-    """The exported objects (dicts, ready for YAML), each with a note naming its guardrail."""
+    """The exported policies, each with a note naming its guardrail (``io.admin_yaml`` writes them
+    as Kubernetes objects)."""
 
     kind: str
-    objects: tuple[dict[str, Any], ...]
+    policies: tuple[AdminPolicy, ...]
     notes: tuple[str, ...]
     uncovered: tuple[Uncovered, ...] = ()
     warnings: tuple[Diagnostic, ...] = ()
@@ -231,51 +232,17 @@ def _cidrs(ips: IPRangeSet) -> list[str]:
     return out
 
 
-# -- object shapes ---------------------------------------------------------------------------------
+# -- rules ---------------------------------------------------------------------------------------
 
 
-def _selector_json(sel: LabelSelector) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if sel.match_labels:
-        out["matchLabels"] = dict(sel.match_labels)
-    if sel.expressions:
-        exprs = []
-        for r in sel.expressions:
-            e: dict[str, Any] = {"key": r.key, "operator": r.operator.value}
-            if r.values:
-                e["values"] = list(r.values)
-            exprs.append(e)
-        out["matchExpressions"] = exprs
-    return out
+def _ports(conn: ConnectionSet) -> list[AdminPort]:
+    return [AdminPort(proto, lo, hi) for proto, ports in conn.items() for lo, hi in ports.intervals]
 
 
-def _pods_json(s: PodsSelector) -> dict[str, Any]:
-    if s.pod_selector is None:
-        return {"namespaces": _selector_json(s.namespace_selector)}
-    return {
-        "pods": {
-            "namespaceSelector": _selector_json(s.namespace_selector),
-            "podSelector": _selector_json(s.pod_selector),
-        }
-    }
+_T = TypeVar("_T")
 
 
-def _ports_json(conn: ConnectionSet, kind: str) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for proto, ports in conn.items():
-        for lo, hi in ports.intervals:
-            if kind == ANP:
-                if lo == hi:
-                    out.append({"portNumber": {"protocol": proto, "port": lo}})
-                else:
-                    out.append({"portRange": {"protocol": proto, "start": lo, "end": hi}})
-            else:
-                dport: dict[str, Any] = {"number": lo} if lo == hi else {"range": {"start": lo, "end": hi}}
-                out.append({proto.lower(): {"destinationPort": dport}})
-    return out
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+def _chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
@@ -283,8 +250,8 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 @dataclass
 class _Object:
     subject: PodsSelector
-    ingress: list[dict[str, Any]] = field(default_factory=list)
-    egress: list[dict[str, Any]] = field(default_factory=list)
+    ingress: list[AdminRule] = field(default_factory=list)
+    egress: list[AdminRule] = field(default_factory=list)
 
 
 class _Builder:
@@ -294,31 +261,21 @@ class _Builder:
         self.objects: dict[PodsSelector, _Object] = {}
         self.max_rules, self.max_peers, self.max_ports = _LIMITS[kind]
 
-    @property
-    def action(self) -> str:
-        if self.rule.action is GuardAction.DENY:
-            return "Deny"
-        return "Accept" if self.kind == CNP else "Allow"
-
-    def add(self, subject: PodsSelector, ingress: bool, peers: list[dict[str, Any]]) -> None:
+    def add(self, subject: PodsSelector, ingress: bool, peers: list[AdminPeer]) -> None:
         obj = self.objects.setdefault(subject, _Object(subject))
         rules = obj.ingress if ingress else obj.egress
-        key = "from" if ingress else "to"
         conn = self.rule.conn
-        port_chunks: list[Sequence[dict[str, Any]] | None] = (
-            [None] if conn.is_all() else list(_chunks(_ports_json(conn, self.kind), self.max_ports))
+        port_chunks: list[Sequence[AdminPort] | None] = (
+            [None] if conn.is_all() else list(_chunks(_ports(conn), self.max_ports))
         )
         direction = "ingress" if ingress else "egress"
+        action = Action.DENY if self.rule.action is GuardAction.DENY else Action.ALLOW
         for peer_chunk in _chunks(peers, self.max_peers):
             for ports in port_chunks:
-                rule: dict[str, Any] = {
-                    "name": f"{self.rule.name}-{direction}-{len(rules) + 1}"[:100],
-                    "action": self.action,
-                    key: list(peer_chunk),
-                }
-                if ports is not None:
-                    rule["protocols" if self.kind == CNP else "ports"] = list(ports)
-                rules.append(rule)
+                name = f"{self.rule.name}-{direction}-{len(rules) + 1}"[:100]
+                rules.append(
+                    AdminRule(name, action, tuple(peer_chunk), None if ports is None else tuple(ports))
+                )
         if len(rules) > self.max_rules:
             raise InputError(
                 f"guardrail {self.rule.name!r} needs {len(rules)} {direction} rules in one {self.kind}, "
@@ -328,8 +285,14 @@ class _Builder:
             )
 
 
-def _network_peers(ips: IPRangeSet) -> list[dict[str, Any]]:
-    return [{"networks": list(chunk)} for chunk in _chunks(_cidrs(ips), _MAX_NETWORKS)]
+def _network_peers(ips: IPRangeSet) -> list[AdminPeer]:
+    out = []
+    for chunk in _chunks(_cidrs(ips), _MAX_NETWORKS):
+        networks = IPRangeSet.empty()
+        for cidr in chunk:
+            networks = networks | IPRangeSet.from_cidr(cidr)
+        out.append(AdminPeer(networks=networks, networks_text=", ".join(chunk)))
+    return out
 
 
 def _export_rule(rule: Guardrail, kind: str) -> tuple[list[_Object], list[Uncovered]]:
@@ -345,10 +308,10 @@ def _export_rule(rule: Guardrail, kind: str) -> tuple[list[_Object], list[Uncove
         on_ingress = both or fewer
         if on_ingress:
             for subject in dst_pods:
-                b.add(subject, True, [_pods_json(s) for s in src_pods])
+                b.add(subject, True, [AdminPeer(pods=s) for s in src_pods])
         if both or not on_ingress:
             for subject in src_pods:
-                b.add(subject, False, [_pods_json(d) for d in dst_pods])
+                b.add(subject, False, [AdminPeer(pods=d) for d in dst_pods])
     if src_pods and dst_nets:
         for subject in src_pods:
             b.add(subject, False, _network_peers(dst_nets))
@@ -375,15 +338,15 @@ def export_guardrails(rules: Iterable[Guardrail], options: ExportOptions | None 
     """The cluster-admin objects that enforce ``rules``.
 
     >>> result = export_guardrails(load_guardrails(["guardrails.yaml"]))   # doctest: +SKIP
-    >>> result.objects[0]["kind"]                                          # doctest: +SKIP
+    >>> result.policies[0].kind                                            # doctest: +SKIP
     'ClusterNetworkPolicy'
     """
     options = options or ExportOptions()
     kind = options.kind
-    if kind not in _API:
+    if kind not in _KINDS:
         raise InputError(f"cannot export as {kind!r}", hint=f"use {CNP} or {ANP}")
     ordered = sorted(rules, key=lambda r: r.action is not GuardAction.DENY)  # stable: denies first
-    objects: list[dict[str, Any]] = []
+    objects: list[AdminPolicy] = []
     notes: list[str] = []
     uncovered: list[Uncovered] = []
     warnings: list[Diagnostic] = []
@@ -410,27 +373,19 @@ def export_guardrails(rules: Iterable[Guardrail], options: ExportOptions | None 
                     rule.origin,
                     "start lower (--priority) or export fewer rules",
                 )
+            name = _object_name(options.prefix, rule, i, len(built))
             objects.append(
-                _object_json(kind, _object_name(options.prefix, rule, i, len(built)), priority, obj)
+                AdminPolicy(
+                    kind,
+                    name,
+                    Tier.ADMIN,
+                    priority,
+                    obj.subject,
+                    tuple(obj.ingress),
+                    tuple(obj.egress),
+                    rule.origin,
+                )
             )
             where = f" ({rule.origin})" if rule.origin.file else ""
             notes.append(f"guardrail {rule.name}{where}: {rule}")
     return ExportResult(kind, tuple(objects), tuple(notes), tuple(uncovered), tuple(warnings))
-
-
-def _object_json(kind: str, name: str, priority: int, obj: _Object) -> dict[str, Any]:
-    spec: dict[str, Any] = {}
-    if kind == CNP:
-        spec["tier"] = "Admin"
-    spec["priority"] = priority
-    spec["subject"] = _pods_json(obj.subject)
-    if obj.ingress:
-        spec["ingress"] = obj.ingress
-    if obj.egress:
-        spec["egress"] = obj.egress
-    return {
-        "apiVersion": _API[kind],
-        "kind": kind,
-        "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "kubefence"}},
-        "spec": spec,
-    }

@@ -22,13 +22,6 @@ from typing import Any
 
 import yaml
 
-from kubefence.analysis.discover.results import (
-    DiscoveryResult,
-    Evidence,
-    NeededConnection,
-    PeerInfo,
-    Reason,
-)
 from kubefence.errors import InputError, Origin
 from kubefence.model.connectivity import (
     INGRESS_CONTROLLER,
@@ -37,6 +30,13 @@ from kubefence.model.connectivity import (
     ExternalPeer,
     Peer,
     WorkloadPeer,
+)
+from kubefence.model.discovery import (
+    DiscoveryResult,
+    Evidence,
+    NeededConnection,
+    PeerInfo,
+    Reason,
 )
 from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.ports import ConnectionSet

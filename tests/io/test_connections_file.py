@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from kubefence import DiscoverOptions, discover_connections, load_connections_file
-from kubefence.analysis.discover.connections_file import parse_connections, parse_connections_text
-from kubefence.analysis.discover.results import Evidence, Reason
 from kubefence.errors import InputError
+from kubefence.io.connections_file import parse_connections, parse_connections_text
 from kubefence.model.connectivity import PeerKind, WorkloadPeer
+from kubefence.model.discovery import Evidence, Reason
 from kubefence.report import render
 
 APP = [

@@ -1,7 +1,7 @@
 """Results of discovery: the connections an application needs, each with the evidence behind it.
 
-These are plain frozen values; :mod:`kubefence.analysis.discover.pipeline` computes them from manifests,
-:mod:`kubefence.analysis.discover.connections_file` reads their JSON form back and
+These are plain frozen values; :mod:`kubefence.analysis.discover.pipeline` computes them from the model,
+:mod:`kubefence.io.connections_file` reads their JSON form back and
 :mod:`kubefence.report.discover_view` renders them.
 """
 
