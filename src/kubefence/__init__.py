@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         verify_guardrails,
     )
     from kubefence.errors import Diagnostic, InputError, KubefenceError, Origin
+    from kubefence.io.cluster import ClusterRead, ClusterSource, read_cluster, write_snapshot
     from kubefence.io.connections_file import load_connections_file
     from kubefence.io.guardrails import load_guardrails
     from kubefence.model.cluster import Cluster
@@ -51,6 +52,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Cluster",
+    "ClusterRead",
+    "ClusterSource",
     "Connection",
     "ConnectionCheck",
     "ConnectionSet",
@@ -92,13 +95,17 @@ __all__ = [
     "load_guardrails",
     "map_connectivity",
     "map_networks",
+    "read_cluster",
     "report",
     "verify_guardrails",
+    "write_snapshot",
 ]
 __version__ = "0.1.0"
 
 _LAZY = {
     "Cluster": "kubefence.model.cluster",
+    "ClusterRead": "kubefence.io.cluster",
+    "ClusterSource": "kubefence.io.cluster",
     "Connection": "kubefence.model.connectivity",
     "ConnectionCheck": "kubefence.analysis.guardrails.verify",
     "ConnectionSet": "kubefence.model.ports",
@@ -140,6 +147,8 @@ _LAZY = {
     "load_guardrails": "kubefence.io.guardrails",
     "map_connectivity": "kubefence.api",
     "map_networks": "kubefence.api",
+    "read_cluster": "kubefence.io.cluster",
+    "write_snapshot": "kubefence.io.cluster",
     "report": "kubefence.report",
     "verify_guardrails": "kubefence.api",
 }

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from kubefence.analysis.connectivity.diff import ConnectivityDiff
     from kubefence.analysis.connectivity.explain import Explanation
     from kubefence.analysis.discover.pipeline import DiscoverOptions
+    from kubefence.analysis.generate.deployed import DeployedDrift
     from kubefence.analysis.generate.synthesize import GeneratedPolicies, GenerateOptions
     from kubefence.analysis.guardrails.export import ExportResult
     from kubefence.analysis.guardrails.verify import VerifyResult
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 # Only what mapping needs is imported above; each other entry point imports its analysis when
 # called, so that one command line run loads only the modules its command uses.
 
-Inputs = Sequence[str | Path] | Iterable[dict[str, Any]]
+Inputs = Sequence[str | Path] | Iterable[dict[str, Any]] | Sequence[Document]
 
 
 def load_input_documents(
@@ -51,6 +52,8 @@ def load_input_documents(
     """Documents from paths (files, directories, Helm charts, Kustomize directories, ``-`` for
     stdin) or from parsed objects (dicts). ``progress(done, total)``: bytes of files parsed."""
     items = list(inputs)
+    if items and all(isinstance(i, Document) for i in items):  # already read (a live cluster)
+        return [i for i in items if isinstance(i, Document)]
     if items and all(isinstance(i, dict) for i in items):
         return [Document(obj, Origin("<objects>", n + 1)) for n, obj in enumerate(items)]  # type: ignore[arg-type]
     paths = [i for i in items if isinstance(i, str | Path)]
@@ -440,3 +443,18 @@ def apply_policy_changes(changes: Sequence[FileChange]) -> None:
     from kubefence.io.policy_yaml import apply_changes
 
     apply_changes(changes)
+
+
+def deployed_policy_drift(generated: GeneratedPolicies, deployed: Iterable[Document]) -> DeployedDrift:
+    """Whether the NetworkPolicies in ``deployed`` (documents read from a cluster) that carry
+    ``app.kubernetes.io/managed-by: kubefence`` are exactly the ``generated`` ones."""
+    from kubefence.analysis.generate.deployed import compare_deployed
+    from kubefence.io.policy_yaml import MANAGED_BY_KEY, MANAGED_BY_VALUE
+
+    managed = [
+        d
+        for d in deployed
+        if d.kind == "NetworkPolicy"
+        and ((d.obj.get("metadata") or {}).get("labels") or {}).get(MANAGED_BY_KEY) == MANAGED_BY_VALUE
+    ]
+    return compare_deployed((g.policy for g in generated.policies), build_cluster(managed).policies)

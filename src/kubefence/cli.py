@@ -6,12 +6,13 @@ Exit codes (a contract for CI): 0 clean, 1 findings (where a command has them), 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar, cast
 
 import click
 
@@ -48,6 +49,7 @@ from kubefence.report.peers_text import connection_text
 
 if TYPE_CHECKING:
     from kubefence import DiscoverOptions
+    from kubefence.io.cluster import ClusterRead, ClusterSource
 
 # Start-up time matters (a pre-commit hook runs kubefence on every commit): each kubefence.api entry
 # point imports the analysis it needs when called, so a run loads only its command's modules.
@@ -258,8 +260,106 @@ def progress_bar(label: str, in_bytes: bool = False) -> Callable[[int, int], Non
     return show
 
 
+def cluster_options(fn: F) -> F:
+    """--cluster, --kubeconfig, --context, -n/--namespace, --request-timeout: read a live cluster.
+
+    The command receives one ``cluster`` argument: a ClusterSource, or None without --cluster."""
+
+    @functools.wraps(fn)
+    def wrapper(
+        *args: Any,
+        cluster: bool,
+        kubeconfig: str | None,
+        context: str | None,
+        namespaces: tuple[str, ...],
+        request_timeout: float,
+        **kwargs: Any,
+    ) -> Any:
+        if not cluster:
+            if kubeconfig or context or namespaces:
+                raise UsageError("--kubeconfig, --context and -n/--namespace go with --cluster")
+            return fn(*args, cluster=None, **kwargs)
+        from kubefence.io.cluster import ClusterSource
+
+        source = ClusterSource(
+            kubeconfig=kubeconfig, context=context, namespaces=tuple(namespaces), timeout=request_timeout
+        )
+        return fn(*args, cluster=source, **kwargs)
+
+    out: Any = wrapper
+    out = click.option(
+        "--request-timeout",
+        type=click.FloatRange(min=0.1),
+        default=30.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="With --cluster: give up on an API server request after this long.",
+    )(out)
+    out = click.option(
+        "-n",
+        "--namespace",
+        "namespaces",
+        multiple=True,
+        metavar="NS",
+        help="With --cluster: read only this namespace (repeatable; default: all namespaces).",
+    )(out)
+    out = click.option("--context", metavar="NAME", help="With --cluster: the kubeconfig context to use.")(
+        out
+    )
+    out = click.option(
+        "--kubeconfig",
+        type=click.Path(dir_okay=False),
+        metavar="PATH",
+        help="With --cluster: the kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the pod's "
+        "service account).",
+    )(out)
+    out = click.option(
+        "--cluster",
+        is_flag=True,
+        help="Read the live cluster of the current kubeconfig context too (needs kubefence[cluster]); "
+        "PATHs add to it, an object in a PATH replacing the cluster's of the same kind, namespace and "
+        "name. See docs/gitops.md.",
+    )(out)
+    return cast(F, out)
+
+
+def read_live_cluster(source: ClusterSource, quiet: bool, *, config_maps: bool = False) -> ClusterRead:
+    """Read the cluster, showing a progress bar on a terminal and the read's info lines and warnings."""
+    from dataclasses import replace
+
+    from kubefence.io.cluster import read_cluster
+
+    read = read_cluster(
+        replace(source, config_maps=config_maps), progress=None if quiet else progress_bar("reading cluster")
+    )
+    if not quiet:
+        for note in read.notes:
+            click.echo(f"info: {note}", err=True)
+    show_warnings(read.warnings, quiet)
+    return read
+
+
+def manifest_inputs(
+    paths: Sequence[str], cluster: ClusterSource | None, quiet: bool, *, config_maps: bool = False
+) -> list[Any]:
+    """The PATHs, or with --cluster the cluster's documents and those of the PATHs on top (an object
+    in a PATH replaces the cluster's object of the same kind, namespace and name)."""
+    if cluster is None:
+        if not paths:
+            raise UsageError("give at least one PATH (or --cluster to read a live cluster)")
+        return list(paths)
+    from kubefence.api import load_input_documents
+    from kubefence.io.cluster.reader import overlay_documents
+
+    docs = read_live_cluster(cluster, quiet, config_maps=config_maps).documents()
+    if not paths:
+        return docs
+    return overlay_documents(docs, load_input_documents(list(paths)))
+
+
 @cli.command("map", epilog=EXIT_CODES_HELP)
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
+@cluster_options
 @output_options()
 @click.option(
     "--focus-workload", metavar="NAME", help="Only connections from or to this workload (ns/name or name)."
@@ -284,6 +384,7 @@ def map_cmd(
     summary: bool,
     ip_family: str,
     ingress_controller_namespace: str,
+    cluster: ClusterSource | None,
 ) -> None:
     """Which workloads and external addresses may talk to which, and on which ports.
 
@@ -299,31 +400,33 @@ def map_cmd(
     options = _map_options(ip_family, ingress_controller_namespace, focus_workload, quiet)
     if explain and summary:
         raise UsageError("--explain and --summary do not go together")
-    cluster = load_cluster(list(paths), progress=None if quiet else progress_bar("reading", in_bytes=True))
+    inputs = manifest_inputs(paths, cluster, quiet)
+    model = load_cluster(inputs, progress=None if quiet else progress_bar("reading", in_bytes=True))
     if explain:
-        expl = explain_connectivity(cluster, options=options)
+        expl = explain_connectivity(model, options=options)
         show_warnings(expl.warnings, quiet)
         emit(expl, fmt, out_file)
         return
-    if multiple_networks(cluster) and not summary:  # one section per network
-        networks = map_networks(cluster, options=options)
+    if multiple_networks(model) and not summary:  # one section per network
+        networks = map_networks(model, options=options)
         show_warnings(networks.warnings, quiet)
         emit(networks, fmt, out_file)
         return
     if fmt == "txt" and not summary:  # stream: a huge map is written as it is computed
-        stream = stream_connectivity(cluster, options=options)
+        stream = stream_connectivity(model, options=options)
         show_warnings(stream.warnings, quiet)
         with _output_stream(out_file) as out:
             for c in stream.connections:
                 out.write(f"{connection_text(c)}\n")
         return
-    cmap = map_connectivity(cluster, options=options)
+    cmap = map_connectivity(model, options=options)
     show_warnings(cmap.warnings, quiet)
     emit(summarize_connectivity(cmap) if summary else cmap, fmt, out_file)
 
 
 @cli.command("discover", epilog=EXIT_CODES_HELP)
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
+@cluster_options
 @output_options()
 @dns_options
 def discover_cmd(
@@ -335,6 +438,7 @@ def discover_cmd(
     dns_selector: str,
     dns_port: int,
     no_dns: bool,
+    cluster: ClusterSource | None,
 ) -> None:
     """Which connections the application needs, found in its own manifests, with the evidence.
 
@@ -351,13 +455,14 @@ def discover_cmd(
       {ingress-controller} => frontend/web[Deployment] : TCP 8080
     """
     options = _dns_options(dns_namespace, dns_selector, dns_port, no_dns)
-    result = discover_connections(list(paths), options=options)
+    result = discover_connections(manifest_inputs(paths, cluster, quiet, config_maps=True), options=options)
     show_warnings(result.warnings, quiet)
     emit(result, fmt, out_file)
 
 
 @cli.command("explain", epilog=EXIT_CODES_HELP)
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
+@cluster_options
 @click.option(
     "--src", required=True, metavar="PEER", help="Source: ns/name, ns/name[Kind], an IP address or CIDR."
 )
@@ -385,6 +490,7 @@ def explain_cmd(
     quiet: bool,
     ip_family: str,
     ingress_controller_namespace: str,
+    cluster: ClusterSource | None,
 ) -> None:
     """Why a connection is allowed or denied.
 
@@ -396,13 +502,15 @@ def explain_cmd(
       kubefence explain examples/shop --src shop-frontend/web --dst shop-data/redis --port 6379
     """
     options = _map_options(ip_family, ingress_controller_namespace)
-    expl = explain_connectivity(list(paths), src, dst, port=port, protocol=protocol, options=options)
+    inputs = load_cluster(manifest_inputs(paths, cluster, quiet))
+    expl = explain_connectivity(inputs, src, dst, port=port, protocol=protocol, options=options)
     show_warnings(expl.warnings, quiet)
     emit(expl, fmt, out_file)
 
 
 @cli.command("generate", epilog=EXIT_CODES_HELP)
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
+@cluster_options
 @click.option(
     "--connections",
     type=click.Path(dir_okay=False),
@@ -449,6 +557,7 @@ def generate_cmd(
     fmt: str,
     out_file: str | None,
     quiet: bool,
+    cluster: ClusterSource | None,
 ) -> None:
     """Least-privilege NetworkPolicies for exactly the connectivity the application needs.
 
@@ -462,13 +571,28 @@ def generate_cmd(
       kubefence generate deploy/ | kubectl apply -f -
       kubefence generate deploy/ -d policies/
       kubefence generate deploy/ -d policies/ --check     # CI: fail when policies/ is stale
+      kubefence generate deploy/ --check --cluster        # are the deployed policies the generated ones?
+
+    With --cluster and --check, the NetworkPolicies deployed in the cluster that carry the label
+    above are compared with the generated ones (PATH, or the cluster's own workloads without PATH).
     """
-    if out_dir is None and check:
+    read = None
+    if cluster is not None:
+        if not check:
+            raise UsageError(
+                "--cluster goes with --check (generate writes files; it never changes a cluster)"
+            )
+        if out_dir is not None:
+            raise UsageError("--check --cluster compares with the cluster: -d goes without it")
+        read = read_live_cluster(cluster, quiet, config_maps=not paths)
+    elif not paths:
+        raise UsageError("give at least one PATH (or --check --cluster)")
+    if out_dir is None and check and read is None:
         raise UsageError("--check needs an output directory (-d DIR)")
     if out_dir is not None and (out_file or fmt != "yaml"):
         raise UsageError("-d DIR writes one YAML file per namespace: -f and -o go without it")
     generated = generate_policies(
-        list(paths),
+        list(paths) if paths or read is None else read.documents(),
         connections=connections,
         options=generate_options(
             ingress_controller_namespace=ingress_controller_namespace, named_ports=not numeric_ports
@@ -479,6 +603,9 @@ def generate_cmd(
     show_warnings(generated.warnings, quiet)
     for note in generated.guardrail_notes:  # what guardrails changed is a result, shown even with --quiet
         click.echo(str(note).replace("warning: ", "guardrail: ", 1), err=True)
+    if read is not None and cluster is not None:
+        _check_deployed(generated, read, cluster, quiet)
+        return
     if validate:
         problems = validate_generated(generated)
         if problems:
@@ -507,6 +634,30 @@ def generate_cmd(
         click.echo(f"wrote {len(stale) - removed} of {len(files)} file(s) in {out_dir}{gone}", err=True)
 
 
+def _check_deployed(generated: Any, read: ClusterRead, cluster: ClusterSource, quiet: bool) -> None:
+    """``generate --check --cluster``: one line per deployed policy that is not the generated one."""
+    from dataclasses import replace
+
+    from kubefence.api import deployed_policy_drift
+
+    if cluster.namespaces:  # only the namespaces read can be compared
+        kept = tuple(g for g in generated.policies if g.policy.namespace in cluster.namespaces)
+        generated = replace(generated, policies=kept)
+    drift = deployed_policy_drift(generated, read.documents())
+    for name in drift.missing:
+        click.echo(f"missing: {name} is generated but not deployed in cluster:{read.context}")
+    for name in drift.changed:
+        click.echo(f"changed: {name} in cluster:{read.context} differs from the generated policy")
+    for name in drift.stale:
+        click.echo(f"stale: {name} in cluster:{read.context} is managed by kubefence but no longer generated")
+    count = len(drift.missing) + len(drift.changed) + len(drift.stale)
+    if count:
+        click.echo(f"{count} deployed policies are not the generated ones", err=True)
+        raise Findings()
+    if not quiet:
+        click.echo(f"the {len(generated.policies)} generated policies are deployed as generated", err=True)
+
+
 FAIL_ON = ("added", "removed", "changed", "any")
 
 
@@ -532,6 +683,7 @@ FAIL_ON = ("added", "removed", "changed", "any")
 )
 @output_options()
 @analysis_options
+@cluster_options
 def diff_cmd(
     paths: tuple[str, ...],
     git_repo: str | None,
@@ -543,15 +695,27 @@ def diff_cmd(
     quiet: bool,
     ip_family: str,
     ingress_controller_namespace: str,
+    cluster: ClusterSource | None,
 ) -> None:
     """How connectivity changes between two versions: added, removed and changed pairs.
+
+    With --cluster, the old version is the live cluster and PATHs are the new one (what Git would
+    deploy): drift between the cluster and Git, with --fail-on any for a CI gate.
 
     \b
       kubefence diff old/ new/
       kubefence diff --git --base origin/main --head HEAD deploy/
+      kubefence diff --cluster deploy/ --fail-on any      # GitOps drift: cluster -> Git
     """
     options = _map_options(ip_family, ingress_controller_namespace)
-    if git_repo is not None:
+    if cluster is not None:
+        if git_repo is not None or base or head:
+            raise UsageError("--cluster compares the cluster with PATHs; it does not go with --git")
+        if not paths:
+            raise UsageError("give the manifests to compare the cluster with (PATH...)")
+        live = read_live_cluster(cluster, quiet).documents()
+        result = diff_connectivity(live, list(paths), options=options)
+    elif git_repo is not None:
         if not base or not head:
             raise UsageError("--git needs --base REF and --head REF")
         result = diff_revisions(base, head, list(paths), repo=git_repo, options=options)
@@ -664,7 +828,8 @@ def review_cmd(
 
 
 @cli.command("verify", epilog=EXIT_CODES_HELP)
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
+@cluster_options
 @guardrails_option("The rules to check.", required=True)
 @click.option(
     "--witnesses",
@@ -684,6 +849,7 @@ def verify_cmd(
     quiet: bool,
     ip_family: str,
     ingress_controller_namespace: str,
+    cluster: ClusterSource | None,
 ) -> None:
     """Check a policy set (NetworkPolicy and the admin tiers) against guardrails.
 
@@ -696,7 +862,8 @@ def verify_cmd(
       kubefence verify --guardrails examples/guardrails examples/shop
     """
     options = _map_options(ip_family, ingress_controller_namespace)
-    result = verify_guardrails(list(paths), list(guardrail_paths), options=options, witnesses=witnesses)
+    inputs = load_cluster(manifest_inputs(paths, cluster, quiet))
+    result = verify_guardrails(inputs, list(guardrail_paths), options=options, witnesses=witnesses)
     show_warnings(result.warnings, quiet)
     emit(result, fmt, out_file)
     if not result.ok:
@@ -742,6 +909,41 @@ def guardrails_export_cmd(
     result = export_guardrails(list(files), kind=defaults.EXPORT_KINDS[as_kind.lower()], priority=priority)
     show_warnings(result.warnings, quiet)
     emit(result, "txt" if fmt == "yaml" else fmt, out_file)
+
+
+@cli.command("snapshot", epilog=EXIT_CODES_HELP)
+@cluster_options
+@click.option(
+    "-d",
+    "--out-dir",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Write the manifests here: a new or empty directory, or an earlier snapshot (replaced whole).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Do not print warnings.")
+def snapshot_cmd(out_dir: str, quiet: bool, cluster: ClusterSource | None) -> None:
+    """Write what a live cluster holds, as kubefence reads it, as manifests: one file per namespace
+    and kind (DIR/NAMESPACE/KIND.json, a JSON List as kubectl get -o json writes it; cluster-scoped
+    kinds in DIR/_cluster/).
+
+    `kubefence map DIR` on the snapshot gives the map `kubefence map --cluster` gave, offline: for a
+    review, a bug report or a record. Pods name their top owner (a Deployment, a CronJob, ...); status
+    is left out but for pods' phase and addresses. The directory is written whole or not at all.
+
+    \b
+      kubefence snapshot --cluster --context prod -d snapshots/prod
+      kubefence map snapshots/prod
+    """
+    from kubefence.io.cluster import write_snapshot
+
+    if cluster is None:
+        raise UsageError("snapshot reads a live cluster: add --cluster (and --context, -n as needed)")
+    read = read_live_cluster(cluster, quiet)
+    written = write_snapshot(read, out_dir)
+    if not quiet:
+        click.echo(f"wrote {len(read.objects)} objects in {len(written)} file(s) in {out_dir}", err=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,7 +9,7 @@ use are skipped with one warning per kind. ConfigMaps and Secrets are read only 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kubefence.errors import Diagnostic, InputError, Origin
@@ -209,6 +209,9 @@ def _dedupe_workloads(workloads: list[Workload], builder: ClusterBuilder) -> tup
         group = unique.setdefault((w.namespace, w.kind, w.name), [])
         if w not in group:
             group.append(w)
+        elif w.pod_ips:  # one more pod of the same workload: keep its addresses too
+            i = group.index(w)
+            group[i] = replace(group[i], pod_ips=tuple(sorted(set(group[i].pod_ips) | set(w.pod_ips))))
     out: list[Workload] = []
     for (_, _, _), group in sorted(unique.items()):
         if len(group) > 1:
@@ -303,7 +306,21 @@ def _add_pod(b: ClusterBuilder, doc: Document) -> None:
         name, kind = object_name(doc), "Pod"
     labels = parse_labels(pod_meta.get("labels"), "metadata.labels", doc)
     networks = pod_networks(pod_meta.get("annotations"), doc)
-    b.workloads.append(_workload(doc, object_namespace(doc), name, kind, labels, pod_spec, networks))
+    workload = _workload(doc, object_namespace(doc), name, kind, labels, pod_spec, networks)
+    b.workloads.append(replace(workload, pod_ips=_pod_ips(doc)))
+
+
+def _pod_ips(doc: Document) -> tuple[str, ...]:
+    """A pod's addresses from its status (podIPs, or the older podIP alone)."""
+    status = as_mapping(doc.obj.get("status"), "status", doc)
+    ips = {
+        str(e["ip"])
+        for e in as_list(status.get("podIPs"), "status.podIPs", doc)
+        if isinstance(e, dict) and e.get("ip")
+    }
+    if status.get("podIP"):
+        ips.add(str(status["podIP"]))
+    return tuple(sorted(ips))
 
 
 def _is_vm_launcher(name: str, owner: dict[str, Any] | None) -> bool:

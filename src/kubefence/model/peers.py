@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from functools import cached_property
+from functools import cached_property, total_ordering
 from typing import ClassVar
 
 from kubefence.model.ipranges import IPRangeSet
@@ -31,6 +31,7 @@ class PeerKind(Enum):
     REPRESENTATIVE = "representative"
 
 
+@total_ordering
 class Peer:
     """Base of every peer: ordering (by canonical text) across kinds, and the kind tag."""
 
@@ -50,21 +51,6 @@ class Peer:
         if not isinstance(other, Peer):
             return NotImplemented
         return self._order < other._order
-
-    def __le__(self, other: object) -> bool:
-        if not isinstance(other, Peer):
-            return NotImplemented
-        return self._order <= other._order
-
-    def __gt__(self, other: object) -> bool:
-        if not isinstance(other, Peer):
-            return NotImplemented
-        return self._order > other._order
-
-    def __ge__(self, other: object) -> bool:
-        if not isinstance(other, Peer):
-            return NotImplemented
-        return self._order >= other._order
 
 
 @dataclass(frozen=True, eq=True)

@@ -149,6 +149,8 @@ class Workload:
     containers: tuple[Container, ...] = field(default=(), compare=False, repr=False)
     volumes: tuple[Volume, ...] = field(default=(), compare=False, repr=False)
     host_network: bool = field(default=False, compare=False, repr=False)
+    # the addresses of its running pods (status.podIPs), sorted: known for pods, not for templates
+    pod_ips: tuple[str, ...] = field(default=(), compare=False)
     # secondary networks the pods are attached to (Multus): only multi-network analysis reads them
     networks: tuple[NetworkAttachment, ...] = field(default=(), compare=False)
 

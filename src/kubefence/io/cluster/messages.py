@@ -1,0 +1,95 @@
+"""The texts a cluster read shows: errors (one line, what to do), warnings and info lines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kubefence.io.cluster.kinds import KindSpec
+
+EXTRA_MISSING = (
+    "reading a live cluster needs the Kubernetes client lightkube (pip install 'kubefence[cluster]')"
+)
+
+
+def bad_kubeconfig(path: str | None, detail: str) -> str:
+    where = f"kubeconfig {path}" if path else "kubeconfig"
+    return f"{where}: {detail} (check --kubeconfig and --context)"
+
+
+def timed_out(server: str, seconds: float) -> str:
+    return (
+        f"the API server {server} did not answer within {seconds:g} s "
+        "(check the network and the kubeconfig's server, or raise --request-timeout)"
+    )
+
+
+def unreachable(server: str, exc: BaseException) -> str:
+    detail = str(exc) or type(exc).__name__
+    return f"cannot reach the API server {server}: {detail} (check the network and the kubeconfig's server)"
+
+
+def credentials_failed(context: str, detail: str) -> str:
+    return (
+        f"cluster:{context}: getting credentials failed: {detail} "
+        "(check the context's user in the kubeconfig)"
+    )
+
+
+def not_json(server: str, path: str) -> str:
+    return f"the API server {server} answered {path} with something that is not a JSON object"
+
+
+def _scope(spec: KindSpec, namespace: str | None) -> str:
+    if not spec.namespaced:
+        return "(cluster-scoped)"
+    return f"in namespace {namespace}" if namespace else "in all namespaces"
+
+
+def rbac_rule(spec: KindSpec, verb: str, namespace: str | None) -> str:
+    holder = f"a Role in {namespace}" if spec.namespaced and namespace else "a ClusterRole"
+    return (
+        f'{holder} with the rule apiGroups: ["{spec.group}"], resources: ["{spec.plural}"], verbs: ["{verb}"]'
+    )
+
+
+def forbidden(context: str, spec: KindSpec, verb: str, namespace: str | None, detail: str) -> str:
+    why = f": {detail}" if detail else ""
+    return (
+        f"cluster:{context}: forbidden to {verb} {spec.resource} {_scope(spec, namespace)}{why} "
+        f"(the map needs {spec.kind} objects; grant {rbac_rule(spec, verb, namespace)}, see docs/gitops.md)"
+    )
+
+
+def optional_forbidden(context: str, spec: KindSpec, verb: str, namespace: str | None) -> str:
+    return (
+        f"cluster:{context}: forbidden to {verb} {spec.resource} {_scope(spec, namespace)}: "
+        f"{spec.kind} objects are left out (grant {rbac_rule(spec, verb, namespace)} to include them)"
+    )
+
+
+def unauthorized(context: str, detail: str) -> str:
+    why = f": {detail}" if detail else ""
+    return (
+        f"cluster:{context}: the API server rejected the credentials (401 Unauthorized{why}) "
+        "(log in again, or check the context's user)"
+    )
+
+
+def not_installed(context: str, specs: Sequence[KindSpec]) -> str:
+    kinds = ", ".join(f"{s.kind} ({' or '.join(s.api_version(v) for v in s.versions)})" for s in specs)
+    return f"cluster:{context}: not installed (the API serves no such resource), skipped: {kinds}"
+
+
+def continue_expired(context: str, spec: KindSpec) -> str:
+    return (
+        f"cluster:{context}: the list of {spec.resource} expired while it was read in pages "
+        "(410 Gone): read again in one request"
+    )
+
+
+def api_error(context: str, path: str, detail: str) -> str:
+    return f"cluster:{context}: GET {path} failed: {detail}"
+
+
+def namespace_missing(context: str, namespace: str) -> str:
+    return f"cluster:{context}: namespace {namespace} does not exist (check -n/--namespace)"
