@@ -3,6 +3,10 @@
 Usage: python pr_comment.py COMMENT_FILE
 Environment: GITHUB_TOKEN, GITHUB_REPOSITORY (owner/name), KF_PR_NUMBER, and GITHUB_API_URL
 (defaults to https://api.github.com). The comment is found again by the marker kubefence puts in it.
+
+KF_HEAD_SHA: when set, the comment is posted only if the pull request's head is that commit. A
+workflow_run workflow sets it to the reviewed commit: the PR number comes from an artifact that a
+pull request's own run uploaded, so it must not be able to point the comment at another PR.
 """
 
 from __future__ import annotations
@@ -56,6 +60,19 @@ def main(argv: list[str]) -> int:
     with open(argv[1], encoding="utf-8") as f:
         body = f.read()
     api = env.get("GITHUB_API_URL", "https://api.github.com").rstrip("/")
+    expected = env.get("KF_HEAD_SHA", "")
+    if expected:
+        pull = _call(
+            "GET", f"{api}/repos/{env['GITHUB_REPOSITORY']}/pulls/{env['KF_PR_NUMBER']}", env["GITHUB_TOKEN"]
+        )
+        head = ((pull or {}).get("head") or {}).get("sha", "")
+        if head != expected:
+            print(
+                f"pr_comment: pull request #{env['KF_PR_NUMBER']} is at {head or 'an unknown commit'}, "
+                f"not the reviewed {expected}: not commenting",
+                file=sys.stderr,
+            )
+            return 1
     what = upsert_comment(api, env["GITHUB_REPOSITORY"], env["KF_PR_NUMBER"], env["GITHUB_TOKEN"], body)
     print(f"kubefence comment {what} on #{env['KF_PR_NUMBER']}")
     return 0

@@ -15,7 +15,7 @@ from kubefence.analysis.connectivity.networks import (
     compute_network_connectivity,
     uses_multiple_networks,
 )
-from kubefence.errors import Diagnostic, Origin, UsageError
+from kubefence.errors import Diagnostic, InputError, Origin, UsageError
 from kubefence.io.documents import Document
 from kubefence.io.kube import build_cluster, read_application
 from kubefence.io.render import ToolRunner, load_inputs
@@ -176,8 +176,9 @@ def diff_revisions(
     from kubefence.io.gitsource import GitTreeReader, load_revision
 
     reader = reader or GitTreeReader(repo)
-    old = build_cluster(load_revision(reader, base, paths))
-    new = build_cluster(load_revision(reader, head, paths))
+    old_docs, new_docs = load_revision(reader, base, paths), load_revision(reader, head, paths)
+    _require_objects(old_docs, new_docs, paths, base, head)
+    old, new = build_cluster(old_docs), build_cluster(new_docs)
     return diff_connectivity(old, new, options=options)
 
 
@@ -227,6 +228,19 @@ def policy_files(generated: GeneratedPolicies) -> dict[str, str]:
     return namespace_files((g.policy, g.comments) for g in generated.policies)
 
 
+def _require_objects(
+    base: Sequence[Document], head: Sequence[Document], paths: Sequence[str], base_ref: str, head_ref: str
+) -> None:
+    """A path that holds nothing in either revision is a mistake (a typo passes CI otherwise); an app
+    that one revision adds or removes is not."""
+    if not base and not head:
+        raise InputError(
+            f"no Kubernetes objects found in {' '.join(paths) or 'the repository'} "
+            f"at {base_ref} or {head_ref}",
+            hint="check the paths; they are relative to the repository root",
+        )
+
+
 def review_revisions(
     base: str,
     head: str,
@@ -249,8 +263,10 @@ def review_revisions(
     from kubefence.io.gitsource import GitTreeReader, load_revision
 
     reader = reader or GitTreeReader(repo)
-    base_app = read_application(load_revision(reader, base, paths))
-    head_app = read_application(load_revision(reader, head, paths))
+    base_docs = load_revision(reader, base, paths)
+    head_docs = load_revision(reader, head, paths)
+    _require_objects(base_docs, head_docs, paths, base, head)
+    base_app, head_app = read_application(base_docs), read_application(head_docs)
     committed = None
     if policies_dir is not None:
         prefix = policies_dir.strip("/")

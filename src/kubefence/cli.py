@@ -838,7 +838,7 @@ def review_cmd(
     show_default=True,
     help="Violations explained per violated rule (source, destination, port, and the policy decisions).",
 )
-@output_options(formats=("txt", "json", "md"))
+@output_options(formats=("txt", "json", "md", "html"))
 @analysis_options
 def verify_cmd(
     paths: tuple[str, ...],

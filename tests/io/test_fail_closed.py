@@ -499,3 +499,11 @@ def test_each_real_file_is_read_once(tmp_path: Path) -> None:
     assert len(cluster.workloads) == 1
     assert not [w for w in cluster.warnings if "defined again" in w.message]
     assert any("already read" in w.message for w in cluster.warnings)
+
+
+def test_a_file_given_twice_is_read_once(tmp_path: Path) -> None:
+    path = tmp_path / "d.yaml"
+    path.write_text(_deployment("d"), encoding="utf-8")
+    cluster = load_cluster([path, path])
+    assert len(cluster.workloads) == 1
+    assert not [w for w in cluster.warnings if "defined again" in w.message]

@@ -65,6 +65,15 @@ _LAUNCHER_PODS = "<virt-launcher pods>"
 TEMPLATE_KINDS = ("Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet", "Job")
 
 
+def _files_text(files: tuple[str, ...], shown: int = 3) -> str:
+    """ " in a.yaml, b.yaml and 4 more files" for objects spread over several files ("" for one)."""
+    if len(files) < 2:
+        return ""
+    more = len(files) - shown
+    listed = ", ".join(files[:shown])
+    return f" in {listed} and {more} more file{'s' if more != 1 else ''}" if more > 0 else f" in {listed}"
+
+
 @dataclass
 class ClusterBuilder:
     """Accumulates model objects from documents; ``build()`` returns the frozen :class:`Cluster`.
@@ -85,7 +94,7 @@ class ClusterBuilder:
     multi_policies: list[MultiNetworkPolicy] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
     config_warnings: list[Diagnostic] = field(default_factory=list)  # shown after the others
-    skipped: dict[str, tuple[int, Origin]] = field(default_factory=dict)
+    skipped: dict[str, tuple[int, Origin, tuple[str, ...]]] = field(default_factory=dict)
 
     def add_all(self, docs: Iterable[Document]) -> ClusterBuilder:
         docs = list(docs)
@@ -123,8 +132,10 @@ class ClusterBuilder:
             self._skip(kind, doc.origin)
 
     def _skip(self, what: str, origin: Origin) -> None:
-        count, first = self.skipped.get(what, (0, origin))
-        self.skipped[what] = (count + 1, first)
+        count, first, files = self.skipped.get(what, (0, origin, ()))
+        if origin.file and origin.file not in files:
+            files += (origin.file,)
+        self.skipped[what] = (count + 1, first, files)
 
     def skip_launcher_pod(self, origin: Origin) -> None:
         self._skip(_LAUNCHER_PODS, origin)
@@ -149,18 +160,21 @@ class ClusterBuilder:
         )
 
     def build(self) -> Cluster:
-        for kind, (count, first) in sorted(self.skipped.items()):
+        for kind, (count, first, files) in sorted(self.skipped.items()):
+            where = _files_text(files)
             if kind == _LAUNCHER_PODS:
                 self.warn(
-                    f"skipped {count} KubeVirt launcher pod(s): the VirtualMachine each runs is the workload",
+                    f"skipped {count} KubeVirt launcher pod(s){where}: the VirtualMachine each runs is the "
+                    "workload",
                     first,
                 )
             elif kind:
                 noun = "object" if count == 1 else "objects"
-                self.warn(f"skipped {count} {kind} {noun}: this kind is not used here", first)
+                self.warn(f"skipped {count} {kind} {noun}{where}: this kind is not used here", first)
             else:
                 self.warn(
-                    f"skipped {count} document(s) that are not Kubernetes objects (no kind or apiVersion)",
+                    f"skipped {count} document(s){where} that are not Kubernetes objects "
+                    "(no kind or apiVersion)",
                     first,
                 )
         for ns in (

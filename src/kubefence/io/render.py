@@ -192,25 +192,41 @@ def load_inputs(
     """
     tools = runner or SubprocessRunner()
     walker = Walker()
-    parts: list[Path | list[Document]] = []  # files to parse, and documents already read
+    repeated: set[str] = set()
+    parts: list[tuple[str, Path | list[Document]]] = []  # (argument, file to parse or documents read)
     for raw in paths:
         if str(raw) == STDIN:
             text = stdin_text if stdin_text is not None else (read_stdin or sys.stdin.read)()
-            parts.append(parse_text(text, "<stdin>"))
+            parts.append((STDIN, parse_text(text, "<stdin>")))
             continue
         path = Path(raw)
         if path.is_dir():
             rendered = render_path(path, tools)
-            parts.extend([rendered] if rendered is not None else _walk(path, tools, walker))
+            parts.extend(
+                (str(raw), p) for p in ([rendered] if rendered is not None else _walk(path, tools, walker))
+            )
         elif path.is_file():
             if walker.first_visit(path):
-                parts.append(path)
+                parts.append((str(raw), path))
+            else:
+                repeated.add(str(raw))  # its objects are read once, under its first name
         else:
             raise InputError(f"no such file or directory: {raw}", hint="check the path")
-    parsed = iter(parse_files([p for p in parts if isinstance(p, Path)], progress=progress))
+    parsed = iter(parse_files([p for _, p in parts if isinstance(p, Path)], progress=progress))
     docs: list[Document] = []
-    for part in parts:
-        docs.extend(next(parsed) if isinstance(part, Path) else part)
+    found: dict[str, int] = {str(raw): 0 for raw in paths}
+    for raw, part in parts:
+        got = next(parsed) if isinstance(part, Path) else part
+        found[raw] += len(got)
+        docs.extend(got)
+    # a mistyped path or an empty pipe must not pass CI as "no connections"
+    for raw, count in found.items():
+        if not count and raw not in repeated:
+            where = "stdin" if raw == STDIN else raw
+            raise InputError(
+                f"no Kubernetes objects found in {where}",
+                hint="check the path; manifests are .yaml, .yml or .json files with apiVersion and kind",
+            )
     if warnings is not None:
         warnings.extend(walker.warnings)
     return docs

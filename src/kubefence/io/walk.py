@@ -29,11 +29,13 @@ class Walker:
         except OSError:
             return True  # reading it reports the problem
         key = (st.st_dev, st.st_ino)
-        first = self._files.setdefault(key, path)
+        first = self._files.get(key)
+        if first is None:
+            self._files[key] = path
+            return True
         if first != path:
             self.warnings.append(Diagnostic(Origin(str(path)), f"already read as {first}: skipped"))
-            return False
-        return True
+        return False
 
     def walk(
         self, root: Path, keep: Callable[[Path], bool], descend: Callable[[Path], bool]

@@ -18,6 +18,7 @@ from kubefence.analysis.guardrails.verify import Blocked, ConnectionCheck, RuleR
 from kubefence.io.admin_yaml import admin_policy_dict
 from kubefence.model.connectivity import Connection
 from kubefence.model.guardrails import GuardAction
+from kubefence.report.html import filter_bar, graph_section, status_badge
 from kubefence.report.peers_text import connection_text, endpoint_text, peer_text
 from kubefence.report.rules_text import decision_json, decision_text, describe, tier_text
 from kubefence.report.view import View, adapter, graph_of
@@ -138,6 +139,88 @@ def _md_details(r: RuleResult) -> str:
     return f"<details><summary>{head}</summary>{body}</details>"
 
 
+def markdown_body(result: VerifyResult) -> str:
+    """The guardrail results as Markdown without a heading: the status line, then one row per rule."""
+    mark = "✅" if result.ok else "❌"
+    out = [
+        f"{mark} {_summary(result)}",
+        "",
+        "|  | rule | action | verdict | details |",
+        "|---|---|---|---|---|",
+    ]
+    for mark, name, action, verdict, details in _md_rows(result):
+        out.append(f"| {mark} | {name} | {action} | {verdict} | {details.replace('|', '&#124;')} |")
+    return "\n".join(out) + "\n"
+
+
+def _md_rows(result: VerifyResult) -> Iterator[tuple[str, str, str, str, str]]:
+    for r in result.rules:
+        mark = "✅" if r.satisfied else "❌"
+        verdict = "satisfied" if r.satisfied else f"violated: {_problem(r)}"
+        yield (mark, f"**{r.rule.name}**", r.rule.action.value, verdict, _md_details(r))
+
+
+def first_witness(r: RuleResult) -> str:
+    """One line naming a violated rule's first witness and what lets it through (or blocks it)."""
+    if not r.witnesses:
+        return connection_text(r.violations[0]) if r.violations else ""
+    w = r.witnesses[0]
+    reasons = list(_reason_lines(w))
+    verdict = "allowed" if w.allowed else "not allowed"
+    return f"{witness_text(w)} ({verdict}{': ' + reasons[0] if reasons else ''})"
+
+
+def _html_details(r: RuleResult) -> str:
+    rule = r.rule
+    if r.satisfied:
+        return f'<span class="note">{html.escape(str(rule))}</span>'
+    parts = [f"<p>rule: {_code(str(rule))}"]
+    if rule.origin.file:
+        parts.append(f", defined at {_code(str(rule.origin))}")
+    parts.append("</p>")
+    parts.append(f"<p><strong>{html.escape(_problem(r))}:</strong></p><ul>")
+    parts += [f"<li>{_md_connection(v)}</li>" for v in r.violations[:MAX_LISTED]]
+    if len(r.violations) > MAX_LISTED:
+        parts.append(f"<li>… and {len(r.violations) - MAX_LISTED} more (-o json lists them all)</li>")
+    parts.append("</ul>")
+    for w in r.witnesses:
+        verdict = "allowed" if w.allowed else "not allowed"
+        parts.append(
+            f'<p class="kf-witness-head"><strong>witness</strong> {_code(witness_text(w))}: '
+            f"{verdict}, because</p>"
+        )
+        parts.append('<ul class="kf-witness">')
+        parts += [f"<li>{html.escape(line)}</li>" for line in _reason_lines(w)]
+        parts.append("</ul>")
+    return f"<details open><summary>{html.escape(_problem(r))}</summary>{''.join(parts)}</details>"
+
+
+def guardrails_html(result: VerifyResult) -> list[str]:
+    """Guardrail results as HTML: a status line, then a table with one row per rule (status, rule,
+    action, verdict) and, for a violated rule, its violations and each witness with its explanation."""
+    badge = status_badge("ok", "PASS") if result.ok else status_badge("bad", "FAIL")
+    out = [
+        f'<p class="kf-guardrails-summary">{badge} {html.escape(_summary(result))}</p>',
+        '<table class="kf-guardrails"><tr><th>status</th><th>rule</th><th>action</th><th>verdict</th>'
+        "<th>details</th></tr>",
+    ]
+    for r in result.rules:
+        rule = r.rule
+        mark = status_badge("ok", "PASS") if r.satisfied else status_badge("bad", "FAIL")
+        verdict = "satisfied" if r.satisfied else f"violated: {_problem(r)}"
+        described = (
+            f'<br><span class="note">{html.escape(rule.description)}</span>' if rule.description else ""
+        )
+        out.append(
+            f'<tr class="{"satisfied" if r.satisfied else "violated"}" data-rule="{html.escape(rule.name)}">'
+            f"<td>{mark}</td><td><strong>{html.escape(rule.name)}</strong>{described}</td>"
+            f'<td>{html.escape(rule.action.value)}</td><td class="{"ok" if r.satisfied else "bad"}">'
+            f"{html.escape(verdict)}</td><td>{_html_details(r)}</td></tr>"
+        )
+    out.append("</table>")
+    return out
+
+
 @adapter(VerifyResult)
 def _verify_view(result: VerifyResult) -> View:
     def lines() -> Iterator[str]:
@@ -157,12 +240,18 @@ def _verify_view(result: VerifyResult) -> View:
         }
 
     def rows() -> Iterator[tuple[str, ...]]:
-        for r in result.rules:
-            mark = "✅" if r.satisfied else "❌"
-            verdict = "satisfied" if r.satisfied else f"violated: {_problem(r)}"
-            yield (mark, f"**{r.rule.name}**", r.rule.action.value, verdict, _md_details(r))
+        yield from _md_rows(result)
 
     violations = [v for r in result.violated for v in r.violations]
+
+    def body() -> list[str]:
+        nodes, edges = graph_of(violations)
+        out = guardrails_html(result)
+        if nodes:
+            out += ["<h2>Violating connections</h2>", filter_bar(nodes, changes=False)]
+            out += graph_section(nodes, edges, "violating connections")
+        return out
+
     mark = "✅" if result.ok else "❌"
     return View(
         title="Guardrails",
@@ -173,6 +262,8 @@ def _verify_view(result: VerifyResult) -> View:
         nodes=lambda: graph_of(violations)[0],
         edges=lambda: graph_of(violations)[1],
         summary=f"{mark} {_summary(result)}",
+        html_body=body,
+        html_status=status_badge("ok", "PASS") if result.ok else status_badge("bad", "FAIL"),
     )
 
 

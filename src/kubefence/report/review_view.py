@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 from html import escape
 from typing import Any
@@ -9,14 +10,14 @@ from typing import Any
 from kubefence.analysis.connectivity.diff import ChangeType
 from kubefence.analysis.review import ExplainedChange, ReviewResult
 from kubefence.model.connectivity import Connection
+from kubefence.model.peers import Peer
 from kubefence.report.diff_view import diff_summary
 from kubefence.report.evidence_text import evidence_json, evidence_text
-from kubefence.report.formats import md
-from kubefence.report.html import LEGEND, table
+from kubefence.report.guardrails_view import first_witness, guardrails_html, markdown_body
+from kubefence.report.html import filter_bar, graph_section, status_badge, table
 from kubefence.report.label_hints_view import label_hints_markdown
 from kubefence.report.peers_text import peer_text
-from kubefence.report.svg_graph import render_svg
-from kubefence.report.view import View, adapter, graph_of, view_of
+from kubefence.report.view import Edge, Node, View, adapter, graph_of, view_of
 
 COMMENT_MARKER = "<!-- kubefence-review -->"
 _ICONS = {ChangeType.ADDED: "🟢 added", ChangeType.REMOVED: "🔴 removed", ChangeType.CHANGED: "🟠 changed"}
@@ -32,15 +33,51 @@ def _why(ec: ExplainedChange) -> str:
     return text + more
 
 
+def _violated_names(r: ReviewResult) -> list[str]:
+    return [] if r.guardrails is None else [x.rule.name for x in r.guardrails.violated]
+
+
 def headline(r: ReviewResult) -> str:
     parts = [diff_summary(r.diff).rstrip(".")]
     if r.guardrails is not None:
-        parts.append("guardrails violated" if r.violated else "guardrails hold")
+        names = _violated_names(r)
+        if names:
+            parts.append(f"guardrail{'s' if len(names) != 1 else ''} violated: {', '.join(names)}")
+        else:
+            parts.append("guardrails hold")
     if r.drift:
         parts.append(f"{len(r.drift)} policy file(s) out of date")
     elif r.policies_dir:
         parts.append("committed policies up to date")
     return "; ".join(parts)
+
+
+def _regenerate_command(r: ReviewResult) -> str:
+    return f"kubefence generate {' '.join(r.app_paths) or '.'} -d {r.policies_dir}"
+
+
+def todo(r: ReviewResult) -> list[str]:
+    """What a reviewer has to do, one plain sentence each (empty when there is nothing to do)."""
+    out = []
+    if r.guardrails is not None:
+        for x in r.guardrails.violated:
+            out.append(f"Fix guardrail {x.rule.name}: {first_witness(x)}.")
+    counts = {t: len(r.diff.of_type(t)) for t in ChangeType}
+    if r.changes:
+        what = ", ".join(f"{n} {t.value}" for t, n in counts.items() if n)
+        out.append(f"Check the connectivity changes ({what}): each row says what caused it.")
+    if r.drift:
+        out.append(
+            f"Commit the regenerated policies: {len(r.drift)} file(s) in {r.policies_dir} are out of date "
+            f"(`{_regenerate_command(r)}`)."
+        )
+    hints = r.head.generated.label_hints
+    if hints:
+        out.append(
+            f"Consider the suggested labels: {len(hints)} workload(s) have no label that tells them apart, "
+            "so their policies also select other pods."
+        )
+    return out
 
 
 def _md_cell(text: str) -> str:
@@ -53,13 +90,24 @@ def markdown(r: ReviewResult) -> str:
         COMMENT_MARKER,
         f"## {status} kubefence review: {headline(r)}",
         "",
+    ]
+    actions = todo(r)
+    if actions:
+        out += ["**To do before merging:**", ""] + [f"- {_md_cell(a)}" for a in actions]
+    else:
+        out.append(
+            "**Nothing to do:** no connectivity change, guardrails hold, committed policies up to date."
+        )
+    out += [
+        "",
         f"Comparing `{r.base.ref}` → `{r.head.ref}`: the connectivity the application gets with its "
         "generated least-privilege policies.",
         "",
+        "### Connectivity changes",
+        "",
     ]
     if r.changes:
-        out += ["### Connectivity changes", "", "| change | source | destination | before | after | why |"]
-        out.append("|---|---|---|---|---|---|")
+        out += ["| change | source | destination | before | after | why |", "|---|---|---|---|---|---|"]
         for ec in r.changes[:_MAX_ROWS]:
             c = ec.change
             cells = [_ICONS[c.type], peer_text(c.src), peer_text(c.dst), str(c.old), str(c.new), _why(ec)]
@@ -80,7 +128,7 @@ def markdown(r: ReviewResult) -> str:
     else:
         out.append("No connectivity changes.")
     if r.guardrails is not None:
-        out += ["", "### Guardrails", "", "".join(md(view_of(r.guardrails)))]
+        out += ["", "### Guardrails", "", markdown_body(r.guardrails).rstrip("\n")]
     if r.policies_dir:
         out += ["", "### Committed policies", ""]
         if not r.drift:
@@ -88,7 +136,7 @@ def markdown(r: ReviewResult) -> str:
         else:
             out.append(
                 f"⚠️ {len(r.drift)} file(s) in `{r.policies_dir}` differ from the generated policies: "
-                f"regenerate with `kubefence generate {' '.join(r.app_paths) or '.'} -o {r.policies_dir}` "
+                f"regenerate with `{_regenerate_command(r)}` "
                 "and commit (kubefence review has written them unless run with --no-write)."
             )
             for ch in r.drift:
@@ -99,26 +147,58 @@ def markdown(r: ReviewResult) -> str:
     return "\n".join(out) + "\n"
 
 
-def html_body(r: ReviewResult) -> list[str]:
-    body = [
-        f'<p class="summary">{escape(headline(r))} — <code>{escape(r.base.ref)}</code> → '
-        f"<code>{escape(r.head.ref)}</code></p>"
-    ]
-    # the head's connectivity, with what changed highlighted (removed edges drawn from the base)
-    styles = {(ec.change.src, ec.change.dst): ec.change.type.value for ec in r.changes}
+def _styles(r: ReviewResult) -> dict[tuple[Peer, Peer], str]:
+    return {(ec.change.src, ec.change.dst): ec.change.type.value for ec in r.changes}
+
+
+def review_graph(r: ReviewResult) -> tuple[list[Node], list[Edge]]:
+    """The head's connectivity with what changed marked (removed edges drawn from the base)."""
     conns = list(r.head.allowed.connections) + [
         Connection(ec.change.src, ec.change.dst, ec.change.old)
         for ec in r.changes
         if ec.change.type is ChangeType.REMOVED
     ]
-    nodes, edges = graph_of(conns, styles)
-    body += [
-        "<h2>Connectivity</h2>",
-        f'<div class="graph">{render_svg(nodes, edges, "connectivity")}</div>',
-        LEGEND,
+    return graph_of(conns, _styles(r))
+
+
+def changed_graph(r: ReviewResult) -> tuple[list[Node], list[Edge]]:
+    """Only what changed (for ``-o dot`` and ``-o svg``): each change with its new (or old) ports."""
+    conns = [Connection(ec.change.src, ec.change.dst, ec.change.new or ec.change.old) for ec in r.changes]
+    return graph_of(conns, _styles(r))
+
+
+def _status(r: ReviewResult) -> str:
+    if r.violated:
+        return status_badge("bad", "FAIL")
+    if r.diff.changes or r.drift:
+        return status_badge("warn", "REVIEW")
+    return status_badge("ok", "PASS")
+
+
+def html_body(r: ReviewResult) -> list[str]:
+    body = [
+        f'<p class="summary">{escape(headline(r))} — <code>{escape(r.base.ref)}</code> → '
+        f"<code>{escape(r.head.ref)}</code></p>"
     ]
+    actions = todo(r)
+    if actions:
+        body.append('<div class="kf-todo"><strong>To do before merging:</strong><ul>')
+        body += [f"<li>{escape(a)}</li>" for a in actions]
+        body.append("</ul></div>")
+    else:
+        body.append(
+            '<p class="ok">Nothing to do: no connectivity change, guardrails hold, policies up to date.</p>'
+        )
+    nodes, edges = review_graph(r)
+    body.append(filter_bar(nodes, changes=bool(r.changes)))
+    body.append("<h2>Connectivity</h2>")
+    body += graph_section(nodes, edges, "connectivity")
     body.append("<h2>Changes</h2>")
     if r.changes:
+        breaks: dict[tuple[Peer, Peer], list[str]] = defaultdict(list)  # the changes guardrails forbid
+        for x in r.guardrails.violated if r.guardrails is not None else ():
+            for v in x.violations:
+                breaks[(v.src, v.dst)].append(x.rule.name)
         rows = [
             (
                 ec.change.type.value,
@@ -127,19 +207,17 @@ def html_body(r: ReviewResult) -> list[str]:
                 str(ec.change.old),
                 str(ec.change.new),
                 "; ".join(evidence_text(e) for e in ec.evidence) or "policy or topology change",
+                ", ".join(breaks.get((ec.change.src, ec.change.dst), [])),
             )
             for ec in r.changes
         ]
-        body.append(table(("type", "source", "destination", "before", "after", "why"), rows, row_class=0))
+        columns = ("type", "source", "destination", "before", "after", "why", "violates")
+        body.append(table(columns, rows, row_class=0))
     else:
         body.append("<p>No connectivity changes.</p>")
     if r.guardrails is not None:
-        gv = view_of(r.guardrails)
-        body += [
-            "<h2>Guardrails</h2>",
-            f'<p class="{"bad" if r.violated else "ok"}">{escape(gv.summary)}</p>',
-        ]
-        body.append(table(gv.columns, gv.rows()))
+        body.append("<h2>Guardrails</h2>")
+        body += guardrails_html(r.guardrails)
     if r.policies_dir:
         body.append("<h2>Committed policies</h2>")
         if not r.drift:
@@ -155,6 +233,8 @@ def html_body(r: ReviewResult) -> list[str]:
 def _review_view(r: ReviewResult) -> View:
     def lines() -> Iterator[str]:
         yield headline(r)
+        for x in r.guardrails.violated if r.guardrails is not None else ():
+            yield f"guardrail violated: {x.rule.name}: {first_witness(x)}"
         for ec in r.changes:
             c = ec.change
             yield (
@@ -194,7 +274,10 @@ def _review_view(r: ReviewResult) -> View:
         json=as_json,
         columns=("type", "src", "dst", "old", "new", "why"),
         rows=rows,
+        nodes=lambda: changed_graph(r)[0],
+        edges=lambda: changed_graph(r)[1],
         summary=headline(r),
         markdown=lambda: markdown(r),
         html_body=lambda: html_body(r),
+        html_status=_status(r),
     )

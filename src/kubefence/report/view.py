@@ -45,6 +45,7 @@ class View:
     # results with more to say than one table (a PR review) render their own markdown / HTML body
     markdown: Callable[[], str] | None = None
     html_body: Callable[[], list[str]] | None = None
+    html_status: str = ""  # a status badge beside the HTML title (report.html.status_badge)
 
 
 _ADAPTERS: dict[type, Callable[[Any], View]] = {}
