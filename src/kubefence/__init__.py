@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         export_guardrails,
         load_cluster,
         map_connectivity,
+        map_exposure,
         map_networks,
         verify_guardrails,
     )
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from kubefence.model.cluster import Cluster
     from kubefence.model.connectivity import Connection, ConnectivityMap
     from kubefence.model.discovery import DiscoveryResult
+    from kubefence.model.exposure import ExposureMap
     from kubefence.model.guardrails import Guardrail
     from kubefence.model.ipranges import IPRangeSet
     from kubefence.model.peers import (
@@ -64,6 +66,7 @@ __all__ = [
     "DomainPeer",
     "Explanation",
     "ExportResult",
+    "ExposureMap",
     "ExternalPeer",
     "Guardrail",
     "IPRangeSet",
@@ -94,6 +97,7 @@ __all__ = [
     "load_connections_file",
     "load_guardrails",
     "map_connectivity",
+    "map_exposure",
     "map_networks",
     "read_cluster",
     "report",
@@ -124,6 +128,7 @@ _LAZY = {
     "KubefenceError": "kubefence.errors",
     "LabelSelector": "kubefence.model.selectors",
     "MapOptions": "kubefence.analysis.connectivity.engine",
+    "ExposureMap": "kubefence.model.exposure",
     "MultiNetworkMap": "kubefence.analysis.connectivity.networks",
     "Origin": "kubefence.errors",
     "Peer": "kubefence.model.peers",
@@ -146,6 +151,7 @@ _LAZY = {
     "load_connections_file": "kubefence.io.connections_file",
     "load_guardrails": "kubefence.io.guardrails",
     "map_connectivity": "kubefence.api",
+    "map_exposure": "kubefence.api",
     "map_networks": "kubefence.api",
     "read_cluster": "kubefence.io.cluster",
     "write_snapshot": "kubefence.io.cluster",

@@ -21,6 +21,7 @@ from kubefence.io.kube import build_cluster, read_application
 from kubefence.io.render import ToolRunner, load_inputs
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import ConnectivityMap
+from kubefence.model.exposure import ExposureMap
 from kubefence.model.guardrails import Guardrail
 
 if TYPE_CHECKING:
@@ -86,6 +87,31 @@ def map_connectivity(
     return compute_any_connectivity(cluster, options)
 
 
+def map_exposure(
+    inputs: Inputs | Cluster,
+    *,
+    options: MapOptions | None = None,
+    exposure: bool = True,
+    stdin_text: str | None = None,
+) -> ExposureMap:
+    """The connectivity map and, with ``exposure``, what each workload's policies open to pods
+    that do not exist yet (the entire cluster, namespaces or pods by labels) and which workloads
+    no policy protects; the focus options of ``options`` narrow both.
+
+    >>> emap = map_exposure(["examples/shop"])                 # doctest: +SKIP
+    >>> [str(i.peer) for i in emap.items][:1]                  # doctest: +SKIP
+    ['entire-cluster']
+    """
+    from kubefence.analysis.connectivity.exposure import compute_exposure
+
+    options = options or MapOptions()
+    cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
+    cmap = compute_any_connectivity(cluster, options)
+    if not exposure:
+        return ExposureMap(cmap, analyzed=False, focus_conn=options.focus_conn)
+    return compute_exposure(cluster, cmap, options)
+
+
 def map_networks(
     inputs: Inputs | Cluster, *, options: MapOptions | None = None, stdin_text: str | None = None
 ) -> MultiNetworkMap:
@@ -110,14 +136,17 @@ def explain_connectivity(
     port: int | None = None,
     protocol: str | None = None,
     options: MapOptions | None = None,
+    only: str | None = None,
     stdin_text: str | None = None,
 ) -> Explanation:
     """Why traffic from ``src`` to ``dst`` is allowed or denied: per direction, the tier, policy and
-    rule that decided each part. Without ``src`` and ``dst``, every pair of workloads.
+    rule that decided each part. Without ``src`` and ``dst``, every pair of workloads (narrowed by
+    the focus options of ``options``); ``only``: ``allow`` keeps the pairs with something allowed,
+    ``deny`` those with something denied.
 
     >>> explain_connectivity(["examples/shop"], "shop-frontend/web", "shop-data/redis")  # doctest: +SKIP
     """
-    from kubefence.analysis.connectivity.explain import explain, explain_all
+    from kubefence.analysis.connectivity.explain import explain, explain_all, only_verdict
 
     cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
     if cluster.networks:
@@ -126,10 +155,10 @@ def explain_connectivity(
             "networks; use `kubefence map` for their connectivity per network"
         )
     if src is None and dst is None:
-        return explain_all(cluster, options)
+        return only_verdict(explain_all(cluster, options), only)
     if src is None or dst is None:
         raise UsageError("give both a source and a destination, or neither")
-    return explain(cluster, src, dst, port=port, protocol=protocol, options=options)
+    return only_verdict(explain(cluster, src, dst, port=port, protocol=protocol, options=options), only)
 
 
 def discover_connections(
@@ -157,10 +186,32 @@ def discover_connections(
 def diff_connectivity(
     old: Inputs | Cluster, new: Inputs | Cluster, *, options: MapOptions | None = None
 ) -> ConnectivityDiff:
-    """How connectivity changes from ``old`` to ``new`` (paths, parsed objects or clusters)."""
-    from kubefence.analysis.connectivity.diff import diff_maps
+    """How connectivity changes from ``old`` to ``new`` (paths, parsed objects or clusters); the
+    focus options of ``options`` keep the changes they ask about (a focus workload may be in either
+    version)."""
+    from kubefence.analysis.connectivity.diff import diff_maps, focus_diff
+    from kubefence.analysis.connectivity.engine import focus_names
+    from kubefence.analysis.connectivity.focus import check_known, split_names
+    from kubefence.model.peers import INGRESS_CONTROLLER
 
-    return diff_maps(map_connectivity(old, options=options), map_connectivity(new, options=options))
+    options = options or MapOptions()
+    whole = replace(
+        options,
+        focus_workload=None,
+        focus_workloads=(),
+        focus_peers=(),
+        focus_direction=None,
+        focus_conn=None,
+    )
+    before, after = map_connectivity(old, options=whole), map_connectivity(new, options=whole)
+    diff = diff_maps(before, after)
+    workloads, peers = focus_names(options), split_names(options.focus_peers)
+    if not (workloads or peers or options.focus_conn):
+        return diff
+    known = [*before.workloads, *after.workloads, INGRESS_CONTROLLER]
+    check_known(workloads, known)
+    check_known(peers, known, "focus workload peer")
+    return focus_diff(diff, workloads, peers, options.focus_direction, options.focus_conn)
 
 
 def diff_revisions(

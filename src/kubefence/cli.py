@@ -30,6 +30,7 @@ from kubefence.api import (
     load_cluster,
     load_guardrail_rules,
     map_connectivity,
+    map_exposure,
     map_networks,
     multiple_networks,
     plan_policy_directory,
@@ -133,6 +134,51 @@ def guardrails_option(purpose: str, required: bool = False) -> Callable[[F], F]:
     )
 
 
+def explain_only_option(fn: F) -> F:
+    """--explain-only allow|deny."""
+    return click.option(
+        "--explain-only",
+        type=click.Choice(["allow", "deny"]),
+        help="With explanations: only the pairs with allowed, or with denied, connections.",
+    )(fn)
+
+
+def focus_options(fn: F) -> F:
+    """netpol-analyzer's query options: --focus-workload, --focus-workload-peer, --focus-direction,
+    --focus-conn and --explain-only."""
+    return focus_query_options(explain_only_option(fn))
+
+
+def focus_query_options(fn: F) -> F:
+    """--focus-workload, --focus-workload-peer, --focus-direction and --focus-conn."""
+    fn = click.option(
+        "--focus-conn",
+        metavar="PROTO-PORT",
+        help="Only pairs that allow this connection, like tcp-8080 (shown without their other ports).",
+    )(fn)
+    fn = click.option(
+        "--focus-direction",
+        type=click.Choice(["ingress", "egress"]),
+        help="With --focus-workload: only what the focus workloads receive (ingress) or send (egress).",
+    )(fn)
+    fn = click.option(
+        "--focus-workload-peer",
+        "focus_workload_peers",
+        multiple=True,
+        metavar="NAME",
+        help="With --focus-workload: only pairs with these workloads on the other side (repeatable or "
+        "comma-separated).",
+    )(fn)
+    return click.option(
+        "--focus-workload",
+        "focus_workloads",
+        multiple=True,
+        metavar="NAME",
+        help="Only connections from or to these workloads (ns/name or name; repeatable or "
+        "comma-separated). An unknown name is an error.",
+    )(fn)
+
+
 def _dns_options(dns_namespace: str, dns_selector: str, dns_port: int, no_dns: bool) -> DiscoverOptions:
     """The discovery options of the DNS options (see :func:`dns_options`)."""
     try:
@@ -228,11 +274,25 @@ def dns_options(fn: F) -> F:
 
 
 def _map_options(
-    ip_family: str, ingress_controller_namespace: str, focus: str | None = None, quiet: bool = True
+    ip_family: str,
+    ingress_controller_namespace: str,
+    focus: Sequence[str] = (),
+    quiet: bool = True,
+    *,
+    peers: Sequence[str] = (),
+    direction: str | None = None,
+    conn: str | None = None,
 ) -> MapOptions:
+    from kubefence.analysis.connectivity.focus import parse_focus_conn, split_names
+
+    if (peers or direction) and not focus:
+        raise UsageError("--focus-workload-peer and --focus-direction need --focus-workload")
     return MapOptions(
         ip_family=ip_family,  # type: ignore[arg-type]  # click.Choice guarantees the literal
-        focus_workload=focus,
+        focus_workloads=split_names(focus),
+        focus_peers=split_names(peers),
+        focus_direction=direction,  # type: ignore[arg-type]  # click.Choice guarantees the literal
+        focus_conn=parse_focus_conn(conn) if conn else None,
         ingress_controller_namespace=ingress_controller_namespace,
         progress=None if quiet else progress_bar("mapping"),
     )
@@ -361,11 +421,15 @@ def manifest_inputs(
 @click.argument("paths", nargs=-1, metavar="[PATH...]")
 @cluster_options
 @output_options()
-@click.option(
-    "--focus-workload", metavar="NAME", help="Only connections from or to this workload (ns/name or name)."
-)
+@focus_options
 @click.option(
     "--explain", is_flag=True, help="Explain every pair of workloads: which tier, policy and rule decided."
+)
+@click.option(
+    "--exposure",
+    is_flag=True,
+    help="Also show what each workload's policies open to pods that do not exist yet (the entire "
+    "cluster, namespaces or pods matching labels) and which workloads no policy protects.",
 )
 @click.option(
     "--summary",
@@ -379,8 +443,13 @@ def map_cmd(
     fmt: str,
     out_file: str | None,
     quiet: bool,
-    focus_workload: str | None,
+    focus_workloads: tuple[str, ...],
+    focus_workload_peers: tuple[str, ...],
+    focus_direction: str | None,
+    focus_conn: str | None,
+    explain_only: str | None,
     explain: bool,
+    exposure: bool,
     summary: bool,
     ip_family: str,
     ingress_controller_namespace: str,
@@ -397,15 +466,37 @@ def map_cmd(
       0.0.0.0-255.255.255.255[External] => frontend/web[Deployment] : All Connections
       {ingress-controller} => frontend/web[Deployment] : TCP 8080
     """
-    options = _map_options(ip_family, ingress_controller_namespace, focus_workload, quiet)
+    options = _map_options(
+        ip_family,
+        ingress_controller_namespace,
+        focus_workloads,
+        quiet,
+        peers=focus_workload_peers,
+        direction=focus_direction,
+        conn=focus_conn,
+    )
     if explain and summary:
         raise UsageError("--explain and --summary do not go together")
+    if explain_only and not explain:
+        raise UsageError("--explain-only needs --explain")
+    if summary and (exposure or focus_conn):
+        raise UsageError("--summary does not go with --exposure or --focus-conn")
     inputs = manifest_inputs(paths, cluster, quiet)
     model = load_cluster(inputs, progress=None if quiet else progress_bar("reading", in_bytes=True))
     if explain:
-        expl = explain_connectivity(model, options=options)
+        expl = explain_connectivity(model, options=options, only=explain_only)
         show_warnings(expl.warnings, quiet)
-        emit(expl, fmt, out_file)
+        if exposure:
+            from kubefence.analysis.connectivity.exposure import ExplainedExposure
+
+            emit(ExplainedExposure(expl, map_exposure(model, options=options)), fmt, out_file)
+        else:
+            emit(expl, fmt, out_file)
+        return
+    if exposure or focus_conn:
+        emap = map_exposure(model, options=options, exposure=exposure)
+        show_warnings(emap.warnings, quiet)
+        emit(emap, fmt, out_file)
         return
     if multiple_networks(model) and not summary:  # one section per network
         networks = map_networks(model, options=options)
@@ -477,6 +568,7 @@ def discover_cmd(
 @click.option(
     "--protocol", type=click.Choice(["TCP", "UDP", "SCTP"], case_sensitive=False), help="Only this protocol."
 )
+@explain_only_option
 @output_options()
 @analysis_options
 def explain_cmd(
@@ -485,6 +577,7 @@ def explain_cmd(
     dst: str,
     port: int | None,
     protocol: str | None,
+    explain_only: str | None,
     fmt: str,
     out_file: str | None,
     quiet: bool,
@@ -503,7 +596,9 @@ def explain_cmd(
     """
     options = _map_options(ip_family, ingress_controller_namespace)
     inputs = load_cluster(manifest_inputs(paths, cluster, quiet))
-    expl = explain_connectivity(inputs, src, dst, port=port, protocol=protocol, options=options)
+    expl = explain_connectivity(
+        inputs, src, dst, port=port, protocol=protocol, options=options, only=explain_only
+    )
     show_warnings(expl.warnings, quiet)
     emit(expl, fmt, out_file)
 
@@ -682,6 +777,7 @@ FAIL_ON = ("added", "removed", "changed", "any")
     help="Exit 1 when there are changes of this type (repeatable; any = every type).",
 )
 @output_options()
+@focus_query_options
 @analysis_options
 @cluster_options
 def diff_cmd(
@@ -693,6 +789,10 @@ def diff_cmd(
     fmt: str,
     out_file: str | None,
     quiet: bool,
+    focus_workloads: tuple[str, ...],
+    focus_workload_peers: tuple[str, ...],
+    focus_direction: str | None,
+    focus_conn: str | None,
     ip_family: str,
     ingress_controller_namespace: str,
     cluster: ClusterSource | None,
@@ -707,7 +807,14 @@ def diff_cmd(
       kubefence diff --git --base origin/main --head HEAD deploy/
       kubefence diff --cluster deploy/ --fail-on any      # GitOps drift: cluster -> Git
     """
-    options = _map_options(ip_family, ingress_controller_namespace)
+    options = _map_options(
+        ip_family,
+        ingress_controller_namespace,
+        focus_workloads,
+        peers=focus_workload_peers,
+        direction=focus_direction,
+        conn=focus_conn,
+    )
     if cluster is not None:
         if git_repo is not None or base or head:
             raise UsageError("--cluster compares the cluster with PATHs; it does not go with --git")

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from kubefence import ConnectivityMap, MapOptions, map_connectivity
+from kubefence.errors import UsageError
 from kubefence.model.connectivity import PeerKind
 from kubefence.report import render
 
@@ -708,7 +709,7 @@ def test_focus_workload(focus: str) -> None:
     assert w("client") in {str(p) for p in focused.peers}
 
 
-def test_focus_on_unknown_workload_gives_nothing() -> None:
-    cmap = map_connectivity([deploy("web"), deploy("client")], options=MapOptions(focus_workload="nope"))
-    assert cmap.connections == ()
-    assert any("'nope'" in w.message for w in cmap.warnings)
+def test_focus_on_unknown_workload_is_an_error() -> None:
+    """A typo must not answer "nothing is allowed"."""
+    with pytest.raises(UsageError, match="focus workload 'nope' is not in the input"):
+        map_connectivity([deploy("web"), deploy("client")], options=MapOptions(focus_workload="nope"))

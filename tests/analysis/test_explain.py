@@ -20,7 +20,7 @@ from kubefence.analysis.connectivity.effects import Layer
 from kubefence.analysis.connectivity.explain import Explanation, PairExplanation
 from kubefence.api import explain_connectivity
 from kubefence.errors import UsageError
-from kubefence.model.connectivity import INGRESS_CONTROLLER
+from kubefence.model.connectivity import INGRESS_CONTROLLER, ConnectivityMap, ExternalPeer, Peer, WorkloadPeer
 from kubefence.model.rules import RuleAction
 from kubefence.report import render
 from kubefence.report.rules_text import decision_text
@@ -179,7 +179,8 @@ def test_pass_then_network_policy_allow_and_isolation() -> None:
             "TCP 1-8079,8081-65535",
             Layer.NETWORK_POLICY,
             False,
-            "denied: isolated by NetworkPolicy a/y-from-x, NetworkPolicy a/y-too and no rule allows it",
+            "denied: isolated by NetworkPolicy a/y-from-x (its ingress rule #1 selects the peer, on other "
+            "ports), NetworkPolicy a/y-too and no rule allows it",
         ),
     ]
 
@@ -430,7 +431,13 @@ def test_bad_port_or_protocol(port: int, protocol: str | None) -> None:
 
 def test_every_pair_without_src_and_dst() -> None:
     expl = explain_connectivity([*BASE, DENY_8080])
-    assert [(str(p.src), str(p.dst)) for p in expl.pairs] == [(X, Y), (X, Z), (Y, X), (Y, Z), (Z, X), (Z, Y)]
+    workloads = [(str(p.src), str(p.dst)) for p in expl.pairs if "[External]" not in f"{p.src}{p.dst}"]
+    assert workloads == [(X, Y), (X, Z), (Y, X), (Y, Z), (Z, X), (Z, Y)]
+    # external addresses are explained too, both ways, for every workload
+    ext = "0.0.0.0-255.255.255.255[External]"
+    assert {(str(p.src), str(p.dst)) for p in expl.pairs} - set(workloads) == {
+        pair for w in (X, Y, Z) for pair in ((w, ext), (ext, w))
+    }
     assert {(str(p.src), str(p.dst)): str(p.allowed) for p in expl.pairs}[(X, Y)] == (
         "SCTP 1-65535,TCP 1-8079,8081-65535,UDP 1-65535"
     )
@@ -469,6 +476,7 @@ def test_json_shape() -> None:
                                 "policy": None,
                                 "rule": None,
                                 "action": "default",
+                                "cites": [{"policy": None, "rule": None, "action": "default"}],
                             }
                         ],
                     },
@@ -485,6 +493,7 @@ def test_json_shape() -> None:
                                 "policy": GUARD_POLICY,
                                 "rule": "no-x-8080",
                                 "action": "deny",
+                                "cites": [{"policy": GUARD_POLICY, "rule": "no-x-8080", "action": "deny"}],
                             }
                         ],
                     },
@@ -576,6 +585,28 @@ def test_txt_separates_pairs_with_a_blank_line() -> None:
 # -- explanations agree with the map ----------------------------------------------------------------
 
 
+def _map_conn(cmap: ConnectivityMap, src: Peer, dst: Peer) -> ConnectionSet:
+    """What the map allows between two peers; an address range is found inside the map's ranges."""
+    if not isinstance(src, ExternalPeer) and not isinstance(dst, ExternalPeer):
+        return cmap.conn(src, dst)
+    for c in cmap.connections:
+        if (
+            isinstance(src, ExternalPeer)
+            and isinstance(c.src, ExternalPeer)
+            and c.dst == dst
+            and src.ips <= c.src.ips
+        ):
+            return c.conn
+        if (
+            isinstance(dst, ExternalPeer)
+            and isinstance(c.dst, ExternalPeer)
+            and c.src == src
+            and dst.ips <= c.dst.ips
+        ):
+            return c.conn
+    return ConnectionSet.none()
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(clusters())
 def test_explanations_agree_with_the_map(example: tuple[list[Obj], str]) -> None:
@@ -587,18 +618,27 @@ def test_explanations_agree_with_the_map(example: tuple[list[Obj], str]) -> None
     cmap = map_connectivity(cluster, options=options)
     expl = explain_connectivity(cluster, options=options)
     n = len(cluster.workloads)
-    assert len([p for p in expl.pairs if p.src != INGRESS_CONTROLLER]) == n * (n - 1)
+    workload_pairs = [
+        p for p in expl.pairs if isinstance(p.src, WorkloadPeer) and isinstance(p.dst, WorkloadPeer)
+    ]
+    assert len(workload_pairs) == n * (n - 1)
     # the ingress controller's pairs, on the ports its routes use, are the map's controller lines
     routed = {p.dst: p.allowed for p in expl.pairs if p.src == INGRESS_CONTROLLER and p.allowed}
     assert routed == {c.dst: c.conn for c in cmap.connections if c.src == INGRESS_CONTROLLER}
     for p in expl.pairs:
-        assert p.allowed == cmap.conn(p.src, p.dst), (p.src, p.dst)
+        assert p.allowed == _map_conn(cmap, p.src, p.dst), (p.src, p.dst)
         for d in p.directions:
             covered = ConnectionSet.none()
             allowed = ConnectionSet.none()
             for dec in d.decisions:
                 if dec.layer is Layer.ADMIN and dec.refs[0].action is RuleAction.PASS:
                     continue  # a later tier decides these
+                if dec.layer is Layer.NETWORK_POLICY and dec.allowed:
+                    # every NetworkPolicy allowing a part is cited: those parts may overlap
+                    assert not (covered - allowed) & dec.conn, (p.src, p.dst, d.direction)
+                    covered = covered | dec.conn
+                    allowed = allowed | dec.conn
+                    continue
                 assert not covered & dec.conn, (p.src, p.dst, d.direction)
                 covered = covered | dec.conn
                 if dec.allowed:

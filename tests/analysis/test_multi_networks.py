@@ -242,3 +242,14 @@ def test_inputs_without_networks_keep_the_single_network_map() -> None:
     from kubefence.api import multiple_networks
 
     assert not multiple_networks(kubefence.load_cluster(objects))
+
+
+def test_the_focus_options_apply_to_every_network() -> None:
+    objects = [nad("ns", "net1"), pod("ns", "a", "net1"), pod("ns", "b", "net1"), pod("ns", "c", "net1")]
+    options = kubefence.MapOptions(focus_workloads=("ns/a",), focus_direction="egress")
+    result = kubefence.map_networks(objects, options=options)
+    for section in result.sections:
+        assert section.connectivity.connections, section.network
+        assert all(str(c.src) == "ns/a[Pod]" for c in section.connectivity.connections), section.network
+    with pytest.raises(kubefence.KubefenceError, match="not in the input"):
+        kubefence.map_networks(objects, options=kubefence.MapOptions(focus_workload="ns/zzz"))

@@ -137,8 +137,8 @@ class RepresentativePeer(Peer):
         elif self.namespace_selector is None:
             ns = "[all namespaces]"
         else:
-            ns = f"[namespace with {{{self.namespace_selector}}}]"
-        pods = "[all pods]" if self.pod_selector is None else f"[pod with {{{self.pod_selector}}}]"
+            ns = f"[namespace with {{{self.namespace_selector.by_key()}}}]"
+        pods = "[all pods]" if self.pod_selector is None else f"[pod with {{{self.pod_selector.by_key()}}}]"
         return f"{ns}/{pods}"
 
 

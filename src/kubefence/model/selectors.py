@@ -85,3 +85,8 @@ class LabelSelector:
     def __str__(self) -> str:
         parts = [f"{k}={v}" for k, v in self.match_labels] + [str(r) for r in self.expressions]
         return ",".join(parts) if parts else "{}"
+
+    def by_key(self) -> str:
+        """kubectl's notation with every requirement in key order: ``app=web,env in (a,b),!legacy``."""
+        parts = [(k, f"{k}={v}") for k, v in self.match_labels] + [(r.key, str(r)) for r in self.expressions]
+        return ",".join(text for _, text in sorted(parts)) if parts else "{}"

@@ -26,6 +26,9 @@ def pair_lines(p: PairExplanation) -> Iterator[str]:
         yield f"  {d.direction} of {peer_text(d.subject)}:"
         for dec in d.decisions:
             yield f"    {describe(dec.conn)}: {decision_text(dec)} [{tier_text(dec.layer)}]"
+    for r in p.routes:
+        routed = describe(r.conn)
+        yield f"  {r.kind} {r.namespace}/{r.name} sends the ingress controller's traffic on {routed}"
 
 
 @adapter(Explanation)
@@ -53,6 +56,21 @@ def _explanation_view(expl: Explanation) -> View:
                         }
                         for d in p.directions
                     ],
+                    **(
+                        {
+                            "routes": [
+                                {
+                                    "kind": r.kind,
+                                    "namespace": r.namespace,
+                                    "name": r.name,
+                                    "conn": str(r.conn),
+                                }
+                                for r in p.routes
+                            ]
+                        }
+                        if p.routes
+                        else {}
+                    ),
                 }
                 for p in expl.pairs
             ]

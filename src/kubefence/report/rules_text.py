@@ -57,28 +57,44 @@ def decision_text(dec: Decision) -> str:
     if first.action is RuleAction.DEFAULT:
         return "allowed by default: no policy isolates this direction"
     if first.action is RuleAction.ISOLATED:
-        names = ", ".join(policy_text(r) for r in dec.refs)
+        names = ", ".join(_isolating_text(r) for r in dec.refs)
         return f"denied: isolated by {names} and no rule allows it"
     return _VERBS[first.action] + rule_source(first)
 
 
-def decision_json(dec: Decision) -> dict[str, Any]:
-    """A decision as data: today's words plus the policy, rule and action that decided."""
-    first = dec.refs[0]
-    p = first.policy
+def ref_json(ref: RuleRef) -> dict[str, Any]:
+    """A rule reference as data: policy (or None: the system default), rule (an admin rule's name,
+    ``#N`` for a NetworkPolicy rule, or None) and action."""
+    p = ref.policy
     rule: str | None
-    if first.rule is None:
+    if ref.rule is None:
         rule = None
-    elif isinstance(first.rule, int):
-        rule = f"#{first.rule}"
+    elif isinstance(ref.rule, int):
+        rule = f"#{ref.rule}"
     else:
-        rule = first.rule
+        rule = ref.rule
+    return {
+        "policy": None if p is None else {"kind": p.kind, "namespace": p.namespace, "name": p.name},
+        "rule": rule,
+        "action": ref.action.value,
+    }
+
+
+def _isolating_text(ref: RuleRef) -> str:
+    """An isolating policy, with the rule of it that selects the peer on other ports, if any."""
+    if ref.rule is None:
+        return policy_text(ref)
+    return f"{policy_text(ref)} (its {ref.direction} rule #{ref.rule} selects the peer, on other ports)"
+
+
+def decision_json(dec: Decision) -> dict[str, Any]:
+    """A decision as data: today's words plus the policy, rule and action that decided (the first
+    of them) and, in ``cites``, every policy and rule it rests on (several policies may isolate)."""
     return {
         "conn": str(dec.conn),
         "layer": tier_text(dec.layer),
         "allowed": dec.allowed,
         "source": decision_text(dec),
-        "policy": None if p is None else {"kind": p.kind, "namespace": p.namespace, "name": p.name},
-        "rule": rule,
-        "action": first.action.value,
+        **ref_json(dec.refs[0]),
+        "cites": [ref_json(r) for r in dec.refs],
     }

@@ -66,6 +66,7 @@ _ADAPTER_MODULES = (
     "kubefence.report.diff_view",
     "kubefence.report.discover_view",
     "kubefence.report.explain_view",
+    "kubefence.report.exposure_view",
     "kubefence.report.guardrails_view",
     "kubefence.report.networks_view",
     "kubefence.report.review_view",

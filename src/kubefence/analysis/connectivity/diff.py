@@ -8,10 +8,11 @@ by part; parts with the same change are joined again.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from kubefence.analysis.connectivity.effects import refine
+from kubefence.analysis.connectivity.focus import pair_filter
 from kubefence.errors import Diagnostic
 from kubefence.model.connectivity import Connection, ConnectivityMap, ExternalPeer, Peer, WorkloadPeer
 from kubefence.model.ipranges import IPRangeSet
@@ -119,3 +120,22 @@ def _split(
         else:
             pairs[(c.src, c.dst)] = c.conn
     return pairs, ips
+
+
+def focus_diff(
+    diff: ConnectivityDiff,
+    workloads: tuple[str, ...],
+    peers: tuple[str, ...] = (),
+    direction: str | None = None,
+    conn: ConnectionSet | None = None,
+) -> ConnectivityDiff:
+    """The changes a focus question is about: pairs of the focus workloads (and peers, direction);
+    with ``conn``, the pairs where that connection became allowed or denied."""
+    keep = pair_filter(workloads, peers, direction)
+
+    def wanted(c: Change) -> bool:
+        if (workloads or peers) and not keep(c.src, c.dst):
+            return False
+        return conn is None or (conn <= c.old) != (conn <= c.new)
+
+    return replace(diff, changes=tuple(c for c in diff.changes if wanted(c)))

@@ -18,7 +18,8 @@ from typing import Literal
 from kubefence import defaults
 from kubefence.analysis.connectivity.bitsets import LabelIndex, members
 from kubefence.analysis.connectivity.effects import Direction, Effect, Layer, decide, refine
-from kubefence.errors import Diagnostic, Origin
+from kubefence.analysis.connectivity.focus import check_known, connection_filter, split_names
+from kubefence.errors import Diagnostic
 from kubefence.model.admin import Action, AdminPeer, AdminPolicy, AdminRule, PodsSelector, Tier, domain_covers
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import Connection, ConnectivityMap
@@ -47,6 +48,10 @@ class MapOptions:
 
     ip_family: IPFamily = "auto"
     focus_workload: str | None = None
+    focus_workloads: tuple[str, ...] = ()  # more focus workloads (names as ``focus_workload``)
+    focus_peers: tuple[str, ...] = ()  # with focus workloads: only pairs with these on the other side
+    focus_direction: Literal["ingress", "egress"] | None = None  # the side the focus workload is on
+    focus_conn: ConnectionSet | None = None  # only pairs that allow all of it, shown as it
     ingress_controller_namespace: str = DEFAULT_INGRESS_CONTROLLER_NAMESPACE
     progress: Callable[[int, int], None] | None = field(default=None, compare=False, repr=False)
 
@@ -200,7 +205,7 @@ def _add_np(prep: Prepared, policy: NetworkPolicy, targets: int, *, ingress: boo
         directions[i].isolated_by.append(isolated)
     rules = policy.ingress if ingress else policy.egress
     for r, rule in enumerate(rules):
-        bits, ips = _np_rule_peers(sel, rule, policy.namespace, prep.space)
+        bits, ips = np_rule_peers(sel, rule, policy.namespace, prep.space)
         if not bits and not ips:
             continue
         source = _np_ref(policy, direction, RuleAction.ALLOW, r + 1)
@@ -242,10 +247,10 @@ def _split_named(
     return effects
 
 
-def _np_rule_peers(
+def np_rule_peers(
     sel: Selection, rule: PolicyRule, namespace: str, space: IPRangeSet
 ) -> tuple[int, IPRangeSet]:
-    """(workload bits, external addresses) a rule's ``from``/``to`` covers."""
+    """(workload bits, external addresses) a NetworkPolicy rule's ``from``/``to`` covers."""
     if rule.peers is None:
         return sel.all, space
     bits = 0
@@ -410,17 +415,33 @@ def stream_connectivity(cluster: Cluster, options: MapOptions | None = None) -> 
     prep = prepare(cluster, options)
     warnings = list(cluster.warnings) + prep.warnings
     controller_lines = sorted(_ingress_connections(prep, warnings), key=lambda c: c.sort_key)
-    focus = options.focus_workload
-    if focus and not any(_names_workload(_workload_peer(w), focus) for w in cluster.workloads):
-        warnings.append(Diagnostic(Origin(), f"focus workload {focus!r} is not in the input"))
+    keep = focus_of(prep, options)
     merged = heapq.merge(
         _address_source_connections(prep),
         _workload_source_connections(prep, options.progress),
         controller_lines,
         key=lambda c: c.sort_key,
     )
-    selected = (c for c in merged if c.src != c.dst and (not focus or _focused(c, focus)))
+    kept = (keep(c) for c in merged if c.src != c.dst)
+    selected = (c for c in kept if c is not None)
     return ConnectivityStream(selected, warnings, prep.real)
+
+
+def focus_names(options: MapOptions) -> tuple[str, ...]:
+    """Every focus workload of ``options``."""
+    single = (options.focus_workload,) if options.focus_workload else ()
+    return split_names((*single, *options.focus_workloads))
+
+
+def focus_of(prep: Prepared, options: MapOptions) -> Callable[[Connection], Connection | None]:
+    """The focus filter of ``options``, after checking that every name it gives is in the input."""
+    workloads, peers = focus_names(options), split_names(options.focus_peers)
+    known: list[Peer] = [_workload_peer(w) for w in prep.workloads[: prep.real]]
+    if prep.controller is not None:
+        known.append(INGRESS_CONTROLLER)
+    check_known(workloads, known)
+    check_known(peers, known, "focus workload peer")
+    return connection_filter(workloads, peers, options.focus_direction, options.focus_conn)
 
 
 def _address_source_connections(prep: Prepared) -> Iterator[Connection]:
@@ -639,27 +660,3 @@ def _workload_peer(w: Workload) -> WorkloadPeer:
 
 def _ip_peer(ips: IPRangeSet) -> ExternalPeer:
     return ExternalPeer(ips)
-
-
-def focused(c: Connection, focus: str) -> bool:
-    """Whether ``c`` is from or to the workload ``focus`` names (``ns/name``, ``name`` or the peer)."""
-    return _focused(c, focus)
-
-
-def names_workload(w: Workload, focus: str) -> bool:
-    """Whether ``focus`` names workload ``w``."""
-    return _names_workload(_workload_peer(w), focus)
-
-
-def _focused(c: Connection, focus: str) -> bool:
-    return any(_names_workload(p, focus) for p in (c.src, c.dst))
-
-
-def _names_workload(peer: Peer, focus: str) -> bool:
-    """Whether the user's ``focus`` (``name``, ``ns/name``, ``ns/name[Kind]``) names ``peer``."""
-    if peer is INGRESS_CONTROLLER or peer == INGRESS_CONTROLLER:
-        return focus in ("{ingress-controller}", "ingress-controller")
-    if not isinstance(peer, WorkloadPeer):
-        return False
-    ns_name = f"{peer.namespace}/{peer.name}"
-    return focus in (f"{ns_name}[{peer.kind}]", ns_name, peer.name)

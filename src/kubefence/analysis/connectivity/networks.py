@@ -14,12 +14,13 @@ on it: a pair's verdict depends only on the policies and the pair, so the restri
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from kubefence.analysis.connectivity.engine import MapOptions, compute_connectivity, focused, names_workload
+from kubefence.analysis.connectivity.engine import MapOptions, compute_connectivity, focus_names
+from kubefence.analysis.connectivity.focus import check_known, connection_filter, split_names
 from kubefence.analysis.connectivity.multi_policies import secondary_connections
-from kubefence.errors import Diagnostic, InputError, Origin
+from kubefence.errors import Diagnostic, InputError
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import Connection, ConnectivityMap, Peer
 from kubefence.model.networks import (
@@ -29,6 +30,7 @@ from kubefence.model.networks import (
     NetworkKind,
     UserDefinedNetwork,
 )
+from kubefence.model.peers import INGRESS_CONTROLLER, WorkloadPeer
 from kubefence.model.ports import ConnectionSet
 from kubefence.model.workloads import Namespace, Workload
 
@@ -170,10 +172,16 @@ def compute_network_connectivity(cluster: Cluster, options: MapOptions | None = 
     """The connectivity map of each network of ``cluster``."""
     warnings: list[Diagnostic] = []
     options = options or MapOptions()
-    # the focus is applied to every section alike, and reported missing once for the whole input
-    focus, options = options.focus_workload, replace(options, focus_workload=None)
-    if focus and not any(names_workload(w, focus) for w in cluster.workloads):
-        warnings.append(Diagnostic(Origin(), f"focus workload {focus!r} is not in the input"))
+    # the focus applies to every section alike; its names are checked once, against the whole input
+    keep = _focus_filter(cluster, options)
+    options = replace(
+        options,
+        focus_workload=None,
+        focus_workloads=(),
+        focus_peers=(),
+        focus_direction=None,
+        focus_conn=None,
+    )
     primaries = primary_networks(cluster, warnings)
     warnings.extend(attachment_warnings(cluster))
     memberships = tuple(
@@ -183,20 +191,33 @@ def compute_network_connectivity(cluster: Cluster, options: MapOptions | None = 
     sections: list[NetworkSection] = []
     primary_groups = _group(((m.primary, m.workload) for m in memberships), always=(POD_NETWORK,))
     for network, members in primary_groups:
-        cmap = _focus(compute_connectivity(replace(cluster, workloads=members), options), focus)
+        cmap = _focus(compute_connectivity(replace(cluster, workloads=members), options), keep)
         sections.append(NetworkSection(network, cmap, len(members)))
     secondary_groups = _group((n, m.workload) for m in memberships for n in m.secondary)
     for network, members in secondary_groups:
-        cmap = _focus(secondary_connections(cluster, network.name, members, warnings), focus)
+        cmap = _focus(secondary_connections(cluster, network.name, members, warnings), keep)
         sections.append(NetworkSection(network, cmap, len(members)))
     seen = dict.fromkeys(d for s in sections for d in s.connectivity.warnings)
     return MultiNetworkMap(tuple(sections), memberships, (*seen, *warnings))
 
 
-def _focus(cmap: ConnectivityMap, focus: str | None) -> ConnectivityMap:
-    if not focus:
+def _focus_filter(cluster: Cluster, options: MapOptions) -> Callable[[Connection], Connection | None] | None:
+    names, peers = focus_names(options), split_names(options.focus_peers)
+    if not (names or peers or options.focus_direction or options.focus_conn):
+        return None
+    known: list[Peer] = [WorkloadPeer(w.namespace, w.name, w.kind) for w in cluster.workloads]
+    if cluster.ingresses:
+        known.append(INGRESS_CONTROLLER)
+    check_known(names, known)
+    check_known(peers, known, "focus workload peer")
+    return connection_filter(names, peers, options.focus_direction, options.focus_conn)
+
+
+def _focus(cmap: ConnectivityMap, keep: Callable[[Connection], Connection | None] | None) -> ConnectivityMap:
+    if keep is None:
         return cmap
-    return replace(cmap, connections=tuple(c for c in cmap.connections if focused(c, focus)))
+    kept = (keep(c) for c in cmap.connections)
+    return replace(cmap, connections=tuple(c for c in kept if c is not None))
 
 
 def _group(
