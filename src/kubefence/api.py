@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,11 +23,14 @@ from kubefence.io.render import ToolRunner, load_inputs
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import ConnectivityMap
 from kubefence.model.exposure import ExposureMap
+from kubefence.model.flows import FlowLog
 from kubefence.model.guardrails import Guardrail
 
 if TYPE_CHECKING:
+    from kubefence.analysis.audit.check import AuditResult
     from kubefence.analysis.connectivity.diff import ConnectivityDiff
     from kubefence.analysis.connectivity.explain import Explanation
+    from kubefence.analysis.discover.flows_resolve import ObservedConnectivity, ResolveOptions
     from kubefence.analysis.discover.pipeline import DiscoverOptions
     from kubefence.analysis.generate.deployed import DeployedDrift
     from kubefence.analysis.generate.synthesize import GeneratedPolicies, GenerateOptions
@@ -302,13 +306,16 @@ def review_revisions(
     policies_dir: str | None = None,
     options: ReviewOptions | None = None,
     reader: TreeReader | None = None,
+    flows: FlowLog | None = None,
+    flows_min_count: int = 1,
 ) -> ReviewResult:
     """Review the change from git revision ``base`` to ``head`` of the application in ``repo``.
 
     Both revisions are read from git (no checkout): their manifests under ``paths`` (the whole tree
     when empty) are discovered, given generated policies and mapped; the maps are diffed, guardrails
     verified on ``head``, and the policy files committed in ``policies_dir`` at ``head`` compared
-    with the regenerated ones.
+    with the regenerated ones. With ``flows`` (:func:`read_flow_log`), the observed traffic the
+    change would block is reported too.
     """
     from kubefence.analysis.review import review
     from kubefence.io.gitsource import GitTreeReader, load_revision
@@ -335,6 +342,8 @@ def review_revisions(
         app_paths=paths,
         guardrails=tuple(guardrails),
         options=options,
+        flows=flows,
+        flows_min_count=flows_min_count,
     )
 
 
@@ -525,3 +534,100 @@ def deployed_policy_drift(generated: GeneratedPolicies, deployed: Iterable[Docum
         and ((d.obj.get("metadata") or {}).get("labels") or {}).get(MANAGED_BY_KEY) == MANAGED_BY_VALUE
     ]
     return compare_deployed((g.policy for g in generated.policies), build_cluster(managed).policies)
+
+
+# -- flow logs ---------------------------------------------------------------------------------------
+
+FlowInputs = Sequence[str | Path] | FlowLog
+
+
+def read_flow_log(
+    flows: FlowInputs, *, since: datetime | None = None, until: datetime | None = None
+) -> FlowLog:
+    """Flow logs (Hubble JSON, Inspektor Gadget events, CSV/Parquet tables; files, directories,
+    globs, gzip) aggregated to distinct tuples; records seen outside ``[since, until)`` left out.
+    Needs DuckDB (``pip install 'kubefence[flows]'``)."""
+    if isinstance(flows, FlowLog):
+        return flows
+    from kubefence.io.flows import Window, read_flows
+
+    return read_flows(list(flows), window=Window(since, until))
+
+
+def observe_flows(
+    inputs: Inputs | Cluster,
+    flows: FlowInputs,
+    *,
+    options: ResolveOptions | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> ObservedConnectivity:
+    """The observed connections between the peers of ``inputs``: flows resolved to workloads (through
+    owners, pods, name patterns, labels and Services), address ranges and the ingress controller."""
+    from kubefence.analysis.discover.flows_resolve import resolve_flows
+
+    cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs)
+    return resolve_flows(cluster, read_flow_log(flows, since=since, until=until), options)
+
+
+def discover_with_flows(
+    inputs: Inputs,
+    flows: FlowInputs,
+    *,
+    options: DiscoverOptions | None = None,
+    flows_only: bool = False,
+    min_count: int = 1,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    ingress_controller_namespace: str = defaults.INGRESS_CONTROLLER_NAMESPACE,
+    runner: ToolRunner | None = None,
+) -> DiscoveryResult:
+    """The connections found in the manifests (none with ``flows_only``) joined with those the flow
+    logs show, each with its evidence (records, first and last seen, a sample record's file:line).
+
+    >>> result = discover_with_flows(["examples/shop"], ["hubble.json.gz"])   # doctest: +SKIP
+    """
+    from kubefence.analysis.discover.flows_discover import merge_observed
+    from kubefence.analysis.discover.flows_resolve import ResolveOptions
+    from kubefence.analysis.discover.pipeline import DiscoverOptions, discover
+
+    options = options or DiscoverOptions()
+    items: Inputs = list(inputs)  # type: ignore[assignment]  # paths or dicts, as load_input_documents takes
+    docs = load_input_documents(items, runner=runner) if items else []
+    cluster = build_cluster(docs, read_config=not flows_only)
+    declared = None if flows_only else discover(cluster, options)
+    resolve = ResolveOptions(
+        dns_namespace=options.dns_namespace,
+        dns_labels=options.dns_selector.match_labels,
+        ingress_controller_namespace=ingress_controller_namespace,
+        min_count=min_count,
+    )
+    observed = observe_flows(cluster, flows, options=resolve, since=since, until=until)
+    return merge_observed(declared, observed)
+
+
+def audit_flows(
+    inputs: Inputs | Cluster,
+    flows: FlowInputs,
+    *,
+    options: MapOptions | None = None,
+    min_count: int = 1,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    stdin_text: str | None = None,
+    unused: bool = True,
+) -> AuditResult:
+    """Observed traffic checked against the policy set of ``inputs`` (every tier): allowed, denied
+    (with the rules that deny it), and what the policies allow that was never observed.
+
+    >>> result = audit_flows(["deploy/"], ["hubble/"])      # doctest: +SKIP
+    >>> result.ok                                            # doctest: +SKIP
+    """
+    from kubefence.analysis.audit.check import audit
+    from kubefence.analysis.discover.flows_resolve import ResolveOptions
+
+    cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
+    # the ingress controller is whatever its pods are: their labels and namespace decide
+    resolve = ResolveOptions(ingress_controller_namespace=None, min_count=min_count)
+    observed = observe_flows(cluster, flows, options=resolve, since=since, until=until)
+    return audit(cluster, observed, options, unused=unused)

@@ -11,6 +11,7 @@ import gc
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar, cast
 
@@ -19,10 +20,12 @@ import click
 from kubefence import MapOptions, __version__, defaults
 from kubefence.api import (
     apply_policy_changes,
+    audit_flows,
     diff_connectivity,
     diff_revisions,
     discover_connections,
     discover_options,
+    discover_with_flows,
     explain_connectivity,
     export_guardrails,
     generate_options,
@@ -36,6 +39,7 @@ from kubefence.api import (
     plan_policy_directory,
     policy_files,
     policy_stream,
+    read_flow_log,
     review_options,
     review_revisions,
     stream_connectivity,
@@ -51,6 +55,7 @@ from kubefence.report.peers_text import connection_text
 if TYPE_CHECKING:
     from kubefence import DiscoverOptions
     from kubefence.io.cluster import ClusterRead, ClusterSource
+    from kubefence.model.discovery import DiscoveryResult
 
 # Start-up time matters (a pre-commit hook runs kubefence on every commit): each kubefence.api entry
 # point imports the analysis it needs when called, so a run loads only its command's modules.
@@ -132,6 +137,49 @@ def guardrails_option(purpose: str, required: bool = False) -> Callable[[F], F]:
         help=f"{purpose} A guardrails file (kubefence YAML, np-guard baseline rules as YAML or CSV) or "
         "a directory of them; repeatable.",
     )
+
+
+def _rfc3339(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        t = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an RFC 3339 time (2024-05-01T12:00:00Z)") from None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def flow_options(fn: F) -> F:
+    """--flows PATH (repeatable), --since/--until TIME, --min-count N: observed traffic."""
+    fn = click.option(
+        "--min-count",
+        type=click.IntRange(1),
+        default=1,
+        show_default=True,
+        help="Ignore observed connections seen in fewer records.",
+    )(fn)
+    fn = click.option(
+        "--until", metavar="TIME", callback=_rfc3339, help="Only flows seen before TIME (RFC 3339)."
+    )(fn)
+    fn = click.option(
+        "--since", metavar="TIME", callback=_rfc3339, help="Only flows seen from TIME on (RFC 3339)."
+    )(fn)
+    return click.option(
+        "--flows",
+        "flow_paths",
+        multiple=True,
+        metavar="PATH",
+        help="Flow logs (repeatable; a file, directory or glob, gzip or not): Hubble JSON "
+        "(hubble observe -o json), Inspektor Gadget trace_tcp JSON, or a CSV/Parquet table. "
+        "See docs/flows.md.",
+    )(fn)
+
+
+def _no_flow_options(
+    flows_only: bool, since: datetime | None, until: datetime | None, min_count: int
+) -> None:
+    if flows_only or since or until or min_count != 1:
+        raise UsageError("--flows-only, --since, --until and --min-count go with --flows")
 
 
 def explain_only_option(fn: F) -> F:
@@ -226,7 +274,7 @@ def show_warnings(warnings: Sequence[Diagnostic], quiet: bool) -> None:
 class _WorkflowOrder(click.Group):
     """Lists commands in the order of the workflow, not alphabetically."""
 
-    ORDER = ("map", "explain", "discover", "generate", "verify", "guardrails", "diff", "review")
+    ORDER = ("map", "explain", "discover", "generate", "verify", "guardrails", "audit", "diff", "review")
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = super().list_commands(ctx)
@@ -520,6 +568,9 @@ def map_cmd(
 @cluster_options
 @output_options()
 @dns_options
+@flow_options
+@click.option("--flows-only", is_flag=True, help="Only the observed connections (PATH still resolves pods).")
+@ingress_controller_option
 def discover_cmd(
     paths: tuple[str, ...],
     fmt: str,
@@ -529,6 +580,12 @@ def discover_cmd(
     dns_selector: str,
     dns_port: int,
     no_dns: bool,
+    flow_paths: tuple[str, ...],
+    since: datetime | None,
+    until: datetime | None,
+    min_count: int,
+    flows_only: bool,
+    ingress_controller_namespace: str,
     cluster: ClusterSource | None,
 ) -> None:
     """Which connections the application needs, found in its own manifests, with the evidence.
@@ -544,9 +601,29 @@ def discover_cmd(
       frontend/web[Deployment] => backend/api[Deployment] : TCP 8080
           frontend/web.yaml:31 Deployment frontend/web container web env API_URL: http://api.backend:8080
       {ingress-controller} => frontend/web[Deployment] : TCP 8080
+
+    With --flows, the connections flow logs show are added, each with its evidence (records, first
+    and last seen, a sample record's file:line); see docs/flows.md.
     """
     options = _dns_options(dns_namespace, dns_selector, dns_port, no_dns)
-    result = discover_connections(manifest_inputs(paths, cluster, quiet, config_maps=True), options=options)
+    if not flow_paths:
+        _no_flow_options(flows_only, since, until, min_count)
+        result = discover_connections(
+            manifest_inputs(paths, cluster, quiet, config_maps=True), options=options
+        )
+    else:
+        # flows alone need no manifests (their owners and labels name the workloads)
+        inputs = manifest_inputs(paths, cluster, quiet, config_maps=True) if paths or cluster else []
+        result = discover_with_flows(
+            inputs,
+            list(flow_paths),
+            options=options,
+            flows_only=flows_only,
+            min_count=min_count,
+            since=since,
+            until=until,
+            ingress_controller_namespace=ingress_controller_namespace,
+        )
     show_warnings(result.warnings, quiet)
     emit(result, fmt, out_file)
 
@@ -635,6 +712,7 @@ def explain_cmd(
     "reported, connections allow rules require are added."
 )
 @dns_options
+@flow_options
 @output_options(formats=("yaml", "json"), default="yaml")
 def generate_cmd(
     paths: tuple[str, ...],
@@ -649,6 +727,10 @@ def generate_cmd(
     dns_selector: str,
     dns_port: int,
     no_dns: bool,
+    flow_paths: tuple[str, ...],
+    since: datetime | None,
+    until: datetime | None,
+    min_count: int,
     fmt: str,
     out_file: str | None,
     quiet: bool,
@@ -670,6 +752,7 @@ def generate_cmd(
 
     With --cluster and --check, the NetworkPolicies deployed in the cluster that carry the label
     above are compared with the generated ones (PATH, or the cluster's own workloads without PATH).
+    With --flows, the connectivity is what the manifests declare and what the flow logs show.
     """
     read = None
     if cluster is not None:
@@ -686,9 +769,27 @@ def generate_cmd(
         raise UsageError("--check needs an output directory (-d DIR)")
     if out_dir is not None and (out_file or fmt != "yaml"):
         raise UsageError("-d DIR writes one YAML file per namespace: -f and -o go without it")
+    app = list(paths) if paths or read is None else read.documents()
+    needed: str | DiscoveryResult | None = connections
+    if flow_paths:
+        if connections:
+            raise UsageError(
+                "--connections and --flows do not go together: use discover -o json with --flows"
+            )
+        needed = discover_with_flows(
+            app,
+            list(flow_paths),
+            options=_dns_options(dns_namespace, dns_selector, dns_port, no_dns),
+            min_count=min_count,
+            since=since,
+            until=until,
+            ingress_controller_namespace=ingress_controller_namespace,
+        )
+    else:
+        _no_flow_options(False, since, until, min_count)
     generated = generate_policies(
-        list(paths) if paths or read is None else read.documents(),
-        connections=connections,
+        app,
+        connections=needed,
         options=generate_options(
             ingress_controller_namespace=ingress_controller_namespace, named_ports=not numeric_ports
         ),
@@ -839,7 +940,7 @@ def diff_cmd(
         raise Findings()
 
 
-REVIEW_FAIL_ON = ("added", "removed", "changed", "any", "drift")
+REVIEW_FAIL_ON = ("added", "removed", "changed", "any", "drift", "blocked")
 
 
 @cli.command("review", epilog=EXIT_CODES_HELP)
@@ -874,6 +975,7 @@ REVIEW_FAIL_ON = ("added", "removed", "changed", "any", "drift")
 )
 @ingress_controller_option
 @dns_options
+@flow_options
 @output_options()
 def review_cmd(
     paths: tuple[str, ...],
@@ -891,6 +993,10 @@ def review_cmd(
     dns_selector: str,
     dns_port: int,
     no_dns: bool,
+    flow_paths: tuple[str, ...],
+    since: datetime | None,
+    until: datetime | None,
+    min_count: int,
     fmt: str,
     out_file: str | None,
     quiet: bool,
@@ -900,8 +1006,9 @@ def review_cmd(
     Run inside the application's git repository (or pass --repo). Both revisions are read from git:
     connectivity is discovered, least-privilege policies generated and the resulting connectivity
     diffed, each change with the evidence that caused it; guardrails are verified on the new version
-    and the committed policies compared with the regenerated ones. Exit 1 when a guardrail is violated
-    (or on --fail-on), 2 on errors.
+    and the committed policies compared with the regenerated ones. With --flows, the observed traffic
+    the change would block is listed with its record counts (--fail-on blocked makes it fail). Exit 1
+    when a guardrail is violated (or on --fail-on), 2 on errors.
 
     \b
       kubefence review --base origin/main --head HEAD deploy/ --guardrails security/guardrails.yaml \\
@@ -912,8 +1019,21 @@ def review_cmd(
         generate=generate_options(ingress_controller_namespace=ingress_controller_namespace),
         discover=_dns_options(dns_namespace, dns_selector, dns_port, no_dns),
     )
+    flows = None
+    if flow_paths:
+        flows = read_flow_log(list(flow_paths), since=since, until=until)
+    else:
+        _no_flow_options(False, since, until, min_count)
     result = review_revisions(
-        base, head, list(paths), repo=repo, guardrails=rules, policies_dir=policies_dir, options=options
+        base,
+        head,
+        list(paths),
+        repo=repo,
+        guardrails=rules,
+        policies_dir=policies_dir,
+        options=options,
+        flows=flows,
+        flows_min_count=min_count,
     )
     show_warnings(result.warnings, quiet)
     if markdown_file:
@@ -930,7 +1050,62 @@ def review_cmd(
         or ("any" in wanted and kinds)
         or (wanted & kinds)
         or ("drift" in wanted and result.drift)
+        or ("blocked" in wanted and result.observed is not None and result.observed.blocked)
     ):
+        raise Findings()
+
+
+@cli.command("audit", epilog=EXIT_CODES_HELP)
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
+@cluster_options
+@flow_options
+@click.option(
+    "--no-unused", is_flag=True, help="Do not list what the policies allow that was never observed."
+)
+@output_options()
+@analysis_options
+def audit_cmd(
+    paths: tuple[str, ...],
+    flow_paths: tuple[str, ...],
+    since: datetime | None,
+    until: datetime | None,
+    min_count: int,
+    no_unused: bool,
+    fmt: str,
+    out_file: str | None,
+    quiet: bool,
+    ip_family: str,
+    ingress_controller_namespace: str,
+    cluster: ClusterSource | None,
+) -> None:
+    """Check observed traffic (flow logs) against a policy set: what would break if it were enforced.
+
+    PATH are the workloads and policies (every tier), or --cluster reads them. Each observed
+    connection is allowed, or denied with the rules that deny it: "denied" traffic flows now and
+    these policies would stop it; "denied (dropped now)" is already dropped. "unused" lists what the
+    policies allow that no flow used in the window: candidates to tighten. Exit 1 when observed
+    traffic would be denied.
+
+    \b
+      kubefence audit deploy/ policies/ --flows hubble/ --since 2024-05-01T00:00:00Z
+      kubefence audit --cluster policies/ --flows hubble/   # the running workloads, these policies
+    """
+    if not flow_paths:
+        raise UsageError("audit needs flow logs: --flows PATH (see docs/flows.md)")
+    options = _map_options(ip_family, ingress_controller_namespace)
+    inputs = load_cluster(manifest_inputs(paths, cluster, quiet))
+    result = audit_flows(
+        inputs,
+        list(flow_paths),
+        options=options,
+        min_count=min_count,
+        since=since,
+        until=until,
+        unused=not no_unused,
+    )
+    show_warnings(result.warnings, quiet)
+    emit(result, fmt, out_file)
+    if not result.ok:
         raise Findings()
 
 

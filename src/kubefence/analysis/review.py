@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kubefence import defaults
+from kubefence.analysis.audit.impact import ObservedImpact, observed_impact
 from kubefence.analysis.connectivity.diff import Change, ConnectivityDiff, diff_maps
 from kubefence.analysis.connectivity.engine import MapOptions
 from kubefence.analysis.connectivity.networks import compute_any_connectivity
@@ -25,6 +26,7 @@ from kubefence.errors import Diagnostic
 from kubefence.model.cluster import Cluster
 from kubefence.model.connectivity import ConnectivityMap, ExternalPeer
 from kubefence.model.discovery import DiscoveryResult, Evidence
+from kubefence.model.flows import FlowLog
 from kubefence.model.guardrails import Guardrail
 
 #: The policy files of generated policies (name -> text): the writer, given by the caller.
@@ -73,6 +75,7 @@ class ReviewResult:
     app_paths: tuple[str, ...] = ()  # what the application's manifests are, for the hints we print
     guardrails: VerifyResult | None = None  # when guardrails were given
     warnings: tuple[Diagnostic, ...] = ()
+    observed: ObservedImpact | None = None  # with flow logs: observed traffic the change would block
 
     @property
     def violated(self) -> bool:
@@ -141,6 +144,8 @@ def review(
     app_paths: Sequence[str] = (),
     guardrails: Sequence[Guardrail] = (),
     options: ReviewOptions | None = None,
+    flows: FlowLog | None = None,
+    flows_min_count: int = 1,
 ) -> ReviewResult:
     """Review the change from ``base`` to ``head``: each a ref and its application (read with
     ``read_application``, without policies).
@@ -149,6 +154,7 @@ def review(
     ``committed_policies``: the policy files at head (name -> text) to check for drift.
     ``guardrails``: verified on the head application with its generated policies; the regenerated
     files are generated within them, as ``generate --guardrails`` writes them.
+    ``flows``: observed traffic, audited against both versions' generated policies.
     """
     options = options or ReviewOptions()
     old = run_side(base[0], base[1], options, policy_files, guardrails)
@@ -161,4 +167,10 @@ def review(
         enforced = new.app.with_policies(g.policy for g in new.generated.policies)
         checked = verify(enforced, guardrails, options=options.map_options, witnesses=defaults.WITNESSES)
     warnings = tuple(new.generated.warnings)
-    return ReviewResult(old, new, diff, changes, drifted, policies_dir, tuple(app_paths), checked, warnings)
+    observed = None
+    if flows is not None:
+        sides = [(s.app, tuple(g.policy for g in s.generated.policies)) for s in (old, new)]
+        observed = observed_impact(sides[0], sides[1], flows, options.map_options, flows_min_count)
+    return ReviewResult(
+        old, new, diff, changes, drifted, policies_dir, tuple(app_paths), checked, warnings, observed
+    )

@@ -25,6 +25,7 @@ class Reason(Enum):
     SERVICE = "service"  # a container is configured with the address of a Service
     EXPOSURE = "exposure"  # a LoadBalancer/NodePort Service, an Ingress, a Route or a Gateway API route
     DNS = "dns"  # the source resolves Service names
+    OBSERVED = "observed"  # flow logs show the traffic
 
 
 @dataclass(frozen=True, order=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kubefence.model.discovery import Evidence
+from kubefence.model.flows import FlowEvidence
 
 
 def evidence_text(e: Evidence) -> str:
@@ -21,7 +22,7 @@ def evidence_text(e: Evidence) -> str:
 
 def evidence_json(e: Evidence) -> dict[str, Any]:
     """The JSON form: every field, in a fixed order (empty ones included, so it is regular)."""
-    return {
+    out: dict[str, Any] = {
         "file": e.file,
         "line": e.line,
         "object": e.object,
@@ -29,3 +30,6 @@ def evidence_json(e: Evidence) -> dict[str, Any]:
         "via": e.via,
         "value": e.value,
     }
+    if isinstance(e, FlowEvidence):  # observed in flow logs: how often and when
+        out.update(count=e.count, first_seen=e.first_seen, last_seen=e.last_seen)
+    return out

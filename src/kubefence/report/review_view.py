@@ -11,6 +11,7 @@ from kubefence.analysis.connectivity.diff import ChangeType
 from kubefence.analysis.review import ExplainedChange, ReviewResult
 from kubefence.model.connectivity import Connection
 from kubefence.model.peers import Peer
+from kubefence.report.audit_view import audited_json, impact_headline, impact_html, impact_markdown
 from kubefence.report.diff_view import diff_summary
 from kubefence.report.evidence_text import evidence_json, evidence_text
 from kubefence.report.guardrails_view import first_witness, guardrails_html, markdown_body
@@ -49,6 +50,8 @@ def headline(r: ReviewResult) -> str:
         parts.append(f"{len(r.drift)} policy file(s) out of date")
     elif r.policies_dir:
         parts.append("committed policies up to date")
+    if r.observed is not None:
+        parts.append(impact_headline(r.observed))
     return "; ".join(parts)
 
 
@@ -66,6 +69,11 @@ def todo(r: ReviewResult) -> list[str]:
     if r.changes:
         what = ", ".join(f"{n} {t.value}" for t, n in counts.items() if n)
         out.append(f"Check the connectivity changes ({what}): each row says what caused it.")
+    if r.observed is not None and r.observed.blocked:
+        out.append(
+            f"Check the observed traffic this change would block: {impact_headline(r.observed)} "
+            "that the current policies allow."
+        )
     if r.drift:
         out.append(
             f"Commit the regenerated policies: {len(r.drift)} file(s) in {r.policies_dir} are out of date "
@@ -85,7 +93,8 @@ def _md_cell(text: str) -> str:
 
 
 def markdown(r: ReviewResult) -> str:
-    status = "❌" if r.violated else ("⚠️" if r.diff.changes or r.drift else "✅")
+    blocked = r.observed is not None and r.observed.blocked
+    status = "❌" if r.violated else ("⚠️" if r.diff.changes or r.drift or blocked else "✅")
     out = [
         COMMENT_MARKER,
         f"## {status} kubefence review: {headline(r)}",
@@ -127,6 +136,8 @@ def markdown(r: ReviewResult) -> str:
             out += ["", "</details>"]
     else:
         out.append("No connectivity changes.")
+    if r.observed is not None:
+        out += ["", *impact_markdown(r.observed)]
     if r.guardrails is not None:
         out += ["", "### Guardrails", "", markdown_body(r.guardrails).rstrip("\n")]
     if r.policies_dir:
@@ -215,6 +226,8 @@ def html_body(r: ReviewResult) -> list[str]:
         body.append(table(columns, rows, row_class=0))
     else:
         body.append("<p>No connectivity changes.</p>")
+    if r.observed is not None:
+        body += impact_html(r.observed)
     if r.guardrails is not None:
         body.append("<h2>Guardrails</h2>")
         body += guardrails_html(r.guardrails)
@@ -261,6 +274,11 @@ def _review_view(r: ReviewResult) -> View:
             ],
             "guardrails": None if r.guardrails is None else view_of(r.guardrails).json(),
             "drift": [str(ch.path) for ch in r.drift],
+            **(
+                {}
+                if r.observed is None
+                else {"observed_blocked": [audited_json(a) for a in r.observed.blocked]}
+            ),
         }
 
     def rows() -> Iterator[tuple[str, ...]]:

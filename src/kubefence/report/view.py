@@ -63,6 +63,7 @@ def adapter(cls: type[T]) -> Callable[[Callable[[T], View]], Callable[[T], View]
 # The modules that register adapters, imported on the first lookup rather than with the package,
 # so that rendering a connectivity map does not load diff, review or guardrails.
 _ADAPTER_MODULES = (
+    "kubefence.report.audit_view",
     "kubefence.report.diff_view",
     "kubefence.report.discover_view",
     "kubefence.report.explain_view",

@@ -1,0 +1,340 @@
+"""DuckDB, the embedded engine that turns millions of flow records into a few distinct tuples.
+
+Every format module writes one SQL query yielding *records* in the same columns (:data:`RECORD`);
+:func:`aggregate` classifies and groups them, so Python only sees one row per distinct
+(source endpoint, destination endpoint, protocol, port) and one per kind of record left out.
+JSON lines are read as text lines (``read_csv`` with a delimiter JSON never contains) ``WITH
+ORDINALITY``, so that every record keeps its line number for the sample and for errors.
+
+DuckDB is an optional dependency (``pip install 'kubefence[flows]'``), imported only here and only
+when flows are read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from kubefence.errors import InputError, KubefenceError, Origin
+from kubefence.model.flows import FlowEndpoint, FlowStats, ObservedFlow
+
+if TYPE_CHECKING:
+    import duckdb
+
+ENDPOINT_FIELDS = ("ns", "pod", "wl", "wlkind", "labels", "ip", "svc", "reserved")
+# The columns every format's records query yields. ``kind`` is flow, reply, not_l4, host, event or
+# malformed (then ``err`` says what is wrong); t0/t1 the first and last time the record stands for.
+RECORD = (
+    "file",
+    "line",
+    "kind",
+    "err",
+    "t0",
+    "t1",
+    "dropped",
+    "drop_reason",
+    "proto",
+    "port",
+    "weight",
+    *(f"{side}_{f}" for side in ("src", "dst") for f in ENDPOINT_FIELDS),
+)
+MEMORY_LIMIT = "512MB"  # the aggregates are small; DuckDB spills to disk beyond it
+MAX_LINE = 16 << 20
+
+
+@dataclass(frozen=True)
+class Window:
+    """Only records seen in ``[since, until)`` count (either bound may be open)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.since is None and self.until is None
+
+
+def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    try:
+        import duckdb
+    except ImportError:
+        raise KubefenceError(
+            "reading flow logs needs DuckDB: pip install 'kubefence[flows]' (or pip install duckdb)"
+        ) from None
+    config: dict[str, Any] = {
+        "threads": threads or os.cpu_count() or 1,
+        "memory_limit": MEMORY_LIMIT,
+        "preserve_insertion_order": False,
+        "temp_directory": os.path.join(tempfile.gettempdir(), "kubefence-duckdb"),
+    }
+    con = duckdb.connect(":memory:", config=config)
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")  # it would write to our stdout
+    return con
+
+
+def literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def lines_of(path: str, compression: str) -> str:
+    """The text lines of one file, numbered from 1, as a query: columns file, line, l (NULL when blank)."""
+    return (
+        f"SELECT {literal(path)} AS file, ordinality AS line, l FROM read_csv({literal(path)}, "
+        "columns = {'l': 'VARCHAR'}, delim = '\x01', quote = '', escape = '', header = false, "
+        f"auto_detect = false, max_line_size = {MAX_LINE}, "
+        f"compression = {literal(_compression(compression))}, "
+        "strict_mode = false, null_padding = false) WITH ORDINALITY"
+    )
+
+
+def json_records(path: str, compression: str, schema: dict[str, Any], exact: bool) -> str:
+    """One JSON-lines file as a query with columns file, line, bad (not JSON) and ``schema``'s keys.
+
+    The fast form is DuckDB's JSON reader, numbering records (blank lines are not counted, and a
+    malformed record fails the whole query); the exact form reads text lines and parses each, so a
+    blank line keeps its number and a malformed one is a NULL to report at its line.
+    """
+    if exact:
+        return (
+            f"SELECT file, line, s IS NULL AS bad, s.* FROM (SELECT file, line, "
+            f"try(from_json(l, {literal(json.dumps(schema))})) AS s "
+            f"FROM ({lines_of(path, compression)}) WHERE l IS NOT NULL AND trim(l) <> '')"
+        )
+    columns = ", ".join(f"{literal(k)}: {literal(duckdb_type(v))}" for k, v in schema.items())
+    return (
+        f"SELECT {literal(path)} AS file, ordinality AS line, false AS bad, * EXCLUDE (ordinality) "
+        f"FROM read_json({literal(path)}, "
+        f"format = 'newline_delimited', records = true, auto_detect = false, columns = {{{columns}}}, "
+        f"compression = {literal(_compression(compression))}, maximum_object_size = {MAX_LINE}) "
+        "WITH ORDINALITY"
+    )
+
+
+def duckdb_type(schema: Any) -> str:
+    """A ``from_json`` structure as a DuckDB type: objects are STRUCTs, lists ``T[]``."""
+    if isinstance(schema, dict):
+        return "STRUCT(" + ", ".join(f'"{k}" {duckdb_type(v)}' for k, v in schema.items()) + ")"
+    if isinstance(schema, list):
+        return duckdb_type(schema[0]) + "[]"
+    return str(schema)
+
+
+def _compression(name: str) -> str:
+    return "auto" if name == "none" else name
+
+
+def union(queries: Sequence[str]) -> str:
+    return "\nUNION ALL\n".join(queries)
+
+
+def time_of(expr: str) -> str:
+    """A record's time: RFC 3339 text, or a number of nanoseconds since the epoch."""
+    return (
+        f"CASE WHEN regexp_full_match(CAST({expr} AS VARCHAR), '[0-9]{{10,}}') "
+        f"THEN to_timestamp(CAST({expr} AS DOUBLE) / 1e9) "
+        f"ELSE try_cast(CAST({expr} AS VARCHAR) AS TIMESTAMPTZ) END"
+    )
+
+
+def aggregate(records: str, window: Window) -> str:
+    """Group ``records`` into distinct tuples, after the window; the key is empty unless kind is flow."""
+    kind = "kind"
+    if window.since is not None or window.until is not None:
+        outside = []
+        if window.since is not None:
+            outside.append(f"t1 < TIMESTAMPTZ {literal(window.since.isoformat())}")
+        if window.until is not None:
+            outside.append(f"t0 >= TIMESTAMPTZ {literal(window.until.isoformat())}")
+        kind = (
+            "CASE WHEN kind <> 'flow' THEN kind WHEN t0 IS NULL THEN 'no_time' "
+            f"WHEN {' OR '.join(outside)} THEN 'outside' ELSE 'flow' END"
+        )
+    keys = []
+    for side in ("src", "dst"):
+        known = f"(coalesce({side}_pod, '') <> '' OR coalesce({side}_wl, '') <> '')"
+        pod = f"CASE WHEN coalesce({side}_wl, '') = '' THEN {side}_pod END"
+        labels = f"CASE WHEN NOT {known} THEN {side}_labels END"
+        ip = f"CASE WHEN coalesce({side}_ns, '') = '' OR NOT {known} THEN {side}_ip END"
+        svc = f"CASE WHEN NOT {known} THEN {side}_svc END"
+        reserved = f"CASE WHEN coalesce({side}_ns, '') = '' THEN {side}_reserved END"
+        for name, expr in (
+            ("ns", f"{side}_ns"),
+            ("pod", pod),
+            ("wl", f"{side}_wl"),
+            ("wlkind", f"CASE WHEN coalesce({side}_wl, '') <> '' THEN {side}_wlkind END"),
+            ("klabels", labels),
+            ("ip", ip),
+            ("svc", svc),
+            ("reserved", reserved),
+        ):
+            keys.append(f"CASE WHEN k = 'flow' THEN {expr} END AS {side}_{name}")
+    key_names = [k.rsplit(" AS ", 1)[1] for k in keys]
+    return f"""
+SELECT k AS kind, err, proto, port, {", ".join(key_names)},
+  CAST(sum(weight) AS BIGINT) AS n,
+  CAST(sum(CASE WHEN dropped THEN weight ELSE 0 END) AS BIGINT) AS dropped,
+  min(t0) AS first_seen, max(t1) AS last_seen,
+  min(struct_pack(t := coalesce(t0, TIMESTAMPTZ 'infinity'), f := file, l := line)) AS sample,
+  min(drop_reason) AS drop_reason, max(src_labels) AS src_labels, max(dst_labels) AS dst_labels
+FROM (
+  SELECT k, CASE WHEN k = 'malformed' THEN err END AS err, file, line, t0, t1, dropped, drop_reason,
+    weight, src_labels, dst_labels,
+    CASE WHEN k = 'flow' THEN proto END AS proto, CASE WHEN k = 'flow' THEN port END AS port,
+    {", ".join(keys)}
+  FROM (SELECT *, {kind} AS k FROM ({records}))
+)
+GROUP BY ALL
+"""
+
+
+@dataclass
+class Aggregated:
+    flows: list[ObservedFlow]
+    stats: FlowStats
+
+
+# the node itself and Cilium's health checks: no NetworkPolicy applies to them
+_NODE_LOCAL = frozenset({"host", "health"})
+_STAT_OF_KIND = {
+    "reply": "replies",
+    "not_l4": "not_l4",
+    "host": "host",
+    "event": "other_events",
+    "outside": "outside_window",
+    "no_time": "no_time",
+}
+
+
+def run(con: duckdb.DuckDBPyConnection, sql: str, what: str) -> Aggregated:
+    """Execute an :func:`aggregate` query; a malformed record is one :class:`InputError` at its line."""
+    import duckdb
+
+    try:
+        cursor = con.execute(sql)
+        names = [d[0] for d in cursor.description or ()]
+        rows = cursor.fetchall()
+    except duckdb.Error as exc:
+        raise InputError(
+            f"cannot read {what}: {_first_line(exc)}", Origin(), "check the flow files"
+        ) from None
+    counts: dict[str, int] = {}
+    bad: list[tuple[str, int, str, int]] = []
+    flows: list[ObservedFlow] = []
+    for row in rows:
+        r = dict(zip(names, row, strict=True))
+        kind = r["kind"]
+        n = int(r["n"] or 0)
+        counts["records"] = counts.get("records", 0) + n
+        sample = r["sample"] or {}
+        if kind == "flow":
+            flow = _flow(r, sample)
+            if _NODE_LOCAL & set(flow.src.reserved + flow.dst.reserved):
+                counts["host"] = counts.get("host", 0) + n
+            else:
+                flows.append(flow)
+        elif kind == "malformed":
+            bad.append(
+                (str(sample.get("f") or ""), int(sample.get("l") or 0), str(r["err"] or "bad record"), n)
+            )
+        else:
+            stat = _STAT_OF_KIND.get(kind, "other_events")
+            counts[stat] = counts.get(stat, 0) + n
+    if bad:
+        file, line, message, _ = min(bad)
+        total = sum(b[3] for b in bad)
+        more = f" ({total - 1} more bad records)" if total > 1 else ""
+        raise InputError(message + more, Origin(file, line), "fix or remove the record")
+    return Aggregated(flows, FlowStats(**counts))
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _utc(t: Any) -> datetime | None:
+    if not isinstance(t, datetime) or t.year >= 9999:
+        return None
+    return t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+# Cilium's own labels on an endpoint, not the pod's
+_INTERNAL_PREFIXES = ("k8s:io.kubernetes.pod.namespace", "k8s:io.cilium.")
+
+
+def _labels(value: Any) -> tuple[tuple[str, str], ...]:
+    """Labels as a Hubble list (``k8s:app=web``; other sources and Cilium's own left out) or as
+    ``key=value,...`` text."""
+    if not value:
+        return ()
+    value = _json_list(value)
+    if isinstance(value, list):
+        parts = [x[4:] for x in value if x.startswith("k8s:") and not x.startswith(_INTERNAL_PREFIXES)]
+    else:
+        text = str(value).strip()
+        if text.startswith("{"):  # a JSON object of labels
+            try:
+                return tuple(sorted((str(k), str(v)) for k, v in json.loads(text).items()))
+            except (ValueError, AttributeError):
+                return ()
+        parts = text.split(",")
+    pairs = {}
+    for part in parts:
+        key, eq, v = part.strip().partition("=")
+        if key:
+            pairs[key] = v if eq else ""
+    return tuple(sorted(pairs.items()))
+
+
+def _json_list(value: Any) -> Any:
+    """A Hubble label list as DuckDB hands it over (JSON text), as a list; other values as they are."""
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return value
+        return [str(x) for x in parsed] if isinstance(parsed, list) else value
+    return value
+
+
+def _reserved(value: Any) -> tuple[str, ...]:
+    value = _json_list(value)
+    if isinstance(value, list):
+        return tuple(sorted({x[9:] for x in value if x.startswith("reserved:")}))
+    return tuple(sorted(x for x in str(value or "").split(",") if x))
+
+
+def _endpoint(r: dict[str, Any], side: str) -> FlowEndpoint:
+    reserved = _reserved(r[f"{side}_reserved"])
+    return FlowEndpoint(
+        namespace=str(r[f"{side}_ns"] or ""),
+        pod=str(r[f"{side}_pod"] or ""),
+        workload=str(r[f"{side}_wl"] or ""),
+        workload_kind=str(r[f"{side}_wlkind"] or ""),
+        labels=_labels(r[f"{side}_labels"]),
+        ip=str(r[f"{side}_ip"] or ""),
+        service=str(r[f"{side}_svc"] or ""),
+        reserved=reserved,
+    )
+
+
+def _flow(r: dict[str, Any], sample: dict[str, Any]) -> ObservedFlow:
+    return ObservedFlow(
+        src=_endpoint(r, "src"),
+        dst=_endpoint(r, "dst"),
+        protocol=str(r["proto"]),
+        port=int(r["port"]),
+        count=int(r["n"] or 0),
+        dropped=int(r["dropped"] or 0),
+        first_seen=_utc(r["first_seen"]),
+        last_seen=_utc(r["last_seen"]),
+        sample=Origin(str(sample.get("f") or ""), int(sample.get("l") or 0)),
+        drop_reason=str(r["drop_reason"] or "") if r["dropped"] else "",
+    )
