@@ -226,7 +226,7 @@ def test_third_party_actions_are_pinned_by_commit(path: Path) -> None:
     for ref in uses:
         if ref.startswith("./"):
             continue
-        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref), ref
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+(/[\w.-]+)*@[0-9a-f]{40}", ref), ref  # owner/repo[/path]
         assert re.search(re.escape(ref) + r" # v\d+\.\d+\.\d+", path.read_text()), f"{ref}: say the version"
 
 
@@ -321,3 +321,12 @@ def test_comment_workflow_posts_only_on_the_reviewed_pull_request(
     assert bool(_FakePulls.posted) is posted
     if not posted:
         assert f"is at abc, not the reviewed {head}: not commenting" in proc.stderr
+
+
+def test_lint_input_uploads_sarif_to_code_scanning() -> None:
+    steps = _yaml(ROOT / "action.yml")["runs"]["steps"]
+    lint = next(s for s in steps if "kubefence lint" in s.get("run", ""))
+    upload = next(s for s in steps if "upload-sarif" in s.get("uses", ""))
+    assert lint["if"] == upload["if"] == "always() && inputs.lint != ''"
+    assert lint["env"]["KF_SARIF"] == upload["with"]["sarif_file"]
+    assert "-o sarif" in lint["run"] and '"$KF_SARIF"' in lint["run"]

@@ -67,6 +67,7 @@ CASES = (
     Case(
         ("verify",), ("--guardrails", "examples/guardrails", SHOP_ARG), formats=("txt", "json", "md"), code=1
     ),
+    Case(("lint",), (SHOP_ARG,), formats=("txt", "json", "md", "sarif"), code=1),
     Case(("guardrails", "export"), ("examples/guardrails",), formats=("yaml", "json")),
     Case(
         ("guardrails", "export"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from kubefence.analysis.generate.synthesize import GeneratedPolicies, GenerateOptions
     from kubefence.analysis.guardrails.export import ExportResult
     from kubefence.analysis.guardrails.verify import VerifyResult
+    from kubefence.analysis.lint import LintOptions, LintResult
     from kubefence.analysis.review import ReviewOptions, ReviewResult
     from kubefence.io.gitsource import TreeReader
     from kubefence.model.discovery import DiscoveryResult
@@ -534,6 +535,62 @@ def deployed_policy_drift(generated: GeneratedPolicies, deployed: Iterable[Docum
         and ((d.obj.get("metadata") or {}).get("labels") or {}).get(MANAGED_BY_KEY) == MANAGED_BY_VALUE
     ]
     return compare_deployed((g.policy for g in generated.policies), build_cluster(managed).policies)
+
+
+def lint_options(
+    *,
+    enable: Iterable[str] = (),
+    disable: Iterable[str] = (),
+    severities: Mapping[str, str] | None = None,
+    config: str | Path | None = None,
+    sensitive_ports: Iterable[int] | None = None,
+    map_options: MapOptions | None = None,
+) -> LintOptions:
+    """The options of :func:`lint_policies`: a ``config`` file (YAML: enable, disable, severity,
+    sensitive-ports) first, then the arguments, which add to its lists and override its values.
+    Unknown check names are errors (at their line, for the file)."""
+    from kubefence.analysis.lint import LintOptions, Severity, check_names
+    from kubefence.errors import InputError
+    from kubefence.io.lint_config import LintConfig, load_lint_config
+
+    known = set(check_names())
+    cfg = load_lint_config(config) if config is not None else LintConfig()
+    for name, origin in (*cfg.enable, *cfg.disable, *((n, o) for n, _, o in cfg.severities)):
+        if name not in known:
+            raise InputError(f"unknown check {name!r}", origin, "kubefence lint --list-checks lists them")
+    levels = {name: level for name, level, _ in cfg.severities}
+    levels.update(severities or {})
+    ports = tuple(sensitive_ports) if sensitive_ports is not None else cfg.sensitive_ports
+    base = LintOptions()
+    try:
+        parsed = tuple((name, Severity(level)) for name, level in sorted(levels.items()))
+    except ValueError as exc:
+        raise UsageError(f"{exc}: severities are error, warning and note") from None
+    return LintOptions(
+        enable=frozenset(name for name, _ in cfg.enable) | frozenset(enable),
+        disable=frozenset(name for name, _ in cfg.disable) | frozenset(disable),
+        severities=parsed,
+        sensitive_ports=base.sensitive_ports if ports is None else ports,
+        map_options=map_options or MapOptions(),
+    )
+
+
+def lint_policies(
+    inputs: Inputs | Cluster, *, options: LintOptions | None = None, stdin_text: str | None = None
+) -> LintResult:
+    """Exact findings about a policy set: unprotected workloads, selectors that match nothing,
+    redundant rules and policies (proved by the engine), shadowed admin rules, risky breadth, and
+    what the analysis cannot see. ``inputs`` are paths or parsed objects, or a :class:`Cluster`
+    from any reader (a live cluster included).
+
+    >>> result = lint_policies(["examples/shop"])              # doctest: +SKIP
+    >>> result.findings[0].check                               # doctest: +SKIP
+    'sensitive-port-exposed'
+    """
+    from kubefence.analysis.lint import lint
+
+    cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
+    return lint(cluster, options)
 
 
 # -- flow logs ---------------------------------------------------------------------------------------

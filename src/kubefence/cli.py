@@ -30,6 +30,8 @@ from kubefence.api import (
     export_guardrails,
     generate_options,
     generate_policies,
+    lint_options,
+    lint_policies,
     load_cluster,
     load_guardrail_rules,
     map_connectivity,
@@ -274,7 +276,18 @@ def show_warnings(warnings: Sequence[Diagnostic], quiet: bool) -> None:
 class _WorkflowOrder(click.Group):
     """Lists commands in the order of the workflow, not alphabetically."""
 
-    ORDER = ("map", "explain", "discover", "generate", "verify", "guardrails", "audit", "diff", "review")
+    ORDER = (
+        "map",
+        "explain",
+        "lint",
+        "discover",
+        "generate",
+        "verify",
+        "guardrails",
+        "audit",
+        "diff",
+        "review",
+    )
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = super().list_commands(ctx)
@@ -561,6 +574,100 @@ def map_cmd(
     cmap = map_connectivity(model, options=options)
     show_warnings(cmap.warnings, quiet)
     emit(summarize_connectivity(cmap) if summary else cmap, fmt, out_file)
+
+
+SEVERITIES = ("error", "warning", "note")
+
+
+@cli.command("lint", epilog=EXIT_CODES_HELP)
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
+@cluster_options
+@click.option(
+    "--enable", "enabled", multiple=True, metavar="CHECK", help="Run only these checks (repeatable)."
+)
+@click.option(
+    "--disable", "disabled", multiple=True, metavar="CHECK", help="Do not run this check (repeatable)."
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="YAML file with enable, disable, severity (check: level) and sensitive-ports; the options "
+    "above add to its lists.",
+)
+@click.option(
+    "--fail-on-severity",
+    type=click.Choice(SEVERITIES),
+    default="warning",
+    show_default=True,
+    help="Exit 1 when there are findings of this severity or worse.",
+)
+@click.option(
+    "--sensitive-port",
+    "sensitive_ports",
+    multiple=True,
+    type=click.IntRange(1, 65535),
+    metavar="PORT",
+    help="TCP port that must not face the entire cluster or the outside (repeatable; replaces the "
+    "default list: 22, 3306, 5432, 6379, 27017, 9200, ...).",
+)
+@click.option("--list-checks", is_flag=True, help="List the checks with their severities, and exit.")
+@output_options(formats=("txt", "json", "md", "sarif"))
+@analysis_options
+def lint_cmd(
+    paths: tuple[str, ...],
+    enabled: tuple[str, ...],
+    disabled: tuple[str, ...],
+    config_file: str | None,
+    fail_on_severity: str,
+    sensitive_ports: tuple[int, ...],
+    list_checks: bool,
+    fmt: str,
+    out_file: str | None,
+    quiet: bool,
+    ip_family: str,
+    ingress_controller_namespace: str,
+    cluster: ClusterSource | None,
+) -> None:
+    """Exact findings about a policy set, for people (-o txt, md) and code scanning (-o sarif).
+
+    Checks: workloads no policy protects, namespaces without a default deny; policies, peers and
+    named ports that select nothing; rules and policies whose removal leaves the connectivity map
+    unchanged (computed by the engine, with the rules that cover them); admin rules shadowed by
+    earlier ones and admin priority ties; rules admitting the entire cluster, every address, every
+    port or a sensitive port; egress isolation without DNS; and, as notes, what the analysis cannot
+    see (hostNetwork pods, nodes peers, domainNames). Each finding names its policy, rule, file and
+    line; many carry a witness connection explained tier by tier. See docs/lint.md.
+
+    \b
+      kubefence lint deploy/
+      kubefence lint deploy/ -o sarif -f kubefence.sarif --fail-on-severity error
+      kubefence lint deploy/ --disable unprotected-egress --config lint.yaml
+      kubefence lint --cluster                            # the live cluster of the current context
+    """
+    options = lint_options(
+        enable=enabled,
+        disable=disabled,
+        config=config_file,
+        sensitive_ports=sensitive_ports or None,
+        map_options=_map_options(ip_family, ingress_controller_namespace),
+    )
+    if list_checks:
+        from kubefence.analysis.lint import selected_checks
+
+        for info in selected_checks(options):
+            click.echo(f"{info.name:32} {info.severity.value:8} {info.summary}")
+        return
+    inputs = manifest_inputs(paths, cluster, quiet)
+    model = load_cluster(inputs, progress=None if quiet else progress_bar("reading", in_bytes=True))
+    result = lint_policies(model, options=options)
+    show_warnings(result.warnings, quiet)
+    emit(result, fmt, out_file)
+    from kubefence.analysis.lint import Severity
+
+    if result.at_or_above(Severity(fail_on_severity)):
+        raise Findings()
 
 
 @cli.command("discover", epilog=EXIT_CODES_HELP)

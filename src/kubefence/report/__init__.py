@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TextIO
 
-from kubefence.report.formats import RENDERERS
+from kubefence.report.formats import RENDERERS, RESULT_SPECIFIC_FORMATS
 from kubefence.report.view import View, view_of
 
-FORMATS: tuple[str, ...] = tuple(RENDERERS)
+FORMATS: tuple[str, ...] = tuple(f for f in RENDERERS if f not in RESULT_SPECIFIC_FORMATS)
 
 
 def render_chunks(result: object, fmt: str) -> Iterator[str]:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import yaml
 
-from kubefence.errors import ToolMissingError
+from kubefence.errors import ToolMissingError, UsageError
 from kubefence.report.view import View
 
 
@@ -105,6 +105,13 @@ def svg(view: View) -> Iterator[str]:
     yield proc.stdout
 
 
+def sarif(view: View) -> Iterator[str]:
+    """A SARIF 2.1.0 log, for the results that have one (lint findings)."""
+    if view.sarif is None:
+        raise UsageError(f"-o sarif is for lint findings; {view.title} has no SARIF form")
+    yield json.dumps(view.sarif(), indent=2) + "\n"
+
+
 def html(view: View) -> Iterator[str]:
     from kubefence.report.html import html as render_html  # the page template is large: load on use
 
@@ -120,4 +127,8 @@ RENDERERS: dict[str, Callable[[View], Iterator[str]]] = {
     "dot": dot,
     "svg": svg,
     "html": html,
+    "sarif": sarif,
 }
+
+#: Formats only some results have: not offered by the commands whose results lack them.
+RESULT_SPECIFIC_FORMATS = frozenset({"sarif"})

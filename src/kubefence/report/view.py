@@ -46,6 +46,8 @@ class View:
     markdown: Callable[[], str] | None = None
     html_body: Callable[[], list[str]] | None = None
     html_status: str = ""  # a status badge beside the HTML title (report.html.status_badge)
+    # results that code scanning reads (lint findings) give their SARIF log
+    sarif: Callable[[], dict[str, Any]] | None = None
 
 
 _ADAPTERS: dict[type, Callable[[Any], View]] = {}
@@ -69,6 +71,7 @@ _ADAPTER_MODULES = (
     "kubefence.report.explain_view",
     "kubefence.report.exposure_view",
     "kubefence.report.guardrails_view",
+    "kubefence.report.lint_view",
     "kubefence.report.networks_view",
     "kubefence.report.review_view",
 )
