@@ -1,9 +1,11 @@
 """Shared test setup.
 
 - The helper modules next to the tests (``connlist_compare``, ``reference_evaluator``,
-  ``marked_input``) are imported
+  ``marked_input``, ``fuzzer``, ``mutations``) are imported
   by name: ``tests`` is not a package, so their folders go on ``sys.path`` whatever pytest's import
   mode.
+- ``pytest --long`` runs the mutation fuzzer (``tests/fuzz``) for thousands of iterations instead
+  of under a minute.
 - ``pytest --update-goldens`` rewrites golden files (expected outputs kept in the repository) from
   the current output instead of comparing with them; review the diff before committing.
 """
@@ -22,7 +24,7 @@ settings.register_profile("kubefence", deadline=None)
 settings.load_profile("kubefence")
 
 _HERE = Path(__file__).resolve().parent
-for _folder in ("conformance", "analysis", "io"):
+for _folder in ("conformance", "analysis", "io", "fuzz"):
     _path = str(_HERE / _folder)
     if _path not in sys.path:
         sys.path.insert(0, _path)
@@ -32,6 +34,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-goldens", action="store_true", help="rewrite golden files from the current output"
     )
+    parser.addoption("--long", action="store_true", help="run the mutation fuzzer long (thousands of inputs)")
 
 
 @pytest.fixture

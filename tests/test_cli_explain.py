@@ -214,8 +214,8 @@ def test_bad_input_exit_2_with_file_and_line(tmp_path: Path, capsys: pytest.Capt
     code, out, err = run(capsys, "explain", str(path), "--src", "shop/web", "--dst", "shop/db")
     assert (code, out) == (2, "")
     assert err == (
-        f"kubefence: error: {path}:{line}: AdminNetworkPolicy protect-db: priority 1001 is out of range "
-        "(use a whole number from 0 to 1000)\n"
+        f"kubefence: error: {path}:{line}: AdminNetworkPolicy protect-db: spec.priority: "
+        "priority 1001 is out of range (use a whole number from 0 to 1000)\n"
     )
 
 

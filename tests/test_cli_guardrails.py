@@ -44,11 +44,11 @@ def test_verify_writes_the_file_and_still_exits_1(tmp_path: Path, capsys: pytest
 
 def test_verify_bad_rule_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rules = tmp_path / "bad.yaml"
-    rules.write_text("- name: x\n  port_min: 9\n  port_max: 3\n", encoding="utf-8")
+    rules.write_text("- name: x\n  action: deny\n  port_min: 9\n  port_max: 3\n", encoding="utf-8")
     assert main(["verify", "-g", str(rules), SHOP]) == 2
     err = capsys.readouterr().err.strip()
     assert err == (
-        f"kubefence: error: {rules}:2: guardrail 'x': port_min 9 is greater than port_max 3 "
+        f"kubefence: error: {rules}:3: guardrail 'x': port_min 9 is greater than port_max 3 "
         "(port_min must be <= port_max)"
     )
 

@@ -16,7 +16,7 @@ from kubefence.analysis.connectivity.networks import (
     compute_network_connectivity,
     uses_multiple_networks,
 )
-from kubefence.errors import InputError, Origin, UsageError
+from kubefence.errors import Diagnostic, InputError, Origin, UsageError
 from kubefence.io.documents import Document
 from kubefence.io.kube import build_cluster, read_application
 from kubefence.io.render import ToolRunner, load_inputs
@@ -53,6 +53,7 @@ def load_input_documents(
     runner: ToolRunner | None = None,
     stdin_text: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    warnings: list[Diagnostic] | None = None,
 ) -> list[Document]:
     """Documents from paths (files, directories, Helm charts, Kustomize directories, ``-`` for
     stdin) or from parsed objects (dicts). ``progress(done, total)``: bytes of files parsed."""
@@ -62,7 +63,7 @@ def load_input_documents(
     if items and all(isinstance(i, dict) for i in items):
         return [Document(obj, Origin("<objects>", n + 1)) for n, obj in enumerate(items)]  # type: ignore[arg-type]
     paths = [i for i in items if isinstance(i, str | Path)]
-    return load_inputs(paths, runner=runner, stdin_text=stdin_text, progress=progress)
+    return load_inputs(paths, runner=runner, stdin_text=stdin_text, progress=progress, warnings=warnings)
 
 
 def load_cluster(
@@ -70,7 +71,12 @@ def load_cluster(
 ) -> Cluster:
     """A cluster from paths (files, directories, ``-`` for stdin) or from parsed objects (dicts).
     ``progress(done, total)``: bytes of files parsed."""
-    return build_cluster(load_input_documents(inputs, stdin_text=stdin_text, progress=progress))
+    walk_warnings: list[Diagnostic] = []
+    docs = load_input_documents(inputs, stdin_text=stdin_text, progress=progress, warnings=walk_warnings)
+    cluster = build_cluster(docs)
+    if walk_warnings:
+        cluster = replace(cluster, warnings=(*walk_warnings, *cluster.warnings))
+    return cluster
 
 
 def map_connectivity(

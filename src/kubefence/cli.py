@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 # point imports the analysis it needs when called, so a run loads only its command's modules.
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_PIPE = 128 + 13  # stdout closed early: what a shell reports for a tool ended by SIGPIPE
 
 EXIT_CODES_HELP = "Exit codes: 0 success, 1 findings (where the command has them), 2 usage or input error."
 
@@ -1342,8 +1343,23 @@ def snapshot_cmd(out_dir: str, quiet: bool, cluster: ClusterSource | None) -> No
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code instead of exiting (tests call this directly)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):  # a lone surrogate from the input must not crash output
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     with _few_garbage_collections():
-        return _run(args)
+        code = _run(args)
+    try:
+        sys.stdout.flush()  # output a pipe reader did not take fails here, after the command
+    except BrokenPipeError:
+        return _closed_stdout()
+    return code
+
+
+def _closed_stdout() -> int:
+    """The reader went away (``| head``): end quietly, with the shell's code for SIGPIPE."""
+    with contextlib.suppress(Exception):
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the interpreter's flush at exit
+    return EXIT_PIPE
 
 
 @contextlib.contextmanager
@@ -1375,9 +1391,11 @@ def _run(args: list[str]) -> int:
         click.echo(f"kubefence: error: {exc}", err=True)
         return EXIT_ERROR
     except BrokenPipeError:
-        with contextlib.suppress(Exception):
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the interpreter's flush at exit
-        return EXIT_OK
+        return _closed_stdout()
+    except SystemExit:
+        if type(sys.stdout).__name__.endswith("PacifyFlushWrapper"):  # click's answer to EPIPE: exit 1
+            return _closed_stdout()
+        raise
     except Exception as exc:  # a bug of ours: one line, the traceback only on request
         if os.environ.get("KUBEFENCE_DEBUG"):
             raise

@@ -460,7 +460,7 @@ def test_anp_and_admin_cnp_share_one_priority_order() -> None:
     [
         ([{"tcp": {"destinationPort": {"number": 8080}}}], "TCP 8080"),
         ([{"udp": {"destinationPort": {"range": {"start": 50, "end": 60}}}}], "UDP 50-60"),
-        ([{"sctp": {}}], "SCTP 1-65535"),
+        ([{"sctp": {"destinationPort": {"range": {"start": 1, "end": 65535}}}}], "SCTP 1-65535"),
         ([{"destinationNamedPort": "http"}], "TCP 8080"),
         ([{"destinationNamedPort": "nope"}], NONE),
         (

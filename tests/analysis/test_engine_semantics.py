@@ -564,10 +564,9 @@ def test_named_port_on_egress_with_another_protocol_matches_nothing() -> None:
         ),
         ([{"protocol": "UDP"}], "UDP 1-65535"),
         ([{"protocol": "TCP"}, {"protocol": "UDP"}, {"protocol": "SCTP"}], ALL),
-        ([{"port": "8080"}], "TCP 8080"),
         ([{"port": 65535, "endPort": 65535}], "TCP 65535"),
     ],
-    ids=["range", "merged", "protocol order", "no number", "every protocol", "numeric string", "top"],
+    ids=["range", "merged", "protocol order", "no number", "every protocol", "top"],
 )
 def test_port_forms(ports: list[Obj], expected: str) -> None:
     cmap = map_connectivity(

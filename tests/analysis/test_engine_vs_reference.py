@@ -226,8 +226,8 @@ def cnp_protocols(draw: st.DrawFn) -> list[Obj]:
         elif form == "range":
             start, end = draw(port_ranges())
             out.append({key: {"destinationPort": {"range": {"start": start, "end": end}}}})
-        elif form == "any":
-            out.append({key: {}})
+        elif form == "any":  # the CRD needs a destinationPort: every port is the full range
+            out.append({key: {"destinationPort": {"range": {"start": 1, "end": 65535}}}})
         else:
             out.append({"destinationNamedPort": draw(port_names)})
     return out

@@ -232,7 +232,7 @@ def test_egress_decisions_belong_to_the_source() -> None:
                     "name": "no-udp",
                     "action": "Deny",
                     "to": [{"namespaces": {}}],
-                    "protocols": [{"udp": {}}],
+                    "protocols": [{"udp": {"destinationPort": {"range": {"start": 1, "end": 65535}}}}],
                 }
             ],
         ),

@@ -41,7 +41,7 @@ POLICIES = [
         "spec": {
             "priority": 7,
             "subject": {"namespaces": {}},
-            "egress": [{"name": "no-telnet", "action": "Deny", "to": [{"namespaces": {}}], "ports": []}],
+            "egress": [{"name": "no-telnet", "action": "Deny", "to": [{"namespaces": {}}]}],
         },
     },
     {

@@ -117,23 +117,20 @@ def test_baseline_admin_network_policy(tmp_path: Path) -> None:
     assert cluster.warnings == ()
 
 
-def test_baseline_admin_network_policy_not_named_default_warns(tmp_path: Path) -> None:
-    path, _ = write(
+def test_baseline_admin_network_policy_not_named_default_is_an_error(tmp_path: Path) -> None:
+    path, line = write(
         tmp_path,
         """
         apiVersion: policy.networking.k8s.io/v1alpha1
         kind: BaselineAdminNetworkPolicy
         metadata:
-          name: strict
+          name: strict  # <-- here
         spec:
           subject: {namespaces: {}}
         """,
     )
-    (warning,) = load_cluster([path]).warnings
-    assert warning.origin.line == 1
-    assert warning.message == (
-        "BaselineAdminNetworkPolicy strict: the API only accepts a BaselineAdminNetworkPolicy named 'default'"
-    )
+    # the CRD's CEL rule: self.metadata.name == 'default'
+    check(load_error(path), path, line, "BaselineAdminNetworkPolicy strict: metadata.name: only one")
 
 
 @pytest.mark.parametrize(("tier", "expected"), [("Admin", Tier.ADMIN), ("Baseline", Tier.BASELINE)])
@@ -156,7 +153,7 @@ def test_cluster_network_policy(tmp_path: Path, tier: str, expected: Tier) -> No
             protocols:
             - tcp: {{destinationPort: {{number: 443}}}}
             - udp: {{destinationPort: {{range: {{start: 5000, end: 5010}}}}}}
-            - sctp: {{}}
+            - sctp: {{destinationPort: {{number: 9}}}}
             - destinationNamedPort: http
           egress:
           - name: apis
@@ -173,7 +170,7 @@ def test_cluster_network_policy(tmp_path: Path, tier: str, expected: Tier) -> No
     assert web.ports == (
         AdminPort("TCP", 443, 443),
         AdminPort("UDP", 5000, 5010),
-        AdminPort("SCTP"),
+        AdminPort("SCTP", 9, 9),
         AdminPort("", name="http"),
     )
     (apis,) = policy.egress
@@ -218,8 +215,16 @@ ANP_HEAD = """
 """
 
 
-@pytest.mark.parametrize("priority", ["1001", "-1", "1.5", '"high"'])
-def test_priority_out_of_range(tmp_path: Path, priority: str) -> None:
+@pytest.mark.parametrize(
+    ("priority", "phrase"),
+    [
+        ("1001", "priority 1001 is out of range (use a whole number from 0 to 1000)"),
+        ("-1", "priority -1 is out of range (use a whole number from 0 to 1000)"),
+        ("1.5", "must be integer, got a number"),
+        ('"high"', "must be integer, got a string"),
+    ],
+)
+def test_priority_out_of_range(tmp_path: Path, priority: str, phrase: str) -> None:
     path, line = write(
         tmp_path,
         ANP_HEAD
@@ -228,7 +233,7 @@ def test_priority_out_of_range(tmp_path: Path, priority: str) -> None:
       subject: {{namespaces: {{}}}}
     """,
     )
-    check(load_error(path), path, line, "AdminNetworkPolicy p: priority", "is out of range", "from 0 to 1000")
+    check(load_error(path), path, line, "AdminNetworkPolicy p: spec.priority: ", phrase)
 
 
 def test_priority_out_of_range_in_a_later_document(tmp_path: Path) -> None:
@@ -259,14 +264,19 @@ def test_priority_out_of_range_in_a_later_document(tmp_path: Path) -> None:
           subject: {namespaces: {}}
         """,
     )
-    check(load_error(path), path, line, "ClusterNetworkPolicy bad: priority 10000 is out of range")
+    check(
+        load_error(path),
+        path,
+        line,
+        "ClusterNetworkPolicy bad: spec.priority: priority 10000 is out of range",
+    )
 
 
 def test_missing_priority(tmp_path: Path) -> None:
     path, _ = write(tmp_path, ANP_HEAD + "      subject: {namespaces: {}}\n")
     err = load_error(path)
     assert err.origin.file == str(path)
-    assert "AdminNetworkPolicy p: priority" in str(err)
+    assert "AdminNetworkPolicy p: spec: missing required field 'priority'" in str(err)
 
 
 @pytest.mark.parametrize(
@@ -304,8 +314,7 @@ spec:
         load_error(path),
         path,
         line,
-        f"{kind} default: rule 'second' has unknown action '{action}'",
-        f"use one of {allowed}",
+        f"{kind} default: spec.egress[1].action: '{action}' is not one of {allowed}",
     )
 
 
@@ -323,7 +332,7 @@ def test_missing_action(tmp_path: Path) -> None:
     )
     err = load_error(path)
     assert err.origin.file == str(path)
-    assert "rule 'nothing' has unknown action None" in str(err)
+    assert "spec.ingress[0]: missing required field 'action'" in str(err)
 
 
 def test_subject_with_namespaces_and_pods(tmp_path: Path) -> None:
@@ -343,8 +352,7 @@ def test_subject_with_namespaces_and_pods(tmp_path: Path) -> None:
         load_error(path),
         path,
         line,
-        "AdminNetworkPolicy p: the subject has both namespaces and pods",
-        "a subject selects namespaces or pods, not both",
+        "AdminNetworkPolicy p: spec.subject: give exactly one of namespaces, pods",
     )
 
 
@@ -357,7 +365,7 @@ def test_subject_with_neither(tmp_path: Path) -> None:
       subject: {{}}  {MARK}
     """,
     )
-    check(load_error(path), path, line, "the subject selects neither namespaces nor pods")
+    check(load_error(path), path, line, "spec.subject: give at least 1 of namespaces, pods")
 
 
 def test_subject_error_points_at_the_subject_field(tmp_path: Path) -> None:
@@ -377,7 +385,12 @@ def test_subject_error_points_at_the_subject_field(tmp_path: Path) -> None:
             pods: {{namespaceSelector: {{}}, podSelector: {{}}}}
         """,
     )
-    check(load_error(path), path, line, "the subject has both namespaces and pods")
+    check(
+        load_error(path),
+        path,
+        line,
+        "spec.subject: give exactly one of namespaces, pods (it has namespaces and pods)",
+    )
 
 
 def test_missing_subject_is_reported_in_its_own_document(tmp_path: Path) -> None:
@@ -424,8 +437,7 @@ def test_unknown_cnp_tier(tmp_path: Path) -> None:
         load_error(path),
         path,
         line,
-        "ClusterNetworkPolicy c: unknown tier 'Platform'",
-        "use Admin or Baseline",
+        "ClusterNetworkPolicy c: spec.tier: 'Platform' is not one of Admin, Baseline",
     )
 
 
@@ -445,7 +457,12 @@ def test_invalid_network_cidr(tmp_path: Path) -> None:
           - 10.0.0.0/33  {MARK}
     """,
     )
-    check(load_error(path), path, line, "AdminNetworkPolicy p rule 'out'", "invalid CIDR '10.0.0.0/33'")
+    check(
+        load_error(path),
+        path,
+        line,
+        "AdminNetworkPolicy p: spec.egress[0].to[0].networks[1]: invalid CIDR '10.0.0.0/33'",
+    )
 
 
 def test_networks_in_an_ingress_rule(tmp_path: Path) -> None:
@@ -462,7 +479,7 @@ def test_networks_in_an_ingress_rule(tmp_path: Path) -> None:
         - networks: [10.0.0.0/8]  {MARK}
     """,
     )
-    check(load_error(path), path, line, "unsupported ingress peer (networks)")
+    check(load_error(path), path, line, "spec.ingress[0].from[0].networks: unknown field")
 
 
 def test_port_range_ending_before_it_starts(tmp_path: Path) -> None:
@@ -482,7 +499,7 @@ def test_port_range_ending_before_it_starts(tmp_path: Path) -> None:
             end: 8000  {MARK}
     """,
     )
-    check(load_error(path), path, line, "port range 9000-8000: start must be below end")
+    check(load_error(path), path, line, "portRange: start 9000 must be less than end 8000")
 
 
 def test_port_number_out_of_range(tmp_path: Path) -> None:

@@ -90,10 +90,12 @@ def test_np_guard_defaults_and_port_bounds() -> None:
         """
         - from: app=a
           port_min: 1000
+          action: allow
         - name: upper
           to: app=b
           protocol: udp
           port_max: 53
+          action: allow
         - name: ns-only
           to_ns: team=x
           action: deny
@@ -187,8 +189,29 @@ def test_the_bundled_examples_load() -> None:
     assert len(names) == len(set(names))
 
 
-def test_empty_file_has_no_rules() -> None:
-    assert parse("# nothing yet\n") == []
+@pytest.mark.parametrize(
+    "text",
+    ["# nothing yet\n", "apiVersion: kubefence.io/v1alpha1\nkind: Guardrails\nrules: []\n", "[]\n"],
+)
+def test_a_file_without_rules_is_an_error(text: str) -> None:
+    with pytest.raises(InputError, match="no guardrail rules in this file"):
+        parse(text)
+
+
+def test_a_csv_header_alone_is_an_error() -> None:
+    with pytest.raises(InputError, match=r"rules\.csv:1: no guardrail rules in this file"):
+        parse_guardrails_text("name,from,to,action\n", "rules.csv", "np-guard-csv")
+
+
+def test_a_folder_without_rule_files_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("rules go here\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no guardrail files"):
+        load_guardrails([tmp_path])
+
+
+def test_an_np_guard_rule_without_action_is_an_error() -> None:
+    with pytest.raises(InputError, match="guardrail 'open': missing 'action'"):
+        parse("- name: open\n  from: app=a\n  to: app=b\n")
 
 
 # -- selector expressions ----------------------------------------------------------------------------
@@ -343,12 +366,12 @@ def test_duplicate_names_and_keys(tmp_path: Path) -> None:
     a = tmp_path / "a.yaml"
     a.write_text("rules:\n  - {name: x, action: deny, from: any, to: any}\n", encoding="utf-8")
     b = tmp_path / "b.yaml"
-    b.write_text("- name: ok\n- name: x\n  action: deny\n", encoding="utf-8")
+    b.write_text("- name: ok\n  action: allow\n- name: x\n  action: deny\n", encoding="utf-8")
     with pytest.raises(InputError) as info:
         load_guardrails([a, b])
     assert (
         str(info.value)
-        == f"{b}:2: duplicate guardrail name 'x' (first defined at {a}:2) (give every rule its own name)"
+        == f"{b}:3: duplicate guardrail name 'x' (first defined at {a}:2) (give every rule its own name)"
     )
     assert error("rules:\n  - name: r\n    name: s\n").startswith(
         "g.yaml:3: duplicate key 'name' (first at line 2)"
@@ -363,7 +386,7 @@ def test_structure_errors() -> None:
     )
     assert error("rules: [\n").startswith("g.yaml:2: malformed YAML")
     assert error("42\n").startswith("g.yaml:1: a guardrails file holds a mapping")
-    assert error("- name: r\n  from: 10.0.0.0/8\n  from_ns: a=b\n").startswith(
+    assert error("- name: r\n  from: 10.0.0.0/8\n  from_ns: a=b\n  action: deny\n").startswith(
         "g.yaml:3: guardrail 'r': from_ns selects pods, but from is the CIDR '10.0.0.0/8'"
     )
 

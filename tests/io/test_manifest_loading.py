@@ -334,7 +334,7 @@ def test_cronjob_template() -> None:
             "jobTemplate": {
                 "spec": {
                     "template": {
-                        "metadata": {"labels": {"app": "report", "version": 2, "enabled": True}},
+                        "metadata": {"labels": {"app": "report", "version": "2", "enabled": "true"}},
                         "spec": {
                             "containers": [
                                 {"name": "c", "ports": [{"containerPort": 9090, "name": "metrics"}]},

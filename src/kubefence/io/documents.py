@@ -6,7 +6,6 @@ validation can point at a file and line. ``List`` and ``*List`` kinds are flatte
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -17,6 +16,8 @@ from typing import Any
 import yaml
 
 from kubefence.errors import InputError, Origin
+from kubefence.io.json_load import load_json
+from kubefence.io.walk import Walker
 from kubefence.io.yaml_load import load_yaml_documents, yaml_error
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -158,18 +159,21 @@ def _token(text: str, start: int, end: int, f: int, n: int) -> int:
 
 
 def iter_manifest_files(
-    paths: Iterable[str | Path], suffixes: tuple[str, ...] = MANIFEST_SUFFIXES
+    paths: Iterable[str | Path], suffixes: tuple[str, ...] = MANIFEST_SUFFIXES, walker: Walker | None = None
 ) -> Iterator[str | Path]:
-    """Expand directories recursively (sorted, files with ``suffixes`` only); keep files and ``-``."""
+    """Expand directories recursively (sorted, files with ``suffixes`` only, each real file once,
+    symlink loops cut: ``walker.warnings`` says so); keep files and ``-``."""
+    walker = walker or Walker()
     for raw in paths:
         if str(raw) == STDIN:
             yield STDIN
             continue
         path = Path(raw)
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+            yield from walker.walk(path, lambda p: p.suffix.lower() in suffixes, lambda _: True)
         elif path.is_file():
-            yield path
+            if walker.first_visit(path):
+                yield path
         else:
             raise InputError(f"no such file or directory: {raw}", hint="check the path")
 
@@ -200,10 +204,7 @@ def parse_text(text: str, name: str, is_json: bool = False) -> list[Document]:
     """Parse one file's text; JSON files are one document, YAML files may hold many."""
     text = text.replace("\r\n", "\n")
     if is_json:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"malformed JSON: {exc.msg}", Origin(name, exc.lineno)) from None
+        data = load_json(text, name)
         return list(_flatten(data, Origin(name, 1), text, 0, len(text)))
     docs: list[Document] = []
     try:

@@ -143,12 +143,19 @@ def load_guardrails(paths: Sequence[str | Path], stdin_text: str | None = None) 
     Rule names must be unique over all the files.
     """
     rules: list[Guardrail] = []
+    files = 0
     for path in iter_manifest_files(paths, GUARDRAIL_SUFFIXES):
+        files += 1
         if path == STDIN:
             text = sys.stdin.read() if stdin_text is None else stdin_text
             rules.extend(parse_guardrails_text(text, "<stdin>"))
         else:
             rules.extend(parse_guardrails_file(Path(path)))
+    if not files and paths:  # a check that checks nothing must not pass
+        raise InputError(
+            f"no guardrail files (.yaml, .yml, .json, .csv) in {', '.join(map(str, paths))}",
+            hint="point --guardrails at rule files",
+        )
     check_unique_names(rules)
     return tuple(rules)
 
@@ -170,6 +177,13 @@ def parse_guardrails_text(text: str, name: str, syntax: str | None = None) -> li
     text = text.removeprefix("\ufeff")
     if syntax is None and _looks_like_csv(text):
         syntax = "np-guard-csv"
+    rules = _parse_text(text, name, syntax)
+    if not rules:  # an empty file, `rules: []`, a CSV header alone: nothing would be checked
+        raise InputError("no guardrail rules in this file", Origin(name, 1), "add rules, or remove the file")
+    return rules
+
+
+def _parse_text(text: str, name: str, syntax: str | None) -> list[Guardrail]:
     if syntax == "np-guard-csv":
         return _parse_csv(text, name)
     data = _load_yaml(text, name)
@@ -642,7 +656,9 @@ def _npguard_rule(file: str, record: dict[str, Any], line: int, at: _At, index: 
     for key in record:
         if key not in NPGUARD_KEYS:
             raise _unknown_key(ctx, key, NPGUARD_KEYS, "a baseline rule", at(key))
-    action = _action(ctx, record.get("action", "allow"), at("action"))
+    if _blank(record.get("action")):  # np-guard reads a missing action as allow: too easy to miss
+        raise ctx.error("missing 'action'", line, _REQUIRED_HINTS["action"])
+    action = _action(ctx, record.get("action"), at("action"))
     sources = _npguard_peers(ctx, record.get("from"), record.get("from_ns"), "from", at)
     destinations = _npguard_peers(ctx, record.get("to"), record.get("to_ns"), "to", at)
     conn = _npguard_conn(ctx, record, at)

@@ -38,6 +38,7 @@ from kubefence.io.networks import (
     virtual_machine_template,
 )
 from kubefence.io.pods import read_containers, read_volumes, workload_ports
+from kubefence.io.validation import check_document, latest_objects, malformed
 from kubefence.model.admin import AdminPolicy
 from kubefence.model.cluster import Cluster
 from kubefence.model.config import ConfigData
@@ -96,12 +97,27 @@ class ClusterBuilder:
     skipped: dict[str, tuple[int, Origin, tuple[str, ...]]] = field(default_factory=dict)
 
     def add_all(self, docs: Iterable[Document]) -> ClusterBuilder:
+        docs = list(docs)
+        latest = latest_objects(docs, self.warnings)  # of duplicates, the last one (as kubectl apply)
         for doc in docs:
-            self.add(doc)
+            if id(doc) in latest:
+                self.add(doc)
+            else:
+                check_document(doc, self.warnings)  # replaced, but must be valid all the same
         return self
 
     def add(self, doc: Document) -> None:
-        """Read one document into the model: the one place where documents are dispatched by kind."""
+        """Read one document into the model: the one place where documents are dispatched by kind.
+
+        Each is validated first (fail closed: invalid policies never reach the model); a value the
+        readers cannot take is an input error at the document, never an internal one."""
+        check_document(doc, self.warnings)
+        try:
+            self._dispatch(doc)
+        except (TypeError, AttributeError, KeyError, IndexError, ValueError, OverflowError) as exc:
+            raise malformed(doc, exc) from None
+
+    def _dispatch(self, doc: Document) -> None:
         obj = doc.obj
         kind = doc.kind
         if not kind or ("apiVersion" not in obj and kind not in _HANDLERS):

@@ -15,7 +15,8 @@ import yaml
 
 from kubefence.changes import FileChange
 from kubefence.errors import InputError, Origin
-from kubefence.io.atomic import atomic_writer
+from kubefence.io.atomic import write_files
+from kubefence.io.validation import dns_label_problem
 from kubefence.model.policies import NetworkPolicy, PolicyPeer, PolicyRule, PortMatch
 from kubefence.model.selectors import LabelSelector
 
@@ -111,6 +112,7 @@ def namespace_files(policies: Iterable[tuple[NetworkPolicy, Sequence[str]]]) -> 
     """One YAML text per namespace, ``<namespace>.yaml``, each policy preceded by its comments."""
     by_ns: dict[str, list[tuple[dict[str, Any], Sequence[str]]]] = {}
     for policy, comments in policies:
+        check_file_name(f"{policy.namespace}.yaml")
         by_ns.setdefault(policy.namespace, []).append((policy_dict(policy), comments))
     return {f"{ns}.yaml": dump_documents(objs) for ns, objs in sorted(by_ns.items())}
 
@@ -134,6 +136,7 @@ def plan_directory(out_dir: Path, files: dict[str, str]) -> list[FileChange]:
     that are no longer wanted (new text ``""`` means remove)."""
     changes = []
     for name, text in sorted(files.items()):
+        check_file_name(name)
         path = out_dir / name
         old = path.read_text(encoding="utf-8") if path.is_file() else None
         if old is not None and not is_generated(old):
@@ -152,14 +155,26 @@ def plan_directory(out_dir: Path, files: dict[str, str]) -> list[FileChange]:
     return changes
 
 
+def check_file_name(name: str) -> None:
+    """A policy file is ``<namespace>.yaml`` in the output directory, and a namespace is a DNS-1123
+    label: anything else (``../../x``) would be written outside it."""
+    stem = name.removesuffix(".yaml")
+    problem = dns_label_problem(stem) if name.endswith(".yaml") else "is not a .yaml file"
+    if problem:
+        raise InputError(
+            f"cannot write policies for namespace {stem!r}: a namespace name {problem}",
+            hint="fix the namespace of the input objects",
+        )
+
+
 def apply_changes(changes: Sequence[FileChange]) -> None:
-    """Write (or remove) every changed file, each atomically through a temporary file."""
-    for change in changes:
-        if not change.changed:
-            continue
-        change.path.parent.mkdir(parents=True, exist_ok=True)
-        if change.new == "":
-            change.path.unlink()
-            continue
-        with atomic_writer(change.path) as stream:
-            stream.write(change.new)
+    """Write (or remove) every changed file, all or none (staged beside the targets, then moved)."""
+    todo = [c for c in changes if c.changed]
+    if not todo:
+        return
+    (root, *others) = {c.path.parent for c in todo}
+    if others:
+        raise InputError("policy files go into one directory", Origin(str(root)))
+    for change in todo:
+        check_file_name(change.path.name)
+    write_files(root, {c.path: (c.new or None) for c in todo})

@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from kubefence.errors import InputError, Origin, ToolMissingError
+from kubefence.errors import Diagnostic, InputError, Origin, ToolMissingError
 from kubefence.io.documents import MANIFEST_SUFFIXES, STDIN, Document, parse_text
 from kubefence.io.parallel import parse_files
+from kubefence.io.walk import Walker
 
 CHART_FILE = "Chart.yaml"
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -161,16 +162,14 @@ def render_path(path: Path, runner: ToolRunner) -> list[Document] | None:
     return None
 
 
-def _walk(path: Path, runner: ToolRunner) -> Iterator[Path | list[Document]]:
+def _walk(path: Path, runner: ToolRunner, walker: Walker) -> Iterator[Path | list[Document]]:
     """A plain directory's manifest files, sorted, and the documents of the charts found below it."""
-    for child in sorted(path.iterdir()):
-        if child.is_dir():
-            if is_chart(child):
-                yield render_helm(child, runner)
-            else:
-                yield from _walk(child, runner)
-        elif child.is_file() and child.suffix.lower() in MANIFEST_SUFFIXES:
-            yield child
+    for child in walker.walk(path, _is_manifest, lambda d: not is_chart(d)):
+        yield render_helm(child, runner) if child.is_dir() else child
+
+
+def _is_manifest(path: Path) -> bool:
+    return path.suffix.lower() in MANIFEST_SUFFIXES
 
 
 def load_inputs(
@@ -180,14 +179,20 @@ def load_inputs(
     stdin_text: str | None = None,
     read_stdin: Callable[[], str] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    warnings: list[Diagnostic] | None = None,
 ) -> list[Document]:
     """Every Kubernetes object in ``paths``: files, directories, charts, Kustomize directories, ``-``.
+
+    Directories are walked with symlinks followed, each real file once; symlink loops and files
+    seen twice are skipped with a warning appended to ``warnings``.
 
     Raises :class:`~kubefence.errors.InputError` for a missing path or bad manifest, and
     :class:`~kubefence.errors.ToolMissingError` when a chart or kustomization needs a program that is
     not installed. ``progress(done, total)`` follows the parsing of the files, in bytes.
     """
     tools = runner or SubprocessRunner()
+    walker = Walker()
+    repeated: set[str] = set()
     parts: list[tuple[str, Path | list[Document]]] = []  # (argument, file to parse or documents read)
     for raw in paths:
         if str(raw) == STDIN:
@@ -197,9 +202,14 @@ def load_inputs(
         path = Path(raw)
         if path.is_dir():
             rendered = render_path(path, tools)
-            parts.extend((str(raw), p) for p in ([rendered] if rendered is not None else _walk(path, tools)))
+            parts.extend(
+                (str(raw), p) for p in ([rendered] if rendered is not None else _walk(path, tools, walker))
+            )
         elif path.is_file():
-            parts.append((str(raw), path))
+            if walker.first_visit(path):
+                parts.append((str(raw), path))
+            else:
+                repeated.add(str(raw))  # its objects are read once, under its first name
         else:
             raise InputError(f"no such file or directory: {raw}", hint="check the path")
     parsed = iter(parse_files([p for _, p in parts if isinstance(p, Path)], progress=progress))
@@ -211,10 +221,12 @@ def load_inputs(
         docs.extend(got)
     # a mistyped path or an empty pipe must not pass CI as "no connections"
     for raw, count in found.items():
-        if not count:
+        if not count and raw not in repeated:
             where = "stdin" if raw == STDIN else raw
             raise InputError(
                 f"no Kubernetes objects found in {where}",
                 hint="check the path; manifests are .yaml, .yml or .json files with apiVersion and kind",
             )
+    if warnings is not None:
+        warnings.extend(walker.warnings)
     return docs

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import yaml
+from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from kubefence.errors import InputError, Origin
@@ -29,6 +30,12 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
+
+MAX_DEPTH = 100  # manifests nest about 15 levels; deeper is a mistake or an attack
+# aliases may grow a document at most this many times its own nodes, plus this many
+MAX_ALIAS_GROWTH = 10
+MIN_ALIAS_LIMIT = 10_000
 
 # Plain scalar text -> resolved tag. Manifests repeat the same words (keys, label values, kinds)
 # thousands of times; the cache is cleared when it grows past the limit, to bound its memory.
@@ -55,37 +62,117 @@ class _Loader(_Base):  # type: ignore[misc]
     def construct_document(self, node: Node) -> Any:
         # id(container node) -> object: aliases share one object, and cycles end
         built: dict[int, Any] = {}
+        self._aliased = False
         try:
-            return self._build(node, built)
+            data = self._build(node, built, 0)
+            if self._aliased:
+                _check_expansion(node)
+            return data
         finally:  # as PyYAML's own construct_document: the next document starts afresh
             self.constructed_objects: dict[Node, Any] = {}
             self.recursive_objects: dict[Node, None] = {}
 
-    def _build(self, node: Node, built: dict[int, Any]) -> Any:
+    def _build(self, node: Node, built: dict[int, Any], depth: int) -> Any:
         kind = type(node)
         if kind is ScalarNode:
             if node.tag == _STR:
                 return node.value
             return self.construct_object(node, deep=True)
+        if depth > MAX_DEPTH:
+            raise ConstructorError(None, None, f"nested deeper than {MAX_DEPTH} levels", node.start_mark)
         done = built.get(id(node))
         if done is not None:
+            self._aliased = True
             return done
         if kind is MappingNode and node.tag == _MAP:
             pairs = node.value
             for key, _ in pairs:
                 if key.tag != _STR or type(key) is not ScalarNode:
+                    self._aliased = True  # merge keys are aliases; the expansion check covers them
+                    _check_subtree(node)  # PyYAML builds all below here: check it first
                     return self.construct_object(node, deep=True)  # merge keys, non-string keys
             mapping: dict[str, Any] = {}
             built[id(node)] = mapping
             for key, value in pairs:
-                mapping[key.value] = self._build(value, built)
+                mapping[key.value] = self._build(value, built, depth + 1)
+            if len(mapping) != len(pairs):
+                _check_duplicate_keys([k for k, _ in pairs])
             return mapping
         if kind is SequenceNode and node.tag == _SEQ:
             items: list[Any] = []
             built[id(node)] = items
-            items.extend(self._build(item, built) for item in node.value)
+            items.extend(self._build(item, built, depth + 1) for item in node.value)
             return items
+        self._aliased = True
+        _check_subtree(node)
         return self.construct_object(node, deep=True)  # explicit tags: !!set, !!omap, !!binary, ...
+
+
+def _check_subtree(root: Node) -> None:
+    """Duplicate keys in every mapping under ``root`` (merged keys aside)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or type(node) is ScalarNode:
+            continue
+        seen.add(id(node))
+        if type(node) is MappingNode:
+            _check_duplicate_keys([k for k, _ in node.value if k.tag != _MERGE])
+            stack.extend(n for pair in node.value for n in pair)
+        else:
+            stack.extend(node.value)
+
+
+def _check_duplicate_keys(keys: list[Node]) -> None:
+    """A key twice in one mapping: YAML forbids it, and the API server's decoder rejects it (PyYAML
+    would silently keep the last value)."""
+    first: dict[tuple[str, str], Node] = {}
+    for key in keys:
+        if type(key) is not ScalarNode:
+            continue
+        seen = first.setdefault((key.tag, key.value), key)
+        if seen is not key:
+            raise ConstructorError(
+                None,
+                None,
+                f"duplicate key {key.value!r} (first at line {seen.start_mark.line + 1})",
+                key.start_mark,
+            )
+
+
+def _check_expansion(root: Node) -> None:
+    """Reject a document whose aliases expand far beyond its size (a "billion laughs"), or refer
+    to themselves; like the API server's YAML decoder, which refuses excessive aliasing."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if type(node) is ScalarNode:
+            sizes[key] = 1
+            continue
+        children = [n for pair in node.value for n in pair] if type(node) is MappingNode else node.value
+        if children_done:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            raise ConstructorError(None, None, "an alias refers to the node that holds it", node.start_mark)
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+    expanded = sizes[id(root)]
+    if expanded > MAX_ALIAS_GROWTH * len(sizes) + MIN_ALIAS_LIMIT:
+        raise ConstructorError(
+            None,
+            None,
+            f"aliases expand the document to {expanded:,} nodes from {len(sizes):,}: excessive aliasing",
+            root.start_mark,
+        )
 
 
 def load_yaml_documents(text: str) -> Iterator[tuple[int, int, int, Any]]:
