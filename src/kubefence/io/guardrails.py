@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from kubefence.errors import InputError, Origin
-from kubefence.io.documents import iter_manifest_files
+from kubefence.io.documents import iter_manifest_files, read_text_file
 from kubefence.io.yaml_load import yaml_error
 from kubefence.model.guardrails import GuardAction, GuardPeer, Guardrail, Keyword, PeerSet, selector_of
 from kubefence.model.ports import MAX_PORT, MIN_PORT, PROTOCOLS, ConnectionSet, PortSet
@@ -161,12 +161,7 @@ def load_guardrails(paths: Sequence[str | Path], stdin_text: str | None = None) 
 
 
 def parse_guardrails_file(path: Path) -> list[Guardrail]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError("not a UTF-8 text file", Origin(str(path), 0), "pass guardrail files") from None
-    except OSError as exc:
-        raise InputError(f"cannot read file: {exc.strerror}", Origin(str(path), 0)) from None
+    text = read_text_file(path, "pass guardrail files")
     is_csv = path.suffix.lower() == ".csv"
     return parse_guardrails_text(text, str(path), syntax="np-guard-csv" if is_csv else None)
 
