@@ -190,13 +190,19 @@ def load_documents(paths: Sequence[str | Path], stdin_text: str | None = None) -
     return docs
 
 
-def parse_file(path: Path) -> list[Document]:
+def read_text_file(path: Path, hint: str) -> str:
+    """The text of ``path`` (a leading BOM dropped); an unreadable or non-UTF-8 file is one
+    :class:`InputError` naming it, with ``hint`` saying what kind of file to pass."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError("not a UTF-8 text file", Origin(str(path), 0), "pass manifest files only") from None
+        raise InputError("not a UTF-8 text file", Origin(str(path), 0), hint) from None
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror}", Origin(str(path), 0)) from None
+
+
+def parse_file(path: Path) -> list[Document]:
+    text = read_text_file(path, "pass manifest files only")
     return parse_text(text, str(path), is_json=path.suffix.lower() == ".json")
 
 

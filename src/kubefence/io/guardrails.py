@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from kubefence.errors import InputError, Origin
-from kubefence.io.documents import iter_manifest_files
+from kubefence.io.documents import iter_manifest_files, read_text_file
 from kubefence.io.yaml_load import yaml_error
 from kubefence.model.guardrails import GuardAction, GuardPeer, Guardrail, Keyword, PeerSet, selector_of
 from kubefence.model.ports import MAX_PORT, MIN_PORT, PROTOCOLS, ConnectionSet, PortSet
@@ -161,12 +161,7 @@ def load_guardrails(paths: Sequence[str | Path], stdin_text: str | None = None) 
 
 
 def parse_guardrails_file(path: Path) -> list[Guardrail]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError("not a UTF-8 text file", Origin(str(path), 0), "pass guardrail files") from None
-    except OSError as exc:
-        raise InputError(f"cannot read file: {exc.strerror}", Origin(str(path), 0)) from None
+    text = read_text_file(path, "pass guardrail files")
     is_csv = path.suffix.lower() == ".csv"
     return parse_guardrails_text(text, str(path), syntax="np-guard-csv" if is_csv else None)
 
@@ -484,16 +479,15 @@ def _kubefence_rule(file: str, data: Any, line: int, index: int) -> Guardrail:
         _peers(ctx, data["exceptTo"], "exceptTo", data.at("exceptTo")) if "exceptTo" in data else (),
     )
     conn = _ports(ctx, data["ports"], data.at("ports")) if "ports" in data else ConnectionSet.all()
-    description = data.get("description")
-    return Guardrail(
-        name=rule_name,
-        action=action,
-        sources=sources,
-        destinations=destinations,
-        conn=conn,
-        description="" if description is None else str(description).strip(),
-        origin=Origin(file, data.line),
-        syntax="kubefence",
+    return _guardrail(
+        rule_name,
+        action,
+        sources,
+        destinations,
+        conn,
+        data.get("description"),
+        Origin(file, data.line),
+        "kubefence",
     )
 
 
@@ -662,16 +656,38 @@ def _npguard_rule(file: str, record: dict[str, Any], line: int, at: _At, index: 
     sources = _npguard_peers(ctx, record.get("from"), record.get("from_ns"), "from", at)
     destinations = _npguard_peers(ctx, record.get("to"), record.get("to_ns"), "to", at)
     conn = _npguard_conn(ctx, record, at)
-    description = record.get("description")
+    return _guardrail(
+        rule_name,
+        action,
+        sources,
+        destinations,
+        conn,
+        record.get("description"),
+        Origin(file, line),
+        "np-guard",
+    )
+
+
+def _guardrail(
+    name: str,
+    action: GuardAction,
+    sources: PeerSet,
+    destinations: PeerSet,
+    conn: ConnectionSet,
+    description: Any,
+    origin: Origin,
+    syntax: str,
+) -> Guardrail:
+    """The rule both syntaxes read into; a description of any YAML type is kept as stripped text."""
     return Guardrail(
-        name=rule_name,
+        name=name,
         action=action,
         sources=sources,
         destinations=destinations,
         conn=conn,
         description="" if description is None else str(description).strip(),
-        origin=Origin(file, line),
-        syntax="np-guard",
+        origin=origin,
+        syntax=syntax,
     )
 
 

@@ -83,35 +83,45 @@ _POD_SELECTORS = frozenset({"namespaceSelector", "podSelector"})
 # -- name and label syntax (k8s.io/apimachinery/pkg/util/validation) -------------------------------
 
 
+def _dns_name_problem(value: str, limit: int, syntax: re.Pattern[str], rule: str) -> str:
+    """The length check, then the syntax check, that every DNS name kind shares."""
+    if len(value) > limit:
+        return f"must be no more than {limit} characters"
+    if not syntax.fullmatch(value):
+        return rule
+    return ""
+
+
 @functools.lru_cache(maxsize=1 << 16)  # labels and names repeat: check each once
 def dns_label_problem(value: str) -> str:
     """Why ``value`` is not an RFC 1123 label (a namespace name), or ``""``."""
-    if len(value) > MAX_LABEL:
-        return f"must be no more than {MAX_LABEL} characters"
-    if not _DNS_LABEL.fullmatch(value):
-        return "must be lower case letters, digits and '-', starting and ending with a letter or digit"
-    return ""
+    return _dns_name_problem(
+        value,
+        MAX_LABEL,
+        _DNS_LABEL,
+        "must be lower case letters, digits and '-', starting and ending with a letter or digit",
+    )
 
 
 @functools.lru_cache(maxsize=1 << 16)  # labels and names repeat: check each once
 def _dns_1035_problem(value: str) -> str:
-    if len(value) > MAX_LABEL:
-        return f"must be no more than {MAX_LABEL} characters"
-    if not _DNS_1035.fullmatch(value):
-        return (
-            "must be lower case letters, digits and '-', start with a letter and end with a letter or digit"
-        )
-    return ""
+    return _dns_name_problem(
+        value,
+        MAX_LABEL,
+        _DNS_1035,
+        "must be lower case letters, digits and '-', start with a letter and end with a letter or digit",
+    )
 
 
 @functools.lru_cache(maxsize=1 << 16)  # labels and names repeat: check each once
 def dns_subdomain_problem(value: str) -> str:
     """Why ``value`` is not an RFC 1123 subdomain (most object names), or ``""``."""
-    if len(value) > MAX_NAME:
-        return f"must be no more than {MAX_NAME} characters"
-    if not _DNS_SUBDOMAIN.fullmatch(value):
-        return "must be lower case letters, digits, '-' and '.', starting and ending with a letter or digit"
-    return ""
+    return _dns_name_problem(
+        value,
+        MAX_NAME,
+        _DNS_SUBDOMAIN,
+        "must be lower case letters, digits, '-' and '.', starting and ending with a letter or digit",
+    )
 
 
 @functools.lru_cache(maxsize=1 << 16)  # labels and names repeat: check each once
