@@ -3,7 +3,7 @@ to the cluster or the outside; and egress isolation that leaves out the cluster 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from kubefence.analysis.connectivity.effects import decide
@@ -127,28 +127,20 @@ def _allowing_rules(ctx: LintContext) -> Iterator[_Breadth]:
                     yield _admin_breadth(ap, direction, arule)
 
 
-def _entire_cluster(ctx: LintContext) -> Iterator[Finding]:
-    for b in _allowing_rules(ctx):
-        if b.cluster:
-            where = "from" if b.ingress else "to"
-            yield ctx.finding(
-                "allow-entire-cluster",
-                f"{b.label} allows {where} every pod of every namespace",
-                ref=b.ref,
-                origin=b.origin,
-            )
+def _reaching_all(code: str, reaches: Callable[[_Breadth], bool], whom: str) -> Check:
+    """The check ``code``: an allowing rule whose peers reach all of ``whom``."""
+
+    def check(ctx: LintContext) -> Iterator[Finding]:
+        for b in _allowing_rules(ctx):
+            if reaches(b):
+                where = "from" if b.ingress else "to"
+                yield ctx.finding(code, f"{b.label} allows {where} {whom}", ref=b.ref, origin=b.origin)
+
+    return check
 
 
-def _all_external(ctx: LintContext) -> Iterator[Finding]:
-    for b in _allowing_rules(ctx):
-        if b.external:
-            where = "from" if b.ingress else "to"
-            yield ctx.finding(
-                "allow-all-external",
-                f"{b.label} allows {where} every external address",
-                ref=b.ref,
-                origin=b.origin,
-            )
+_entire_cluster = _reaching_all("allow-entire-cluster", lambda b: b.cluster, "every pod of every namespace")
+_all_external = _reaching_all("allow-all-external", lambda b: b.external, "every external address")
 
 
 def _all_ports(ctx: LintContext) -> Iterator[Finding]:
