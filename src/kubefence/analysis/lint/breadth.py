@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from kubefence.analysis.connectivity.effects import decide
 from kubefence.analysis.connectivity.engine import bit_member, prepare
 from kubefence.analysis.connectivity.explain import Endpoint, PairExplanation, explain_pair
-from kubefence.analysis.lint.context import Check, LintContext, admin_ref, np_ref
+from kubefence.analysis.lint.context import Check, LintContext, admin_ref, np_ref, np_rules
 from kubefence.analysis.lint.findings import CheckInfo, Finding, Severity
 from kubefence.analysis.lint.protection import restricted
 from kubefence.errors import Origin
@@ -114,12 +114,8 @@ def _admin_breadth(ap: AdminPolicy, direction: str, rule: AdminRule) -> _Breadth
 
 def _allowing_rules(ctx: LintContext) -> Iterator[_Breadth]:
     for p in ctx.cluster.policies:
-        if p.affects_ingress:
-            for i, rule in enumerate(p.ingress):
-                yield _np_breadth(p, "ingress", i + 1, rule)
-        if p.affects_egress:
-            for i, rule in enumerate(p.egress):
-                yield _np_breadth(p, "egress", i + 1, rule)
+        for direction, r, rule in np_rules(p):
+            yield _np_breadth(p, direction, r, rule)
     for ap in ctx.cluster.admin_policies:
         for direction, rules in (("ingress", ap.ingress), ("egress", ap.egress)):
             for arule in rules:
