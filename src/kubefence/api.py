@@ -196,18 +196,11 @@ def diff_connectivity(
     version)."""
     from kubefence.analysis.connectivity.diff import diff_maps, focus_diff
     from kubefence.analysis.connectivity.engine import focus_names
-    from kubefence.analysis.connectivity.focus import check_known, split_names
+    from kubefence.analysis.connectivity.focus import check_known, split_names, without_focus
     from kubefence.model.peers import INGRESS_CONTROLLER
 
     options = options or MapOptions()
-    whole = replace(
-        options,
-        focus_workload=None,
-        focus_workloads=(),
-        focus_peers=(),
-        focus_direction=None,
-        focus_conn=None,
-    )
+    whole = without_focus(options)
     before, after = map_connectivity(old, options=whole), map_connectivity(new, options=whole)
     diff = diff_maps(before, after)
     workloads, peers = focus_names(options), split_names(options.focus_peers)

@@ -13,6 +13,20 @@ if TYPE_CHECKING:
     from kubefence.model.networks import NetworkAttachment
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+# Labels that change with every rollout or name a single pod: no selector should use them.
+PER_POD_LABELS = frozenset(
+    {
+        "pod-template-hash",
+        "controller-revision-hash",
+        "pod-template-generation",
+        "statefulset.kubernetes.io/pod-name",
+        "apps.kubernetes.io/pod-index",
+        "batch.kubernetes.io/controller-uid",
+        "batch.kubernetes.io/job-name",
+        "controller-uid",
+        "job-name",
+    }
+)
 
 LabelPairs = tuple[tuple[str, str], ...]
 

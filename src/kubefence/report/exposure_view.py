@@ -92,18 +92,7 @@ def _exposure_view(emap: ExposureMap) -> View:
         yield from exposure_lines(emap)
 
     def as_json() -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "connections": [
-                {
-                    "src": peer_text(c.src),
-                    "dst": peer_text(c.dst),
-                    "conn": str(c.conn),
-                    "src_kind": c.src.type.value,
-                    "dst_kind": c.dst.type.value,
-                }
-                for c in emap.map.connections
-            ]
-        }
+        out = view_of(emap.map).json()  # the map's own JSON, then what exposure adds
         if focus is not None:
             out["focus_conn"] = str(focus)
         if emap.analyzed:

@@ -8,11 +8,28 @@ talk with), one direction, one connection.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from kubefence.errors import UsageError
 from kubefence.model.connectivity import Connection
 from kubefence.model.peers import INGRESS_CONTROLLER, Peer, WorkloadPeer
 from kubefence.model.ports import PROTOCOLS, ConnectionSet, PortSet
+
+if TYPE_CHECKING:  # the engine imports this module
+    from kubefence.analysis.connectivity.engine import MapOptions
+
+
+def without_focus(options: MapOptions) -> MapOptions:
+    """``options`` with every focus option cleared: the whole map, to narrow afterwards."""
+    return replace(
+        options,
+        focus_workload=None,
+        focus_workloads=(),
+        focus_peers=(),
+        focus_direction=None,
+        focus_conn=None,
+    )
 
 
 def names_peer(peer: Peer, focus: str) -> bool:

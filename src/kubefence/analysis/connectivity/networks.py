@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from kubefence.analysis.connectivity.engine import MapOptions, compute_connectivity, focus_names
-from kubefence.analysis.connectivity.focus import check_known, connection_filter, split_names
+from kubefence.analysis.connectivity.focus import check_known, connection_filter, split_names, without_focus
 from kubefence.analysis.connectivity.multi_policies import secondary_connections
 from kubefence.errors import Diagnostic, InputError
 from kubefence.model.cluster import Cluster
@@ -174,14 +174,7 @@ def compute_network_connectivity(cluster: Cluster, options: MapOptions | None = 
     options = options or MapOptions()
     # the focus applies to every section alike; its names are checked once, against the whole input
     keep = _focus_filter(cluster, options)
-    options = replace(
-        options,
-        focus_workload=None,
-        focus_workloads=(),
-        focus_peers=(),
-        focus_direction=None,
-        focus_conn=None,
-    )
+    options = without_focus(options)
     primaries = primary_networks(cluster, warnings)
     warnings.extend(attachment_warnings(cluster))
     memberships = tuple(

@@ -30,7 +30,7 @@ from kubefence.model.flows import FlowEndpoint, FlowLog, FlowStats, ObservedFlow
 from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.peers import INGRESS_CONTROLLER, ExternalPeer, Peer, WorkloadPeer
 from kubefence.model.ports import ConnectionSet, PortSet
-from kubefence.model.workloads import LabelPairs, Service, Workload
+from kubefence.model.workloads import PER_POD_LABELS, LabelPairs, Service, Workload
 
 # Kubernetes names pods of controllers so (the hash and suffix alphabet is [bcdfghjklmnpqrstvwxz2-9])
 _REPLICASET_POD = re.compile(r"(?P<owner>.+)-[a-z0-9]{5}")  # also DaemonSet and Job pods
@@ -39,20 +39,6 @@ _CRONJOB_POD = re.compile(r"(?P<owner>.+)-[0-9]{8,}-[a-z0-9]{5}")
 _STATEFULSET_POD = re.compile(r"(?P<owner>.+)-[0-9]+")
 _DEPLOYMENT_REPLICASET = re.compile(r"(?P<owner>.+)-[a-z0-9]{6,10}")
 _CRONJOB_JOB = re.compile(r"(?P<owner>.+)-[0-9]{8,}")
-# Labels that name one pod or one rollout: no selector should use them
-_PER_POD_LABELS = frozenset(
-    {
-        "pod-template-hash",
-        "controller-revision-hash",
-        "pod-template-generation",
-        "statefulset.kubernetes.io/pod-name",
-        "apps.kubernetes.io/pod-index",
-        "batch.kubernetes.io/controller-uid",
-        "batch.kubernetes.io/job-name",
-        "controller-uid",
-        "job-name",
-    }
-)
 _DNS_NAMES = ("kube-dns", "coredns")
 
 
@@ -205,7 +191,7 @@ class _Resolver:
         peer = workload_peer(ep.namespace, name, kind)
         info = self.foreign.setdefault(str(peer), _Foreign(ep.namespace, name, kind))
         for k, v in ep.labels:
-            if k not in _PER_POD_LABELS:
+            if k not in PER_POD_LABELS:
                 info.labels.setdefault(k, v)
         return peer
 
@@ -316,7 +302,7 @@ class _Resolver:
         matches = {
             w.peer_name: w
             for w in self.by_namespace.get(ep.namespace, [])
-            if w.labels and all(have.get(k) == v for k, v in w.labels if k not in _PER_POD_LABELS)
+            if w.labels and all(have.get(k) == v for k, v in w.labels if k not in PER_POD_LABELS)
         }
         return next(iter(matches.values())) if len(matches) == 1 else None
 

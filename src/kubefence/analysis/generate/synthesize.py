@@ -25,33 +25,19 @@ from kubefence.model.ipranges import IPRangeSet
 from kubefence.model.policies import NetworkPolicy, PolicyPeer, PolicyRule, PortMatch
 from kubefence.model.ports import ConnectionSet
 from kubefence.model.selectors import LabelSelector
-from kubefence.model.workloads import NAMESPACE_NAME_LABEL, Workload
+from kubefence.model.workloads import NAMESPACE_NAME_LABEL, PER_POD_LABELS, Workload
 
 MANAGED_BY = ("app.kubernetes.io/managed-by", "kubefence")
 DEFAULT_DENY_NAME = "kubefence-default-deny"
 DEFAULT_CONTROLLER_NAMESPACE = defaults.INGRESS_CONTROLLER_NAMESPACE
 
-# Labels that change with every rollout or name a single pod: never select on them.
-UNSTABLE_LABELS = frozenset(
-    {
-        "pod-template-hash",
-        "controller-revision-hash",
-        "pod-template-generation",
-        "statefulset.kubernetes.io/pod-name",
-        "apps.kubernetes.io/pod-index",
-        "batch.kubernetes.io/controller-uid",
-        "batch.kubernetes.io/job-name",
-        "controller-uid",
-        "job-name",
-    }
-)
 # The Job controller's labels (job name, uid, completion index): per run or per pod, never selected on.
 UNSTABLE_PREFIXES = ("batch.kubernetes.io/",)
 
 
 def is_unstable(key: str) -> bool:
     """Whether the label ``key`` changes with rollouts or runs, or names a single pod."""
-    return key in UNSTABLE_LABELS or key.startswith(UNSTABLE_PREFIXES)
+    return key in PER_POD_LABELS or key.startswith(UNSTABLE_PREFIXES)
 
 
 # Labels that change with releases: used only when nothing else tells a workload apart.

@@ -281,6 +281,17 @@ def verify(
     return VerifyResult(tuple(results), tuple(warnings))
 
 
+def _cut_by(denies: Iterable[Guardrail], c: Connection, ends: _Ends, into: list[Blocked]) -> list[Connection]:
+    """The parts of ``c`` that the deny rules ``denies`` forbid, each also recorded in ``into``."""
+    cut = []
+    for deny in denies:
+        f = _forbidden(deny, c, ends)
+        if f is not None:
+            into.append(Blocked(deny, c, f))
+            cut.append(f)
+    return cut
+
+
 def _matches_anything(rule: Guardrail, ends: _Ends) -> bool:
     space = ends.prep.space
     srcs = ends.matching_sources(rule.sources)
@@ -449,13 +460,7 @@ def check_connections(
     blocked: list[Blocked] = []
     permitted: list[Connection] = []
     for c in wanted:
-        parts = []
-        for rule in denies:
-            f = _forbidden(rule, c, ends)
-            if f is not None:
-                blocked.append(Blocked(rule, c, f))
-                parts.append(f)
-        permitted.extend(_subtract(c, parts))
+        permitted.extend(_subtract(c, _cut_by(denies, c, ends, blocked)))
     added: list[Added] = []
     conflicts: list[Blocked] = []
     have = _merge(permitted + [b.forbidden for b in blocked])
@@ -465,12 +470,7 @@ def check_connections(
         for c in required_by(rule, ends):
             rest = _subtract(c, [o for o in have if _same_pair(o, c)])
             for piece in rest:
-                cut = []
-                for deny in denies:
-                    f = _forbidden(deny, piece, ends)
-                    if f is not None:
-                        conflicts.append(Blocked(deny, piece, f))
-                        cut.append(f)
+                cut = _cut_by(denies, piece, ends, conflicts)
                 added.extend(Added(rule, p) for p in _subtract(piece, cut))
     # a conflict also stands where an allow rule requires what the required list had but a deny cut
     for rule in rules:

@@ -3,13 +3,13 @@ to the cluster or the outside; and egress isolation that leaves out the cluster 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from kubefence.analysis.connectivity.effects import decide
 from kubefence.analysis.connectivity.engine import bit_member, prepare
 from kubefence.analysis.connectivity.explain import Endpoint, PairExplanation, explain_pair
-from kubefence.analysis.lint.context import Check, LintContext, admin_ref, np_ref
+from kubefence.analysis.lint.context import Check, LintContext, admin_ref, np_ref, np_rules
 from kubefence.analysis.lint.findings import CheckInfo, Finding, Severity
 from kubefence.analysis.lint.protection import restricted
 from kubefence.errors import Origin
@@ -114,12 +114,8 @@ def _admin_breadth(ap: AdminPolicy, direction: str, rule: AdminRule) -> _Breadth
 
 def _allowing_rules(ctx: LintContext) -> Iterator[_Breadth]:
     for p in ctx.cluster.policies:
-        if p.affects_ingress:
-            for i, rule in enumerate(p.ingress):
-                yield _np_breadth(p, "ingress", i + 1, rule)
-        if p.affects_egress:
-            for i, rule in enumerate(p.egress):
-                yield _np_breadth(p, "egress", i + 1, rule)
+        for direction, r, rule in np_rules(p):
+            yield _np_breadth(p, direction, r, rule)
     for ap in ctx.cluster.admin_policies:
         for direction, rules in (("ingress", ap.ingress), ("egress", ap.egress)):
             for arule in rules:
@@ -127,28 +123,20 @@ def _allowing_rules(ctx: LintContext) -> Iterator[_Breadth]:
                     yield _admin_breadth(ap, direction, arule)
 
 
-def _entire_cluster(ctx: LintContext) -> Iterator[Finding]:
-    for b in _allowing_rules(ctx):
-        if b.cluster:
-            where = "from" if b.ingress else "to"
-            yield ctx.finding(
-                "allow-entire-cluster",
-                f"{b.label} allows {where} every pod of every namespace",
-                ref=b.ref,
-                origin=b.origin,
-            )
+def _reaching_all(code: str, reaches: Callable[[_Breadth], bool], whom: str) -> Check:
+    """The check ``code``: an allowing rule whose peers reach all of ``whom``."""
+
+    def check(ctx: LintContext) -> Iterator[Finding]:
+        for b in _allowing_rules(ctx):
+            if reaches(b):
+                where = "from" if b.ingress else "to"
+                yield ctx.finding(code, f"{b.label} allows {where} {whom}", ref=b.ref, origin=b.origin)
+
+    return check
 
 
-def _all_external(ctx: LintContext) -> Iterator[Finding]:
-    for b in _allowing_rules(ctx):
-        if b.external:
-            where = "from" if b.ingress else "to"
-            yield ctx.finding(
-                "allow-all-external",
-                f"{b.label} allows {where} every external address",
-                ref=b.ref,
-                origin=b.origin,
-            )
+_entire_cluster = _reaching_all("allow-entire-cluster", lambda b: b.cluster, "every pod of every namespace")
+_all_external = _reaching_all("allow-all-external", lambda b: b.external, "every external address")
 
 
 def _all_ports(ctx: LintContext) -> Iterator[Finding]:

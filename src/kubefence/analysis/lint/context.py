@@ -13,7 +13,7 @@ from kubefence.errors import Origin
 from kubefence.model.admin import AdminPolicy, AdminRule
 from kubefence.model.cluster import Cluster
 from kubefence.model.peers import WorkloadPeer
-from kubefence.model.policies import NetworkPolicy
+from kubefence.model.policies import NetworkPolicy, PolicyRule
 from kubefence.model.ports import ConnectionSet
 from kubefence.model.rules import PolicyRef, RuleAction, RuleRef, RuleTier
 
@@ -121,7 +121,7 @@ def admin_ref(policy: AdminPolicy, direction: str, rule: AdminRule | None = None
     )
 
 
-def np_rules(policy: NetworkPolicy) -> Iterator[tuple[str, int, object]]:
+def np_rules(policy: NetworkPolicy) -> Iterator[tuple[str, int, PolicyRule]]:
     """(direction, 1-based index, rule) of every rule of ``policy`` that takes effect."""
     if policy.affects_ingress:
         for i, rule in enumerate(policy.ingress):
