@@ -57,6 +57,7 @@ from kubefence.report.peers_text import connection_text
 if TYPE_CHECKING:
     from kubefence import DiscoverOptions
     from kubefence.io.cluster import ClusterRead, ClusterSource
+    from kubefence.model.cluster import Cluster
     from kubefence.model.discovery import DiscoveryResult
 
 # Start-up time matters (a pre-commit hook runs kubefence on every commit): each kubefence.api entry
@@ -273,6 +274,12 @@ def show_warnings(warnings: Sequence[Diagnostic], quiet: bool) -> None:
         click.echo(str(w), err=True)
 
 
+def report(result: Any, fmt: str, out_file: str | None, quiet: bool) -> None:
+    """A command's result: its warnings on stderr (unless quiet), then the result in ``fmt``."""
+    show_warnings(result.warnings, quiet)
+    emit(result, fmt, out_file)
+
+
 class _WorkflowOrder(click.Group):
     """Lists commands in the order of the workflow, not alphabetically."""
 
@@ -309,29 +316,42 @@ def cli() -> None:
 
 
 def dns_options(fn: F) -> F:
-    """Where the cluster DNS runs: workloads that resolve names need it (discover, generate)."""
-    fn = click.option("--no-dns", is_flag=True, help="Do not record the DNS connections.")(fn)
-    fn = click.option(
+    """Where the cluster DNS runs: workloads that resolve names need it (discover, generate).
+
+    The command receives one ``dns`` argument: a call that gives the DiscoverOptions (made when
+    called, so that a bad --dns-selector is reported where the command first needs it)."""
+
+    @functools.wraps(fn)
+    def wrapper(
+        *args: Any, dns_namespace: str, dns_selector: str, dns_port: int, no_dns: bool, **kwargs: Any
+    ) -> Any:
+        dns = functools.partial(_dns_options, dns_namespace, dns_selector, dns_port, no_dns)
+        return fn(*args, dns=dns, **kwargs)
+
+    out: Any = wrapper
+    out = click.option("--no-dns", is_flag=True, help="Do not record the DNS connections.")(out)
+    out = click.option(
         "--dns-port",
         type=click.IntRange(1, 65535),
         default=defaults.DNS_PORT,
         show_default=True,
         help="DNS port, needed on UDP and TCP.",
-    )(fn)
-    fn = click.option(
+    )(out)
+    out = click.option(
         "--dns-selector",
         metavar="KEY=VALUE[,...]",
         default=defaults.DNS_SELECTOR_TEXT,
         show_default=True,
         help="Labels of the cluster DNS server's pods.",
-    )(fn)
-    return click.option(
+    )(out)
+    out = click.option(
         "--dns-namespace",
         metavar="NS",
         default=defaults.DNS_NAMESPACE,
         show_default=True,
         help="Namespace of the cluster DNS server.",
-    )(fn)
+    )(out)
+    return cast(F, out)
 
 
 def _map_options(
@@ -460,6 +480,16 @@ def read_live_cluster(source: ClusterSource, quiet: bool, *, config_maps: bool =
     return read
 
 
+def load_model(
+    paths: Sequence[str], cluster: ClusterSource | None, quiet: bool, *, progress: bool = False
+) -> Cluster:
+    """The cluster model of :func:`manifest_inputs`; ``progress``: a reading bar on a terminal."""
+    inputs = manifest_inputs(paths, cluster, quiet)
+    return load_cluster(
+        inputs, progress=progress_bar("reading", in_bytes=True) if progress and not quiet else None
+    )
+
+
 def manifest_inputs(
     paths: Sequence[str], cluster: ClusterSource | None, quiet: bool, *, config_maps: bool = False
 ) -> list[Any]:
@@ -542,8 +572,7 @@ def map_cmd(
         raise UsageError("--explain-only needs --explain")
     if summary and (exposure or focus_conn):
         raise UsageError("--summary does not go with --exposure or --focus-conn")
-    inputs = manifest_inputs(paths, cluster, quiet)
-    model = load_cluster(inputs, progress=None if quiet else progress_bar("reading", in_bytes=True))
+    model = load_model(paths, cluster, quiet, progress=True)
     if explain:
         expl = explain_connectivity(model, options=options, only=explain_only)
         show_warnings(expl.warnings, quiet)
@@ -556,13 +585,11 @@ def map_cmd(
         return
     if exposure or focus_conn:
         emap = map_exposure(model, options=options, exposure=exposure)
-        show_warnings(emap.warnings, quiet)
-        emit(emap, fmt, out_file)
+        report(emap, fmt, out_file, quiet)
         return
     if multiple_networks(model) and not summary:  # one section per network
         networks = map_networks(model, options=options)
-        show_warnings(networks.warnings, quiet)
-        emit(networks, fmt, out_file)
+        report(networks, fmt, out_file, quiet)
         return
     if fmt == "txt" and not summary:  # stream: a huge map is written as it is computed
         stream = stream_connectivity(model, options=options)
@@ -659,11 +686,9 @@ def lint_cmd(
         for info in selected_checks(options):
             click.echo(f"{info.name:32} {info.severity.value:8} {info.summary}")
         return
-    inputs = manifest_inputs(paths, cluster, quiet)
-    model = load_cluster(inputs, progress=None if quiet else progress_bar("reading", in_bytes=True))
+    model = load_model(paths, cluster, quiet, progress=True)
     result = lint_policies(model, options=options)
-    show_warnings(result.warnings, quiet)
-    emit(result, fmt, out_file)
+    report(result, fmt, out_file, quiet)
     from kubefence.analysis.lint import Severity
 
     if result.at_or_above(Severity(fail_on_severity)):
@@ -683,10 +708,7 @@ def discover_cmd(
     fmt: str,
     out_file: str | None,
     quiet: bool,
-    dns_namespace: str,
-    dns_selector: str,
-    dns_port: int,
-    no_dns: bool,
+    dns: Callable[[], DiscoverOptions],
     flow_paths: tuple[str, ...],
     since: datetime | None,
     until: datetime | None,
@@ -712,7 +734,7 @@ def discover_cmd(
     With --flows, the connections flow logs show are added, each with its evidence (records, first
     and last seen, a sample record's file:line); see docs/flows.md.
     """
-    options = _dns_options(dns_namespace, dns_selector, dns_port, no_dns)
+    options = dns()
     if not flow_paths:
         _no_flow_options(flows_only, since, until, min_count)
         result = discover_connections(
@@ -731,8 +753,7 @@ def discover_cmd(
             until=until,
             ingress_controller_namespace=ingress_controller_namespace,
         )
-    show_warnings(result.warnings, quiet)
-    emit(result, fmt, out_file)
+    report(result, fmt, out_file, quiet)
 
 
 @cli.command("explain", epilog=EXIT_CODES_HELP)
@@ -779,12 +800,11 @@ def explain_cmd(
       kubefence explain examples/shop --src shop-frontend/web --dst shop-data/redis --port 6379
     """
     options = _map_options(ip_family, ingress_controller_namespace)
-    inputs = load_cluster(manifest_inputs(paths, cluster, quiet))
+    inputs = load_model(paths, cluster, quiet)
     expl = explain_connectivity(
         inputs, src, dst, port=port, protocol=protocol, options=options, only=explain_only
     )
-    show_warnings(expl.warnings, quiet)
-    emit(expl, fmt, out_file)
+    report(expl, fmt, out_file, quiet)
 
 
 @cli.command("generate", epilog=EXIT_CODES_HELP)
@@ -830,10 +850,7 @@ def generate_cmd(
     numeric_ports: bool,
     validate: bool,
     guardrail_paths: tuple[str, ...],
-    dns_namespace: str,
-    dns_selector: str,
-    dns_port: int,
-    no_dns: bool,
+    dns: Callable[[], DiscoverOptions],
     flow_paths: tuple[str, ...],
     since: datetime | None,
     until: datetime | None,
@@ -886,7 +903,7 @@ def generate_cmd(
         needed = discover_with_flows(
             app,
             list(flow_paths),
-            options=_dns_options(dns_namespace, dns_selector, dns_port, no_dns),
+            options=dns(),
             min_count=min_count,
             since=since,
             until=until,
@@ -901,7 +918,7 @@ def generate_cmd(
             ingress_controller_namespace=ingress_controller_namespace, named_ports=not numeric_ports
         ),
         guardrails=list(guardrail_paths),
-        discover_options=_dns_options(dns_namespace, dns_selector, dns_port, no_dns),
+        discover_options=dns(),
     )
     show_warnings(generated.warnings, quiet)
     for note in generated.guardrail_notes:  # what guardrails changed is a result, shown even with --quiet
@@ -1040,8 +1057,7 @@ def diff_cmd(
         if len(paths) != 2:
             raise UsageError("give two inputs, OLD and NEW (a file or directory each), or use --git")
         result = diff_connectivity([paths[0]], [paths[1]], options=options)
-    show_warnings(result.warnings, quiet)
-    emit(result, fmt, out_file)
+    report(result, fmt, out_file, quiet)
     wanted = set(FAIL_ON) if "any" in fail_on else set(fail_on)
     if any(c.type.value in wanted for c in result.changes):
         raise Findings()
@@ -1096,10 +1112,7 @@ def review_cmd(
     html_file: str | None,
     fail_on: tuple[str, ...],
     ingress_controller_namespace: str,
-    dns_namespace: str,
-    dns_selector: str,
-    dns_port: int,
-    no_dns: bool,
+    dns: Callable[[], DiscoverOptions],
     flow_paths: tuple[str, ...],
     since: datetime | None,
     until: datetime | None,
@@ -1124,7 +1137,7 @@ def review_cmd(
     rules = load_guardrail_rules(list(guardrail_paths)) if guardrail_paths else ()
     options = review_options(
         generate=generate_options(ingress_controller_namespace=ingress_controller_namespace),
-        discover=_dns_options(dns_namespace, dns_selector, dns_port, no_dns),
+        discover=dns(),
     )
     flows = None
     if flow_paths:
@@ -1200,7 +1213,7 @@ def audit_cmd(
     if not flow_paths:
         raise UsageError("audit needs flow logs: --flows PATH (see docs/flows.md)")
     options = _map_options(ip_family, ingress_controller_namespace)
-    inputs = load_cluster(manifest_inputs(paths, cluster, quiet))
+    inputs = load_model(paths, cluster, quiet)
     result = audit_flows(
         inputs,
         list(flow_paths),
@@ -1210,8 +1223,7 @@ def audit_cmd(
         until=until,
         unused=not no_unused,
     )
-    show_warnings(result.warnings, quiet)
-    emit(result, fmt, out_file)
+    report(result, fmt, out_file, quiet)
     if not result.ok:
         raise Findings()
 
@@ -1251,10 +1263,9 @@ def verify_cmd(
       kubefence verify --guardrails examples/guardrails examples/shop
     """
     options = _map_options(ip_family, ingress_controller_namespace)
-    inputs = load_cluster(manifest_inputs(paths, cluster, quiet))
+    inputs = load_model(paths, cluster, quiet)
     result = verify_guardrails(inputs, list(guardrail_paths), options=options, witnesses=witnesses)
-    show_warnings(result.warnings, quiet)
-    emit(result, fmt, out_file)
+    report(result, fmt, out_file, quiet)
     if not result.ok:
         raise Findings()
 
