@@ -241,8 +241,17 @@ def _dns_options(dns_namespace: str, dns_selector: str, dns_port: int, no_dns: b
 
 
 def analysis_options(fn: F) -> F:
-    """The options of the commands that evaluate policies."""
-    return ingress_controller_option(ip_family_option(fn))
+    """The options of the commands that evaluate policies.
+
+    The command receives one ``map_options`` argument: a call that gives the MapOptions of these
+    options and the focus and quiet arguments it is given (see :func:`_map_options`)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, ip_family: str, ingress_controller_namespace: str, **kwargs: Any) -> Any:
+        build = functools.partial(_map_options, ip_family, ingress_controller_namespace)
+        return fn(*args, map_options=build, **kwargs)
+
+    return ingress_controller_option(ip_family_option(cast(F, wrapper)))
 
 
 @contextlib.contextmanager
@@ -542,8 +551,7 @@ def map_cmd(
     explain: bool,
     exposure: bool,
     summary: bool,
-    ip_family: str,
-    ingress_controller_namespace: str,
+    map_options: Callable[..., MapOptions],
     cluster: ClusterSource | None,
 ) -> None:
     """Which workloads and external addresses may talk to which, and on which ports.
@@ -557,9 +565,7 @@ def map_cmd(
       0.0.0.0-255.255.255.255[External] => frontend/web[Deployment] : All Connections
       {ingress-controller} => frontend/web[Deployment] : TCP 8080
     """
-    options = _map_options(
-        ip_family,
-        ingress_controller_namespace,
+    options = map_options(
         focus_workloads,
         quiet,
         peers=focus_workload_peers,
@@ -653,8 +659,7 @@ def lint_cmd(
     fmt: str,
     out_file: str | None,
     quiet: bool,
-    ip_family: str,
-    ingress_controller_namespace: str,
+    map_options: Callable[..., MapOptions],
     cluster: ClusterSource | None,
 ) -> None:
     """Exact findings about a policy set, for people (-o txt, md) and code scanning (-o sarif).
@@ -678,7 +683,7 @@ def lint_cmd(
         disable=disabled,
         config=config_file,
         sensitive_ports=sensitive_ports or None,
-        map_options=_map_options(ip_family, ingress_controller_namespace),
+        map_options=map_options(),
     )
     if list_checks:
         from kubefence.analysis.lint import selected_checks
@@ -786,8 +791,7 @@ def explain_cmd(
     fmt: str,
     out_file: str | None,
     quiet: bool,
-    ip_family: str,
-    ingress_controller_namespace: str,
+    map_options: Callable[..., MapOptions],
     cluster: ClusterSource | None,
 ) -> None:
     """Why a connection is allowed or denied.
@@ -799,7 +803,7 @@ def explain_cmd(
     \b
       kubefence explain examples/shop --src shop-frontend/web --dst shop-data/redis --port 6379
     """
-    options = _map_options(ip_family, ingress_controller_namespace)
+    options = map_options()
     inputs = load_model(paths, cluster, quiet)
     expl = explain_connectivity(
         inputs, src, dst, port=port, protocol=protocol, options=options, only=explain_only
@@ -1018,8 +1022,7 @@ def diff_cmd(
     focus_workload_peers: tuple[str, ...],
     focus_direction: str | None,
     focus_conn: str | None,
-    ip_family: str,
-    ingress_controller_namespace: str,
+    map_options: Callable[..., MapOptions],
     cluster: ClusterSource | None,
 ) -> None:
     """How connectivity changes between two versions: added, removed and changed pairs.
@@ -1032,9 +1035,7 @@ def diff_cmd(
       kubefence diff --git --base origin/main --head HEAD deploy/
       kubefence diff --cluster deploy/ --fail-on any      # GitOps drift: cluster -> Git
     """
-    options = _map_options(
-        ip_family,
-        ingress_controller_namespace,
+    options = map_options(
         focus_workloads,
         peers=focus_workload_peers,
         direction=focus_direction,
@@ -1194,8 +1195,7 @@ def audit_cmd(
     fmt: str,
     out_file: str | None,
     quiet: bool,
-    ip_family: str,
-    ingress_controller_namespace: str,
+    map_options: Callable[..., MapOptions],
     cluster: ClusterSource | None,
 ) -> None:
     """Check observed traffic (flow logs) against a policy set: what would break if it were enforced.
@@ -1212,7 +1212,7 @@ def audit_cmd(
     """
     if not flow_paths:
         raise UsageError("audit needs flow logs: --flows PATH (see docs/flows.md)")
-    options = _map_options(ip_family, ingress_controller_namespace)
+    options = map_options()
     inputs = load_model(paths, cluster, quiet)
     result = audit_flows(
         inputs,
@@ -1248,8 +1248,7 @@ def verify_cmd(
     fmt: str,
     out_file: str | None,
     quiet: bool,
-    ip_family: str,
-    ingress_controller_namespace: str,
+    map_options: Callable[..., MapOptions],
     cluster: ClusterSource | None,
 ) -> None:
     """Check a policy set (NetworkPolicy and the admin tiers) against guardrails.
@@ -1262,7 +1261,7 @@ def verify_cmd(
     \b
       kubefence verify --guardrails examples/guardrails examples/shop
     """
-    options = _map_options(ip_family, ingress_controller_namespace)
+    options = map_options()
     inputs = load_model(paths, cluster, quiet)
     result = verify_guardrails(inputs, list(guardrail_paths), options=options, witnesses=witnesses)
     report(result, fmt, out_file, quiet)
