@@ -11,6 +11,7 @@ import gc
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar, cast
@@ -152,22 +153,52 @@ def _rfc3339(ctx: click.Context, param: click.Parameter, value: str | None) -> d
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class FlowArgs:
+    """The flow options as given: ``paths`` is empty without --flows."""
+
+    paths: tuple[str, ...]
+    since: datetime | None
+    until: datetime | None
+    min_count: int
+
+    def require_unused(self, flows_only: bool = False) -> None:
+        """Without --flows, the options that only go with it are errors."""
+        if flows_only or self.since or self.until or self.min_count != 1:
+            raise UsageError("--flows-only, --since, --until and --min-count go with --flows")
+
+
 def flow_options(fn: F) -> F:
-    """--flows PATH (repeatable), --since/--until TIME, --min-count N: observed traffic."""
-    fn = click.option(
+    """--flows PATH (repeatable), --since/--until TIME, --min-count N: observed traffic.
+
+    The command receives one ``flows`` argument, a :class:`FlowArgs`."""
+
+    @functools.wraps(fn)
+    def wrapper(
+        *args: Any,
+        flow_paths: tuple[str, ...],
+        since: datetime | None,
+        until: datetime | None,
+        min_count: int,
+        **kwargs: Any,
+    ) -> Any:
+        return fn(*args, flows=FlowArgs(flow_paths, since, until, min_count), **kwargs)
+
+    out: Any = wrapper
+    out = click.option(
         "--min-count",
         type=click.IntRange(1),
         default=1,
         show_default=True,
         help="Ignore observed connections seen in fewer records.",
-    )(fn)
-    fn = click.option(
+    )(out)
+    out = click.option(
         "--until", metavar="TIME", callback=_rfc3339, help="Only flows seen before TIME (RFC 3339)."
-    )(fn)
-    fn = click.option(
+    )(out)
+    out = click.option(
         "--since", metavar="TIME", callback=_rfc3339, help="Only flows seen from TIME on (RFC 3339)."
-    )(fn)
-    return click.option(
+    )(out)
+    out = click.option(
         "--flows",
         "flow_paths",
         multiple=True,
@@ -175,14 +206,8 @@ def flow_options(fn: F) -> F:
         help="Flow logs (repeatable; a file, directory or glob, gzip or not): Hubble JSON "
         "(hubble observe -o json), Inspektor Gadget trace_tcp JSON, or a CSV/Parquet table. "
         "See docs/flows.md.",
-    )(fn)
-
-
-def _no_flow_options(
-    flows_only: bool, since: datetime | None, until: datetime | None, min_count: int
-) -> None:
-    if flows_only or since or until or min_count != 1:
-        raise UsageError("--flows-only, --since, --until and --min-count go with --flows")
+    )(out)
+    return cast(F, out)
 
 
 def explain_only_option(fn: F) -> F:
@@ -714,10 +739,7 @@ def discover_cmd(
     out_file: str | None,
     quiet: bool,
     dns: Callable[[], DiscoverOptions],
-    flow_paths: tuple[str, ...],
-    since: datetime | None,
-    until: datetime | None,
-    min_count: int,
+    flows: FlowArgs,
     flows_only: bool,
     ingress_controller_namespace: str,
     cluster: ClusterSource | None,
@@ -740,8 +762,8 @@ def discover_cmd(
     and last seen, a sample record's file:line); see docs/flows.md.
     """
     options = dns()
-    if not flow_paths:
-        _no_flow_options(flows_only, since, until, min_count)
+    if not flows.paths:
+        flows.require_unused(flows_only)
         result = discover_connections(
             manifest_inputs(paths, cluster, quiet, config_maps=True), options=options
         )
@@ -750,12 +772,12 @@ def discover_cmd(
         inputs = manifest_inputs(paths, cluster, quiet, config_maps=True) if paths or cluster else []
         result = discover_with_flows(
             inputs,
-            list(flow_paths),
+            list(flows.paths),
             options=options,
             flows_only=flows_only,
-            min_count=min_count,
-            since=since,
-            until=until,
+            min_count=flows.min_count,
+            since=flows.since,
+            until=flows.until,
             ingress_controller_namespace=ingress_controller_namespace,
         )
     report(result, fmt, out_file, quiet)
@@ -855,10 +877,7 @@ def generate_cmd(
     validate: bool,
     guardrail_paths: tuple[str, ...],
     dns: Callable[[], DiscoverOptions],
-    flow_paths: tuple[str, ...],
-    since: datetime | None,
-    until: datetime | None,
-    min_count: int,
+    flows: FlowArgs,
     fmt: str,
     out_file: str | None,
     quiet: bool,
@@ -899,22 +918,22 @@ def generate_cmd(
         raise UsageError("-d DIR writes one YAML file per namespace: -f and -o go without it")
     app = list(paths) if paths or read is None else read.documents()
     needed: str | DiscoveryResult | None = connections
-    if flow_paths:
+    if flows.paths:
         if connections:
             raise UsageError(
                 "--connections and --flows do not go together: use discover -o json with --flows"
             )
         needed = discover_with_flows(
             app,
-            list(flow_paths),
+            list(flows.paths),
             options=dns(),
-            min_count=min_count,
-            since=since,
-            until=until,
+            min_count=flows.min_count,
+            since=flows.since,
+            until=flows.until,
             ingress_controller_namespace=ingress_controller_namespace,
         )
     else:
-        _no_flow_options(False, since, until, min_count)
+        flows.require_unused()
     generated = generate_policies(
         app,
         connections=needed,
@@ -1114,10 +1133,7 @@ def review_cmd(
     fail_on: tuple[str, ...],
     ingress_controller_namespace: str,
     dns: Callable[[], DiscoverOptions],
-    flow_paths: tuple[str, ...],
-    since: datetime | None,
-    until: datetime | None,
-    min_count: int,
+    flows: FlowArgs,
     fmt: str,
     out_file: str | None,
     quiet: bool,
@@ -1140,11 +1156,11 @@ def review_cmd(
         generate=generate_options(ingress_controller_namespace=ingress_controller_namespace),
         discover=dns(),
     )
-    flows = None
-    if flow_paths:
-        flows = read_flow_log(list(flow_paths), since=since, until=until)
+    observed = None
+    if flows.paths:
+        observed = read_flow_log(list(flows.paths), since=flows.since, until=flows.until)
     else:
-        _no_flow_options(False, since, until, min_count)
+        flows.require_unused()
     result = review_revisions(
         base,
         head,
@@ -1153,8 +1169,8 @@ def review_cmd(
         guardrails=rules,
         policies_dir=policies_dir,
         options=options,
-        flows=flows,
-        flows_min_count=min_count,
+        flows=observed,
+        flows_min_count=flows.min_count,
     )
     show_warnings(result.warnings, quiet)
     if markdown_file:
@@ -1187,10 +1203,7 @@ def review_cmd(
 @analysis_options
 def audit_cmd(
     paths: tuple[str, ...],
-    flow_paths: tuple[str, ...],
-    since: datetime | None,
-    until: datetime | None,
-    min_count: int,
+    flows: FlowArgs,
     no_unused: bool,
     fmt: str,
     out_file: str | None,
@@ -1210,17 +1223,17 @@ def audit_cmd(
       kubefence audit deploy/ policies/ --flows hubble/ --since 2024-05-01T00:00:00Z
       kubefence audit --cluster policies/ --flows hubble/   # the running workloads, these policies
     """
-    if not flow_paths:
+    if not flows.paths:
         raise UsageError("audit needs flow logs: --flows PATH (see docs/flows.md)")
     options = map_options()
     inputs = load_model(paths, cluster, quiet)
     result = audit_flows(
         inputs,
-        list(flow_paths),
+        list(flows.paths),
         options=options,
-        min_count=min_count,
-        since=since,
-        until=until,
+        min_count=flows.min_count,
+        since=flows.since,
+        until=flows.until,
         unused=not no_unused,
     )
     report(result, fmt, out_file, quiet)
