@@ -11,6 +11,7 @@ import gc
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar, cast
@@ -56,6 +57,7 @@ from kubefence.report import FORMATS, render_chunks
 if TYPE_CHECKING:
     from kubefence import DiscoverOptions
     from kubefence.io.cluster import ClusterRead, ClusterSource
+    from kubefence.model.cluster import Cluster
     from kubefence.model.discovery import DiscoveryResult
 
 # Start-up time matters (a pre-commit hook runs kubefence on every commit): each kubefence.api entry
@@ -150,22 +152,52 @@ def _rfc3339(ctx: click.Context, param: click.Parameter, value: str | None) -> d
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class FlowArgs:
+    """The flow options as given: ``paths`` is empty without --flows."""
+
+    paths: tuple[str, ...]
+    since: datetime | None
+    until: datetime | None
+    min_count: int
+
+    def require_unused(self, flows_only: bool = False) -> None:
+        """Without --flows, the options that only go with it are errors."""
+        if flows_only or self.since or self.until or self.min_count != 1:
+            raise UsageError("--flows-only, --since, --until and --min-count go with --flows")
+
+
 def flow_options(fn: F) -> F:
-    """--flows PATH (repeatable), --since/--until TIME, --min-count N: observed traffic."""
-    fn = click.option(
+    """--flows PATH (repeatable), --since/--until TIME, --min-count N: observed traffic.
+
+    The command receives one ``flows`` argument, a :class:`FlowArgs`."""
+
+    @functools.wraps(fn)
+    def wrapper(
+        *args: Any,
+        flow_paths: tuple[str, ...],
+        since: datetime | None,
+        until: datetime | None,
+        min_count: int,
+        **kwargs: Any,
+    ) -> Any:
+        return fn(*args, flows=FlowArgs(flow_paths, since, until, min_count), **kwargs)
+
+    out: Any = wrapper
+    out = click.option(
         "--min-count",
         type=click.IntRange(1),
         default=1,
         show_default=True,
         help="Ignore observed connections seen in fewer records.",
-    )(fn)
-    fn = click.option(
+    )(out)
+    out = click.option(
         "--until", metavar="TIME", callback=_rfc3339, help="Only flows seen before TIME (RFC 3339)."
-    )(fn)
-    fn = click.option(
+    )(out)
+    out = click.option(
         "--since", metavar="TIME", callback=_rfc3339, help="Only flows seen from TIME on (RFC 3339)."
-    )(fn)
-    return click.option(
+    )(out)
+    out = click.option(
         "--flows",
         "flow_paths",
         multiple=True,
@@ -173,14 +205,8 @@ def flow_options(fn: F) -> F:
         help="Flow logs (repeatable; a file, directory or glob, gzip or not): Hubble JSON "
         "(hubble observe -o json), Inspektor Gadget trace_tcp JSON, or a CSV/Parquet table. "
         "See docs/flows.md.",
-    )(fn)
-
-
-def _no_flow_options(
-    flows_only: bool, since: datetime | None, until: datetime | None, min_count: int
-) -> None:
-    if flows_only or since or until or min_count != 1:
-        raise UsageError("--flows-only, --since, --until and --min-count go with --flows")
+    )(out)
+    return cast(F, out)
 
 
 def explain_only_option(fn: F) -> F:
@@ -239,8 +265,17 @@ def _dns_options(dns_namespace: str, dns_selector: str, dns_port: int, no_dns: b
 
 
 def analysis_options(fn: F) -> F:
-    """The options of the commands that evaluate policies."""
-    return ingress_controller_option(ip_family_option(fn))
+    """The options of the commands that evaluate policies.
+
+    The command receives one ``map_options`` argument: a call that gives the MapOptions of these
+    options and the focus and quiet arguments it is given (see :func:`_map_options`)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, ip_family: str, ingress_controller_namespace: str, **kwargs: Any) -> Any:
+        build = functools.partial(_map_options, ip_family, ingress_controller_namespace)
+        return fn(*args, map_options=build, **kwargs)
+
+    return ingress_controller_option(ip_family_option(cast(F, wrapper)))
 
 
 @contextlib.contextmanager
@@ -270,6 +305,12 @@ def show_warnings(warnings: Sequence[Diagnostic], quiet: bool) -> None:
         return
     for w in warnings:
         click.echo(str(w), err=True)
+
+
+def report(result: Any, fmt: str, out_file: str | None, quiet: bool) -> None:
+    """A command's result: its warnings on stderr (unless quiet), then the result in ``fmt``."""
+    show_warnings(result.warnings, quiet)
+    emit(result, fmt, out_file)
 
 
 class _WorkflowOrder(click.Group):
@@ -308,29 +349,42 @@ def cli() -> None:
 
 
 def dns_options(fn: F) -> F:
-    """Where the cluster DNS runs: workloads that resolve names need it (discover, generate)."""
-    fn = click.option("--no-dns", is_flag=True, help="Do not record the DNS connections.")(fn)
-    fn = click.option(
+    """Where the cluster DNS runs: workloads that resolve names need it (discover, generate).
+
+    The command receives one ``dns`` argument: a call that gives the DiscoverOptions (made when
+    called, so that a bad --dns-selector is reported where the command first needs it)."""
+
+    @functools.wraps(fn)
+    def wrapper(
+        *args: Any, dns_namespace: str, dns_selector: str, dns_port: int, no_dns: bool, **kwargs: Any
+    ) -> Any:
+        dns = functools.partial(_dns_options, dns_namespace, dns_selector, dns_port, no_dns)
+        return fn(*args, dns=dns, **kwargs)
+
+    out: Any = wrapper
+    out = click.option("--no-dns", is_flag=True, help="Do not record the DNS connections.")(out)
+    out = click.option(
         "--dns-port",
         type=click.IntRange(1, 65535),
         default=defaults.DNS_PORT,
         show_default=True,
         help="DNS port, needed on UDP and TCP.",
-    )(fn)
-    fn = click.option(
+    )(out)
+    out = click.option(
         "--dns-selector",
         metavar="KEY=VALUE[,...]",
         default=defaults.DNS_SELECTOR_TEXT,
         show_default=True,
         help="Labels of the cluster DNS server's pods.",
-    )(fn)
-    return click.option(
+    )(out)
+    out = click.option(
         "--dns-namespace",
         metavar="NS",
         default=defaults.DNS_NAMESPACE,
         show_default=True,
         help="Namespace of the cluster DNS server.",
-    )(fn)
+    )(out)
+    return cast(F, out)
 
 
 def _map_options(
@@ -459,6 +513,16 @@ def read_live_cluster(source: ClusterSource, quiet: bool, *, config_maps: bool =
     return read
 
 
+def load_model(
+    paths: Sequence[str], cluster: ClusterSource | None, quiet: bool, *, progress: bool = False
+) -> Cluster:
+    """The cluster model of :func:`manifest_inputs`; ``progress``: a reading bar on a terminal."""
+    inputs = manifest_inputs(paths, cluster, quiet)
+    return load_cluster(
+        inputs, progress=progress_bar("reading", in_bytes=True) if progress and not quiet else None
+    )
+
+
 def manifest_inputs(
     paths: Sequence[str], cluster: ClusterSource | None, quiet: bool, *, config_maps: bool = False
 ) -> list[Any]:
@@ -511,8 +575,7 @@ def map_cmd(
     explain: bool,
     exposure: bool,
     summary: bool,
-    ip_family: str,
-    ingress_controller_namespace: str,
+    map_options: Callable[..., MapOptions],
     cluster: ClusterSource | None,
 ) -> None:
     """Which workloads and external addresses may talk to which, and on which ports.
@@ -526,9 +589,7 @@ def map_cmd(
       0.0.0.0-255.255.255.255[External] => frontend/web[Deployment] : All Connections
       {ingress-controller} => frontend/web[Deployment] : TCP 8080
     """
-    options = _map_options(
-        ip_family,
-        ingress_controller_namespace,
+    options = map_options(
         focus_workloads,
         quiet,
         peers=focus_workload_peers,
@@ -541,8 +602,7 @@ def map_cmd(
         raise UsageError("--explain-only needs --explain")
     if summary and (exposure or focus_conn):
         raise UsageError("--summary does not go with --exposure or --focus-conn")
-    inputs = manifest_inputs(paths, cluster, quiet)
-    model = load_cluster(inputs, progress=None if quiet else progress_bar("reading", in_bytes=True))
+    model = load_model(paths, cluster, quiet, progress=True)
     if explain:
         expl = explain_connectivity(model, options=options, only=explain_only)
         show_warnings(expl.warnings, quiet)
@@ -555,8 +615,7 @@ def map_cmd(
         return
     if exposure or focus_conn:
         emap = map_exposure(model, options=options, exposure=exposure)
-        show_warnings(emap.warnings, quiet)
-        emit(emap, fmt, out_file)
+        report(emap, fmt, out_file, quiet)
         return
     if summary and not multiple_networks(model):  # from the groups: no pair by pair
         rows = map_rows(model, options=options)
@@ -565,8 +624,7 @@ def map_cmd(
         return
     if multiple_networks(model) and not summary:  # one section per network
         networks = map_networks(model, options=options)
-        show_warnings(networks.warnings, quiet)
-        emit(networks, fmt, out_file)
+        report(networks, fmt, out_file, quiet)
         return
     from kubefence.report.map_stream import STREAM_FORMATS, write_map
 
@@ -631,8 +689,7 @@ def lint_cmd(
     fmt: str,
     out_file: str | None,
     quiet: bool,
-    ip_family: str,
-    ingress_controller_namespace: str,
+    map_options: Callable[..., MapOptions],
     cluster: ClusterSource | None,
 ) -> None:
     """Exact findings about a policy set, for people (-o txt, md) and code scanning (-o sarif).
@@ -656,7 +713,7 @@ def lint_cmd(
         disable=disabled,
         config=config_file,
         sensitive_ports=sensitive_ports or None,
-        map_options=_map_options(ip_family, ingress_controller_namespace),
+        map_options=map_options(),
     )
     if list_checks:
         from kubefence.analysis.lint import selected_checks
@@ -664,11 +721,9 @@ def lint_cmd(
         for info in selected_checks(options):
             click.echo(f"{info.name:32} {info.severity.value:8} {info.summary}")
         return
-    inputs = manifest_inputs(paths, cluster, quiet)
-    model = load_cluster(inputs, progress=None if quiet else progress_bar("reading", in_bytes=True))
+    model = load_model(paths, cluster, quiet, progress=True)
     result = lint_policies(model, options=options)
-    show_warnings(result.warnings, quiet)
-    emit(result, fmt, out_file)
+    report(result, fmt, out_file, quiet)
     from kubefence.analysis.lint import Severity
 
     if result.at_or_above(Severity(fail_on_severity)):
@@ -688,14 +743,8 @@ def discover_cmd(
     fmt: str,
     out_file: str | None,
     quiet: bool,
-    dns_namespace: str,
-    dns_selector: str,
-    dns_port: int,
-    no_dns: bool,
-    flow_paths: tuple[str, ...],
-    since: datetime | None,
-    until: datetime | None,
-    min_count: int,
+    dns: Callable[[], DiscoverOptions],
+    flows: FlowArgs,
     flows_only: bool,
     ingress_controller_namespace: str,
     cluster: ClusterSource | None,
@@ -717,9 +766,9 @@ def discover_cmd(
     With --flows, the connections flow logs show are added, each with its evidence (records, first
     and last seen, a sample record's file:line); see docs/flows.md.
     """
-    options = _dns_options(dns_namespace, dns_selector, dns_port, no_dns)
-    if not flow_paths:
-        _no_flow_options(flows_only, since, until, min_count)
+    options = dns()
+    if not flows.paths:
+        flows.require_unused(flows_only)
         result = discover_connections(
             manifest_inputs(paths, cluster, quiet, config_maps=True), options=options
         )
@@ -728,16 +777,15 @@ def discover_cmd(
         inputs = manifest_inputs(paths, cluster, quiet, config_maps=True) if paths or cluster else []
         result = discover_with_flows(
             inputs,
-            list(flow_paths),
+            list(flows.paths),
             options=options,
             flows_only=flows_only,
-            min_count=min_count,
-            since=since,
-            until=until,
+            min_count=flows.min_count,
+            since=flows.since,
+            until=flows.until,
             ingress_controller_namespace=ingress_controller_namespace,
         )
-    show_warnings(result.warnings, quiet)
-    emit(result, fmt, out_file)
+    report(result, fmt, out_file, quiet)
 
 
 @cli.command("explain", epilog=EXIT_CODES_HELP)
@@ -770,8 +818,7 @@ def explain_cmd(
     fmt: str,
     out_file: str | None,
     quiet: bool,
-    ip_family: str,
-    ingress_controller_namespace: str,
+    map_options: Callable[..., MapOptions],
     cluster: ClusterSource | None,
 ) -> None:
     """Why a connection is allowed or denied.
@@ -783,13 +830,12 @@ def explain_cmd(
     \b
       kubefence explain examples/shop --src shop-frontend/web --dst shop-data/redis --port 6379
     """
-    options = _map_options(ip_family, ingress_controller_namespace)
-    inputs = load_cluster(manifest_inputs(paths, cluster, quiet))
+    options = map_options()
+    inputs = load_model(paths, cluster, quiet)
     expl = explain_connectivity(
         inputs, src, dst, port=port, protocol=protocol, options=options, only=explain_only
     )
-    show_warnings(expl.warnings, quiet)
-    emit(expl, fmt, out_file)
+    report(expl, fmt, out_file, quiet)
 
 
 @cli.command("generate", epilog=EXIT_CODES_HELP)
@@ -835,14 +881,8 @@ def generate_cmd(
     numeric_ports: bool,
     validate: bool,
     guardrail_paths: tuple[str, ...],
-    dns_namespace: str,
-    dns_selector: str,
-    dns_port: int,
-    no_dns: bool,
-    flow_paths: tuple[str, ...],
-    since: datetime | None,
-    until: datetime | None,
-    min_count: int,
+    dns: Callable[[], DiscoverOptions],
+    flows: FlowArgs,
     fmt: str,
     out_file: str | None,
     quiet: bool,
@@ -883,22 +923,22 @@ def generate_cmd(
         raise UsageError("-d DIR writes one YAML file per namespace: -f and -o go without it")
     app = list(paths) if paths or read is None else read.documents()
     needed: str | DiscoveryResult | None = connections
-    if flow_paths:
+    if flows.paths:
         if connections:
             raise UsageError(
                 "--connections and --flows do not go together: use discover -o json with --flows"
             )
         needed = discover_with_flows(
             app,
-            list(flow_paths),
-            options=_dns_options(dns_namespace, dns_selector, dns_port, no_dns),
-            min_count=min_count,
-            since=since,
-            until=until,
+            list(flows.paths),
+            options=dns(),
+            min_count=flows.min_count,
+            since=flows.since,
+            until=flows.until,
             ingress_controller_namespace=ingress_controller_namespace,
         )
     else:
-        _no_flow_options(False, since, until, min_count)
+        flows.require_unused()
     generated = generate_policies(
         app,
         connections=needed,
@@ -906,7 +946,7 @@ def generate_cmd(
             ingress_controller_namespace=ingress_controller_namespace, named_ports=not numeric_ports
         ),
         guardrails=list(guardrail_paths),
-        discover_options=_dns_options(dns_namespace, dns_selector, dns_port, no_dns),
+        discover_options=dns(),
     )
     show_warnings(generated.warnings, quiet)
     for note in generated.guardrail_notes:  # what guardrails changed is a result, shown even with --quiet
@@ -1006,8 +1046,7 @@ def diff_cmd(
     focus_workload_peers: tuple[str, ...],
     focus_direction: str | None,
     focus_conn: str | None,
-    ip_family: str,
-    ingress_controller_namespace: str,
+    map_options: Callable[..., MapOptions],
     cluster: ClusterSource | None,
 ) -> None:
     """How connectivity changes between two versions: added, removed and changed pairs.
@@ -1020,9 +1059,7 @@ def diff_cmd(
       kubefence diff --git --base origin/main --head HEAD deploy/
       kubefence diff --cluster deploy/ --fail-on any      # GitOps drift: cluster -> Git
     """
-    options = _map_options(
-        ip_family,
-        ingress_controller_namespace,
+    options = map_options(
         focus_workloads,
         peers=focus_workload_peers,
         direction=focus_direction,
@@ -1045,8 +1082,7 @@ def diff_cmd(
         if len(paths) != 2:
             raise UsageError("give two inputs, OLD and NEW (a file or directory each), or use --git")
         result = diff_connectivity([paths[0]], [paths[1]], options=options)
-    show_warnings(result.warnings, quiet)
-    emit(result, fmt, out_file)
+    report(result, fmt, out_file, quiet)
     wanted = set(FAIL_ON) if "any" in fail_on else set(fail_on)
     if any(c.type.value in wanted for c in result.changes):
         raise Findings()
@@ -1101,14 +1137,8 @@ def review_cmd(
     html_file: str | None,
     fail_on: tuple[str, ...],
     ingress_controller_namespace: str,
-    dns_namespace: str,
-    dns_selector: str,
-    dns_port: int,
-    no_dns: bool,
-    flow_paths: tuple[str, ...],
-    since: datetime | None,
-    until: datetime | None,
-    min_count: int,
+    dns: Callable[[], DiscoverOptions],
+    flows: FlowArgs,
     fmt: str,
     out_file: str | None,
     quiet: bool,
@@ -1129,13 +1159,13 @@ def review_cmd(
     rules = load_guardrail_rules(list(guardrail_paths)) if guardrail_paths else ()
     options = review_options(
         generate=generate_options(ingress_controller_namespace=ingress_controller_namespace),
-        discover=_dns_options(dns_namespace, dns_selector, dns_port, no_dns),
+        discover=dns(),
     )
-    flows = None
-    if flow_paths:
-        flows = read_flow_log(list(flow_paths), since=since, until=until)
+    observed = None
+    if flows.paths:
+        observed = read_flow_log(list(flows.paths), since=flows.since, until=flows.until)
     else:
-        _no_flow_options(False, since, until, min_count)
+        flows.require_unused()
     result = review_revisions(
         base,
         head,
@@ -1144,8 +1174,8 @@ def review_cmd(
         guardrails=rules,
         policies_dir=policies_dir,
         options=options,
-        flows=flows,
-        flows_min_count=min_count,
+        flows=observed,
+        flows_min_count=flows.min_count,
     )
     show_warnings(result.warnings, quiet)
     if markdown_file:
@@ -1178,16 +1208,12 @@ def review_cmd(
 @analysis_options
 def audit_cmd(
     paths: tuple[str, ...],
-    flow_paths: tuple[str, ...],
-    since: datetime | None,
-    until: datetime | None,
-    min_count: int,
+    flows: FlowArgs,
     no_unused: bool,
     fmt: str,
     out_file: str | None,
     quiet: bool,
-    ip_family: str,
-    ingress_controller_namespace: str,
+    map_options: Callable[..., MapOptions],
     cluster: ClusterSource | None,
 ) -> None:
     """Check observed traffic (flow logs) against a policy set: what would break if it were enforced.
@@ -1202,21 +1228,20 @@ def audit_cmd(
       kubefence audit deploy/ policies/ --flows hubble/ --since 2024-05-01T00:00:00Z
       kubefence audit --cluster policies/ --flows hubble/   # the running workloads, these policies
     """
-    if not flow_paths:
+    if not flows.paths:
         raise UsageError("audit needs flow logs: --flows PATH (see docs/flows.md)")
-    options = _map_options(ip_family, ingress_controller_namespace)
-    inputs = load_cluster(manifest_inputs(paths, cluster, quiet))
+    options = map_options()
+    inputs = load_model(paths, cluster, quiet)
     result = audit_flows(
         inputs,
-        list(flow_paths),
+        list(flows.paths),
         options=options,
-        min_count=min_count,
-        since=since,
-        until=until,
+        min_count=flows.min_count,
+        since=flows.since,
+        until=flows.until,
         unused=not no_unused,
     )
-    show_warnings(result.warnings, quiet)
-    emit(result, fmt, out_file)
+    report(result, fmt, out_file, quiet)
     if not result.ok:
         raise Findings()
 
@@ -1241,8 +1266,7 @@ def verify_cmd(
     fmt: str,
     out_file: str | None,
     quiet: bool,
-    ip_family: str,
-    ingress_controller_namespace: str,
+    map_options: Callable[..., MapOptions],
     cluster: ClusterSource | None,
 ) -> None:
     """Check a policy set (NetworkPolicy and the admin tiers) against guardrails.
@@ -1255,11 +1279,10 @@ def verify_cmd(
     \b
       kubefence verify --guardrails examples/guardrails examples/shop
     """
-    options = _map_options(ip_family, ingress_controller_namespace)
-    inputs = load_cluster(manifest_inputs(paths, cluster, quiet))
+    options = map_options()
+    inputs = load_model(paths, cluster, quiet)
     result = verify_guardrails(inputs, list(guardrail_paths), options=options, witnesses=witnesses)
-    show_warnings(result.warnings, quiet)
-    emit(result, fmt, out_file)
+    report(result, fmt, out_file, quiet)
     if not result.ok:
         raise Findings()
 
