@@ -464,7 +464,7 @@ class _Sum:
     """The observed flows of one (source, destination, protocol, port), added up: counts, the
     earliest and latest time, the sample of the earliest flow, one drop reason, the addresses."""
 
-    __slots__ = ("count", "dropped", "first", "last", "sample", "drop_reason", "src_ips", "dst_ips")
+    __slots__ = ("count", "drop_reason", "dropped", "dst_ips", "first", "last", "sample", "src_ips")
 
     def __init__(self, flow: ObservedFlow, src_ips: IPRangeSet | None, dst_ips: IPRangeSet | None) -> None:
         self.count = flow.count

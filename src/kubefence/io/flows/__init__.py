@@ -29,7 +29,7 @@ from kubefence.gcpause import no_cycle_collection
 from kubefence.io.flows import gadget, hubble, table
 from kubefence.io.flows.engine import Totals, Window, aggregate, connect, execute, has_malformed
 from kubefence.io.flows.files import FlowFile, FlowFormat, classify, expand_flow_paths
-from kubefence.model.flows import FlowEndpoint, FlowLog, FlowStats, ObservedFlow
+from kubefence.model.flows import FlowLog, ObservedFlow
 
 if TYPE_CHECKING:
     import duckdb

@@ -17,8 +17,8 @@ import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from kubefence.errors import InputError, KubefenceError, Origin
@@ -89,7 +89,8 @@ def lines_of(path: str, compression: str) -> str:
     return (
         f"SELECT {literal(path)} AS file, ordinality AS line, l FROM read_csv({literal(path)}, "
         "columns = {'l': 'VARCHAR'}, delim = '\x01', quote = '', escape = '', header = false, "
-        f"auto_detect = false, max_line_size = {MAX_LINE}, "
+        # the buffer would default to 16 lines of the longest size: half the memory limit per reader
+        f"auto_detect = false, max_line_size = {MAX_LINE}, buffer_size = {2 * MAX_LINE}, "
         f"compression = {literal(_compression(compression))}, "
         "strict_mode = false, null_padding = false) WITH ORDINALITY"
     )
@@ -210,7 +211,9 @@ _N, _DROPPED, _FIRST, _LAST, _SAMPLE_T, _SAMPLE_F, _SAMPLE_L, _DROP_REASON, _SRC
 _NO_TIME = (1 << 63) - 1  # a sample without a time sorts after every timed one
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # the times Python can hold (years 1 to 9998), in microseconds since the epoch
-_EARLIEST, _LATEST = ((datetime(y, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1) for y in (1, 9999))
+_EARLIEST, _LATEST = (
+    (datetime(year, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1) for year in (1, 9999)
+)
 
 
 @dataclass
@@ -289,7 +292,8 @@ class Totals:
                 else:
                     flows.append(flow)
             elif kind == "malformed":
-                bad.append((str(row[_SAMPLE_F] or ""), int(row[_SAMPLE_L] or 0), str(row[1] or "bad record"), n))
+                where = (str(row[_SAMPLE_F] or ""), int(row[_SAMPLE_L] or 0))
+                bad.append((*where, str(row[1] or "bad record"), n))
             else:
                 stat = _STAT_OF_KIND.get(kind, "other_events")
                 counts[stat] = counts.get(stat, 0) + n
@@ -368,20 +372,22 @@ def _reserved(value: Any) -> tuple[str, ...]:
     return tuple(sorted(x for x in str(value or "").split(",") if x))
 
 
+# an endpoint's key columns in an aggregate row, after kind, err, proto and port
+_SIDE_COLUMNS = {
+    side: itemgetter(*range(4 + offset, 4 + offset + len(ENDPOINT_FIELDS)))
+    for side, offset in (("src", 0), ("dst", len(ENDPOINT_FIELDS)))
+}
+
+
 class _Decoder:
     """Aggregate rows as flows. Endpoints repeat across tuples (one workload talks to many peers), so
     each distinct endpoint is decoded once."""
-
-    _SIDES = {
-        side: itemgetter(*(4 + offset + i for i in range(len(ENDPOINT_FIELDS))))
-        for side, offset in (("src", 0), ("dst", len(ENDPOINT_FIELDS)))
-    }
 
     def __init__(self) -> None:
         self._endpoints: dict[tuple[Any, ...], FlowEndpoint] = {}
 
     def endpoint(self, row: Sequence[Any], side: str, labels: Any) -> FlowEndpoint:
-        key = (*self._SIDES[side](row), labels)
+        key = (*_SIDE_COLUMNS[side](row), labels)
         ep = self._endpoints.get(key)
         if ep is None:
             ns, pod, wl, wlkind, _, ip, svc, reserved, _ = key
