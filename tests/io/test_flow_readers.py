@@ -208,6 +208,18 @@ def test_files_read_apart_add_up_as_one_file(tmp_path: Path) -> None:
         assert datetime.fromisoformat(record["time"]) == f.first_seen
 
 
+def test_progress_counts_the_bytes_of_the_files_read(tmp_path: Path) -> None:
+    paths = [write_lines(tmp_path / f"f{i}.json", [flow()] * (i + 1)) for i in range(4)]
+    paths.append(tmp_path / "t.csv")
+    paths[-1].write_text("src_namespace,src_pod,dst_namespace,dst_pod,protocol,port\nshop,a,shop,b,TCP,80\n")
+    calls: list[tuple[int, int]] = []
+    read_flows(paths, threads=2, progress=lambda done, total: calls.append((done, total)))
+    total = sum(p.stat().st_size for p in paths)
+    assert calls[0] == (0, total) and calls[-1] == (total, total)
+    assert len(calls) == len(paths) + 1
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
 def test_the_first_file_with_a_malformed_record_is_reported(tmp_path: Path) -> None:
     paths = [write_lines(tmp_path / f"f{i}.json", [flow()] * 3) for i in range(6)]
     write_lines(paths[2], [flow(), "{broken"])

@@ -17,7 +17,7 @@ import itertools
 import os
 import threading
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -34,29 +34,36 @@ from kubefence.model.flows import FlowLog, ObservedFlow
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["FlowFormat", "Window", "read_flows"]
+__all__ = ["FlowFormat", "Progress", "Window", "read_flows"]
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 def read_flows(
-    paths: Iterable[str | Path], *, window: Window | None = None, threads: int | None = None
+    paths: Iterable[str | Path],
+    *,
+    window: Window | None = None,
+    threads: int | None = None,
+    progress: Progress | None = None,
 ) -> FlowLog:
-    """The flows in ``paths`` (files, directories, globs), aggregated; ``threads``: DuckDB's (all cores)."""
+    """The flows in ``paths`` (files, directories, globs), aggregated; ``threads``: DuckDB's (all
+    cores); ``progress(done, total)``: bytes of the files read, called as each file is done."""
     window = window or Window()
     files = [classify(p) for p in expand_flow_paths(paths)]
     threads = max(1, threads or os.cpu_count() or 1)
+    done = _Done(files, progress)
     with no_cycle_collection():
         totals = Totals()
         con = connect(threads)
         try:
             lines = [f for f in files if f.format in _JSON_LINES]
             if lines:
-                _read_json_lines(con, lines, window, threads, totals)
+                _read_json_lines(con, lines, window, threads, totals, done)
             tables = [f for f in files if f.format not in _JSON_LINES]
             # a table scan is parallel within a file: DuckDB's threads share each batch
             for batch in (tables[i : i + threads] for i in range(0, len(tables), threads)):
                 totals.add(execute(con, aggregate(table.records_query(con, batch), window), "flow tables"))
+                done(*batch)
         finally:
             con.close()
         result = totals.result()
@@ -69,8 +76,40 @@ _JSON_LINES = {
 }
 
 
+Progress = Callable[[int, int], None]
+
+
+class _Done:
+    """Reports the bytes of the files read so far to a progress callback."""
+
+    def __init__(self, files: Sequence[FlowFile], progress: Progress | None) -> None:
+        self._progress = progress
+        self._sizes = {f.path: _size(f.path) for f in files} if progress else {}
+        self._total = sum(self._sizes.values())
+        self._done = 0
+        if progress:
+            progress(0, self._total)
+
+    def __call__(self, *files: FlowFile) -> None:
+        if self._progress:
+            self._done += sum(self._sizes[f.path] for f in files)
+            self._progress(self._done, self._total)
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0  # DuckDB says why when it reads the file
+
+
 def _read_json_lines(
-    con: duckdb.DuckDBPyConnection, files: Sequence[FlowFile], window: Window, threads: int, totals: Totals
+    con: duckdb.DuckDBPyConnection,
+    files: Sequence[FlowFile],
+    window: Window,
+    threads: int,
+    totals: Totals,
+    done: _Done,
 ) -> None:
     """One query per file, ``threads`` at a time: a gzip stream is read by one thread, so files are
     the unit of parallelism. At most ``threads`` files are in flight (memory stays that of a few
@@ -81,12 +120,14 @@ def _read_json_lines(
     try:
         with ThreadPoolExecutor(threads, thread_name_prefix="kubefence-flows") as pool:
             queue = iter(files)
-            pending = deque(pool.submit(reading.file, f) for f in itertools.islice(queue, threads))
+            pending = deque((f, pool.submit(reading.file, f)) for f in itertools.islice(queue, threads))
             try:
                 while pending:
-                    rows = pending.popleft().result()
-                    pending.extend(pool.submit(reading.file, f) for f in itertools.islice(queue, 1))
+                    f, future = pending.popleft()
+                    rows = future.result()
+                    pending.extend((n, pool.submit(reading.file, n)) for n in itertools.islice(queue, 1))
                     totals.add(rows)
+                    done(f)
                     if has_malformed(rows):  # reported at this file's record: later files do not matter
                         break
             finally:
