@@ -1,8 +1,8 @@
 """Pausing Python's cycle collector while building many small objects that form no cycles.
 
-Reading a large flow log allocates millions of tuples and lists (rows, then flows). Each allocation
-burst triggers the collector, which walks every tracked object, all of them alive; pausing it for
-the burst cuts the time of such a phase by about a third. Reference counting still frees
+Parsing a large cluster's manifests or reading a large flow log allocates millions of dicts, tuples
+and lists, all of them alive. Each burst of allocations triggers the collector, which walks every
+tracked object again; pausing it for the phase cuts its time by up to a third. Reference counting still frees
 everything as usual; only cyclic garbage waits until the pause ends.
 """
 

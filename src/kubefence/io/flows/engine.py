@@ -2,9 +2,11 @@
 
 Every format module writes one SQL query yielding *records* in the same columns (:data:`RECORD`);
 :func:`aggregate` classifies and groups them, so Python only sees one row per distinct
-(source endpoint, destination endpoint, protocol, port) and one per kind of record left out.
-JSON lines are read as text lines (``read_csv`` with a delimiter JSON never contains) ``WITH
-ORDINALITY``, so that every record keeps its line number for the sample and for errors.
+(source endpoint, destination endpoint, protocol, port) and one per kind of record left out, per
+query. :class:`Totals` adds the rows of several queries (one per file) up into what one query over
+all records would give. JSON lines are read by DuckDB's JSON reader ``WITH ORDINALITY`` (each
+record numbered); when that fails or meets a malformed record, as text lines (``read_csv`` with a
+delimiter JSON never contains), so that the error names the record's exact line.
 
 DuckDB is an optional dependency (``pip install 'kubefence[flows]'``), imported only here and only
 when flows are read.
