@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -218,6 +219,21 @@ def test_progress_counts_the_bytes_of_the_files_read(tmp_path: Path) -> None:
     assert calls[0] == (0, total) and calls[-1] == (total, total)
     assert len(calls) == len(paths) + 1
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def test_times_without_an_offset_are_utc_on_every_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each file's query runs on its own cursor: the session's time zone must reach all of them."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        paths = [write_lines(tmp_path / f"f{i}.json", [flow(time="2024-05-01T10:00:00")]) for i in range(3)]
+        log = read_flows(paths, threads=2)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert log.flows[0].first_seen == datetime(2024, 5, 1, 10, tzinfo=UTC)
 
 
 def test_the_first_file_with_a_malformed_record_is_reported(tmp_path: Path) -> None:

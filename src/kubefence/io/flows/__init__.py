@@ -154,6 +154,7 @@ class _Reading:
             if self._stopped:
                 return []
             cursor = self._con.cursor()
+            cursor.execute("SET enable_progress_bar = false")  # a session setting: each cursor's own
             self._cursors.add(cursor)
         try:
             try:

@@ -76,7 +76,8 @@ def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
         "temp_directory": os.path.join(tempfile.gettempdir(), "kubefence-duckdb"),
     }
     con = duckdb.connect(":memory:", config=config)
-    con.execute("SET TimeZone = 'UTC'")
+    # GLOBAL: every cursor (one per file read) must see it, not only this session
+    con.execute("SET GLOBAL TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")  # it would write to our stdout
     return con
 
