@@ -177,9 +177,10 @@ class _Reading:
 
 
 def _merge(flows: list[ObservedFlow]) -> list[ObservedFlow]:
-    """One flow per key (formats are aggregated apart), sorted as the flows' own order would sort
-    them. Endpoints are few and flows many: endpoints are sorted once and flows by their ranks,
-    since comparing dataclasses field by field is many times slower."""
+    """One flow per key, sorted as the flows' own order would sort them: rows that differ as the logs
+    spell them can be one endpoint (labels as a Hubble list and as a table's text). Endpoints are
+    few and flows many: endpoints are sorted once and flows by their ranks, since comparing
+    dataclasses field by field is many times slower."""
     # by identity first (the reader shares one object per endpoint), then equal values share a rank
     distinct = sorted({id(ep): ep for f in flows for ep in (f.src, f.dst)}.values())
     rank: dict[int, int] = {}
