@@ -617,16 +617,20 @@ FlowInputs = Sequence[str | Path] | FlowLog
 
 
 def read_flow_log(
-    flows: FlowInputs, *, since: datetime | None = None, until: datetime | None = None
+    flows: FlowInputs,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> FlowLog:
     """Flow logs (Hubble JSON, Inspektor Gadget events, CSV/Parquet tables; files, directories,
     globs, gzip) aggregated to distinct tuples; records seen outside ``[since, until)`` left out.
-    Needs DuckDB (``pip install 'kubefence[flows]'``)."""
+    ``progress(done, total)``: bytes of the files read. Needs DuckDB (``pip install 'kubefence[flows]'``)."""
     if isinstance(flows, FlowLog):
         return flows
     from kubefence.io.flows import Window, read_flows
 
-    return read_flows(list(flows), window=Window(since, until))
+    return read_flows(list(flows), window=Window(since, until), progress=progress)
 
 
 def observe_flows(

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from kubefence.io.cluster import ClusterRead, ClusterSource
     from kubefence.model.cluster import Cluster
     from kubefence.model.discovery import DiscoveryResult
+    from kubefence.model.flows import FlowLog
 
 # Start-up time matters (a pre-commit hook runs kubefence on every commit): each kubefence.api entry
 # point imports the analysis it needs when called, so a run loads only its command's modules.
@@ -160,6 +161,11 @@ class FlowArgs:
     since: datetime | None
     until: datetime | None
     min_count: int
+
+    def log(self, quiet: bool) -> FlowLog:
+        """The flow logs read and aggregated, with a progress bar on a terminal."""
+        bar = None if quiet else progress_bar("reading flows", in_bytes=True)
+        return read_flow_log(list(self.paths), since=self.since, until=self.until, progress=bar)
 
     def require_unused(self, flows_only: bool = False) -> None:
         """Without --flows, the options that only go with it are errors."""
@@ -777,12 +783,10 @@ def discover_cmd(
         inputs = manifest_inputs(paths, cluster, quiet, config_maps=True) if paths or cluster else []
         result = discover_with_flows(
             inputs,
-            list(flows.paths),
+            flows.log(quiet),
             options=options,
             flows_only=flows_only,
             min_count=flows.min_count,
-            since=flows.since,
-            until=flows.until,
             ingress_controller_namespace=ingress_controller_namespace,
         )
     report(result, fmt, out_file, quiet)
@@ -930,11 +934,9 @@ def generate_cmd(
             )
         needed = discover_with_flows(
             app,
-            list(flows.paths),
+            flows.log(quiet),
             options=dns(),
             min_count=flows.min_count,
-            since=flows.since,
-            until=flows.until,
             ingress_controller_namespace=ingress_controller_namespace,
         )
     else:
@@ -1163,7 +1165,7 @@ def review_cmd(
     )
     observed = None
     if flows.paths:
-        observed = read_flow_log(list(flows.paths), since=flows.since, until=flows.until)
+        observed = flows.log(quiet)
     else:
         flows.require_unused()
     result = review_revisions(
@@ -1233,13 +1235,7 @@ def audit_cmd(
     options = map_options()
     inputs = load_model(paths, cluster, quiet)
     result = audit_flows(
-        inputs,
-        list(flows.paths),
-        options=options,
-        min_count=flows.min_count,
-        since=flows.since,
-        until=flows.until,
-        unused=not no_unused,
+        inputs, flows.log(quiet), options=options, min_count=flows.min_count, unused=not no_unused
     )
     report(result, fmt, out_file, quiet)
     if not result.ok:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,8 +15,8 @@ import pytest
 
 pytest.importorskip("duckdb")
 
-from kubefence.errors import InputError
-from kubefence.io.flows import Window, read_flows
+from kubefence.errors import InputError, Origin
+from kubefence.io.flows import Window, engine, read_flows
 from kubefence.model.flows import FlowEndpoint, FlowLog
 
 
@@ -178,6 +180,88 @@ def test_bad_lines_name_file_and_line(tmp_path: Path, line: str, message: str) -
     assert err.value.origin.line == 3
     assert err.value.origin.file == str(path)
     assert message in str(err.value)
+
+
+def test_files_read_apart_add_up_as_one_file(tmp_path: Path) -> None:
+    """Each file is its own query; their rows must add up exactly as one query over all records."""
+    api = {"namespace": "shop", "pod_name": "api-1", "labels": ["k8s:app=api", "k8s:v=2"]}
+    records = [
+        flow(time=f"2024-05-01T10:{m:02d}:00Z", port=8080 + m % 3, dst=api if m % 2 else _api(),
+             verdict="DROPPED" if m % 5 == 0 else "FORWARDED", drop_reason_desc=f"reason-{m % 4}")
+        for m in range(40)
+    ] + [flow(time="2024-05-01T09:00:00Z", reply=True), {"lost_events": {"num_events_lost": 3}}]  # fmt: skip
+    whole = read_flows([write_lines(tmp_path / "all.json", records)], threads=1)
+    (tmp_path / "parts").mkdir()
+    for i in range(5):  # every fifth record, so every file holds part of every tuple
+        gz = i % 2 == 0
+        write_lines(tmp_path / "parts" / f"p{i}.json{'.gz' if gz else ''}", records[i::5], gz=gz)
+    parts = read_flows([tmp_path / "parts"], threads=3)
+    assert parts.stats == whole.stats
+    assert [replace(f, sample=Origin()) for f in parts.flows] == [
+        replace(f, sample=Origin()) for f in whole.flows
+    ]
+    # the sample is the first-seen record, wherever it is
+    for f in parts.flows:
+        opener = gzip.open if f.sample.file.endswith(".gz") else open
+        with opener(f.sample.file, "rt") as fh:
+            record = json.loads(fh.read().splitlines()[f.sample.line - 1])
+        assert f.first_seen is not None
+        assert datetime.fromisoformat(record["time"]) == f.first_seen
+
+
+def test_progress_counts_the_bytes_of_the_files_read(tmp_path: Path) -> None:
+    paths = [write_lines(tmp_path / f"f{i}.json", [flow()] * (i + 1)) for i in range(4)]
+    paths.append(tmp_path / "t.csv")
+    paths[-1].write_text("src_namespace,src_pod,dst_namespace,dst_pod,protocol,port\nshop,a,shop,b,TCP,80\n")
+    calls: list[tuple[int, int]] = []
+    read_flows(paths, threads=2, progress=lambda done, total: calls.append((done, total)))
+    total = sum(p.stat().st_size for p in paths)
+    assert calls[0] == (0, total) and calls[-1] == (total, total)
+    assert len(calls) == len(paths) + 1
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def test_times_without_an_offset_are_utc_on_every_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each file's query runs on its own cursor: the session's time zone must reach all of them."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        paths = [write_lines(tmp_path / f"f{i}.json", [flow(time="2024-05-01T10:00:00")]) for i in range(3)]
+        log = read_flows(paths, threads=2)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert log.flows[0].first_seen == datetime(2024, 5, 1, 10, tzinfo=UTC)
+
+
+def test_the_first_file_with_a_malformed_record_is_reported(tmp_path: Path) -> None:
+    paths = [write_lines(tmp_path / f"f{i}.json", [flow()] * 3) for i in range(6)]
+    write_lines(paths[2], [flow(), "{broken"])
+    write_lines(paths[4], [flow(), "{broken too"])
+    for threads in (1, 2, 4):
+        with pytest.raises(InputError) as err:
+            read_flows(paths, threads=threads)
+        assert (err.value.origin.file, err.value.origin.line) == (str(paths[2]), 2)
+
+
+def test_the_line_reader_fits_a_small_memory_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exact reader (taken on a malformed record) sizes its buffer itself: DuckDB's default is
+    sixteen of the longest lines, which would not fit two readers in the memory limit."""
+    monkeypatch.setattr(engine, "MEMORY_LIMIT", "128MB")
+    path = write_lines(tmp_path / "f.json.gz", [flow(), "{broken"], gz=True)
+    with pytest.raises(InputError) as err:
+        read_flows([path], threads=2)
+    assert (err.value.origin.line, err.value.message) == (2, "malformed JSON")
+
+
+def test_an_envelope_file_with_bare_records_later(tmp_path: Path) -> None:
+    bare = flow(time="2024-05-01T08:00:00Z")
+    path = write_lines(tmp_path / "f.json", [{"flow": flow(), "time": "2024-05-01T10:00:00Z"}, bare])
+    f = one(read_flows([path]))
+    assert f[4] == 2
+    assert read_flows([path]).flows[0].sample.line == 2
 
 
 def test_a_first_line_that_is_no_flow_is_an_error(tmp_path: Path) -> None:

@@ -11,18 +11,18 @@ ignored and its files are parsed again here, where their errors are raised in fi
 from __future__ import annotations
 
 import contextlib
-import gc
 import itertools
 import os
 import pickle
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from kubefence.errors import KubefenceError, UsageError
+from kubefence.gcpause import no_cycle_collection
 from kubefence.io.documents import Document, parse_file
 
 MIN_PARALLEL_BYTES = 1 << 20  # below about 1 MB, forking costs more than it saves
@@ -53,21 +53,9 @@ def parse_files(
     called in bytes as files are parsed (with helpers, as this process's share goes: the shares
     are of equal size).
     """
-    with _collector_paused():
+    # parsing allocates millions of objects and no reference cycles
+    with no_cycle_collection():
         return _parse_files(paths, workers, min_bytes, parse, progress or _no_progress)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Parsing allocates millions of objects and no reference cycles: the cycle collector would only
-    walk them again and again (a third of the parse time on a large cluster)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _parse_files(

@@ -24,6 +24,7 @@ from datetime import datetime
 
 from kubefence import defaults
 from kubefence.errors import Diagnostic, Origin
+from kubefence.gcpause import no_cycle_collection
 from kubefence.model.cluster import Cluster
 from kubefence.model.discovery import PeerInfo
 from kubefence.model.flows import FlowEndpoint, FlowLog, FlowStats, ObservedFlow
@@ -398,30 +399,34 @@ def resolve_flows(
     """Resolve ``log``'s flows to peers of ``cluster`` (its workloads, Services and pods)."""
     options = options or ResolveOptions()
     resolver = _Resolver(cluster, options)
-    merged: dict[tuple[Peer, Peer, str, int], ResolvedFlow] = {}
-    unresolved: dict[str, tuple[int, Origin, str]] = {}  # endpoint -> records, first sample, reason
-    internal = 0
-    for flow in log.flows:
-        srcs = resolver.resolve(flow.src, flow.protocol, flow.port)
-        dsts = resolver.resolve(flow.dst, flow.protocol, flow.port)
-        bad = [(ep, why) for ep, why in ((flow.src, srcs), (flow.dst, dsts)) if isinstance(why, str)]
-        if bad or isinstance(srcs, str) or isinstance(dsts, str):
-            for ep, why in bad:
-                n, origin, _ = unresolved.get(str(ep), (0, flow.sample, str(why)))
-                unresolved[str(ep)] = (n + flow.count, min(origin, flow.sample), str(why))
-            continue
-        for src, src_ips, _ in srcs:
-            for dst, dst_ips, port in dsts:
-                if src == dst:
-                    internal += flow.count
-                    continue
-                _add(
-                    merged,
-                    ResolvedFlow(src, dst, flow.protocol, port, 0, src_ips=src_ips, dst_ips=dst_ips),
-                    flow,
-                )
-    rare = sum(f.count for f in merged.values() if f.count < options.min_count)
-    flows = tuple(merged[k] for k in sorted(merged) if merged[k].count >= options.min_count)
+    with no_cycle_collection():  # a large log makes hundreds of thousands of small objects
+        merged: dict[tuple[Peer, Peer, str, int], _Sum] = {}
+        unresolved: dict[str, tuple[int, Origin, str]] = {}  # endpoint -> records, first sample, reason
+        internal = 0
+        for flow in log.flows:
+            srcs = resolver.resolve(flow.src, flow.protocol, flow.port)
+            dsts = resolver.resolve(flow.dst, flow.protocol, flow.port)
+            bad = [(ep, why) for ep, why in ((flow.src, srcs), (flow.dst, dsts)) if isinstance(why, str)]
+            if bad or isinstance(srcs, str) or isinstance(dsts, str):
+                for ep, why in bad:
+                    n, origin, _ = unresolved.get(str(ep), (0, flow.sample, str(why)))
+                    unresolved[str(ep)] = (n + flow.count, min(origin, flow.sample), str(why))
+                continue
+            for src, src_ips, _ in srcs:
+                for dst, dst_ips, port in dsts:
+                    if src == dst:
+                        internal += flow.count
+                        continue
+                    key = (src, dst, flow.protocol, port)
+                    total = merged.get(key)
+                    if total is None:
+                        merged[key] = _Sum(flow, src_ips, dst_ips)
+                    else:
+                        total.add(flow, src_ips, dst_ips)
+        rare = sum(t.count for t in merged.values() if t.count < options.min_count)
+        # peers sort as their text (cached on each): sorting on it keeps the order, at C speed
+        order = sorted(merged, key=lambda k: (str(k[0]), str(k[1]), k[2], k[3]))
+        flows = tuple(merged[k].flow(k) for k in order if merged[k].count >= options.min_count)
     warnings: list[Diagnostic] = []
     if resolver.by_pattern:
         example, owner = sorted(resolver.by_pattern.items())[0]
@@ -455,37 +460,43 @@ def resolve_flows(
     )
 
 
-def _add(
-    merged: dict[tuple[Peer, Peer, str, int], ResolvedFlow], key_flow: ResolvedFlow, flow: ObservedFlow
-) -> None:
-    key = key_flow.sort_key
-    prev = merged.get(key)
-    if prev is None:
-        prev = key_flow
-    firsts = [t for t in (prev.first_seen, flow.first_seen) if t is not None]
-    lasts = [t for t in (prev.last_seen, flow.last_seen) if t is not None]
-    earlier = (
-        prev.count
-        and prev.first_seen is not None
-        and (flow.first_seen is None or prev.first_seen <= flow.first_seen)
-    )
-    src_ips = (
-        prev.src_ips if prev.src_ips is None or key_flow.src_ips is None else prev.src_ips | key_flow.src_ips
-    )
-    dst_ips = (
-        prev.dst_ips if prev.dst_ips is None or key_flow.dst_ips is None else prev.dst_ips | key_flow.dst_ips
-    )
-    merged[key] = ResolvedFlow(
-        prev.src,
-        prev.dst,
-        prev.protocol,
-        prev.port,
-        prev.count + flow.count,
-        prev.dropped + flow.dropped,
-        min(firsts) if firsts else None,
-        max(lasts) if lasts else None,
-        prev.sample if earlier else flow.sample,
-        prev.drop_reason or (flow.drop_reason if flow.dropped else ""),
-        src_ips,
-        dst_ips,
-    )
+class _Sum:
+    """The observed flows of one (source, destination, protocol, port), added up: counts, the
+    earliest and latest time, the sample of the earliest flow, one drop reason, the addresses."""
+
+    __slots__ = ("count", "drop_reason", "dropped", "dst_ips", "first", "last", "sample", "src_ips")
+
+    def __init__(self, flow: ObservedFlow, src_ips: IPRangeSet | None, dst_ips: IPRangeSet | None) -> None:
+        self.count = flow.count
+        self.dropped = flow.dropped
+        self.first = flow.first_seen
+        self.last = flow.last_seen
+        self.sample = flow.sample
+        self.drop_reason = flow.drop_reason if flow.dropped else ""
+        self.src_ips = src_ips
+        self.dst_ips = dst_ips
+
+    def add(self, flow: ObservedFlow, src_ips: IPRangeSet | None, dst_ips: IPRangeSet | None) -> None:
+        # the sample stays the earliest flow's; a timed flow wins over untimed ones seen before it
+        earlier = self.first is not None and (flow.first_seen is None or self.first <= flow.first_seen)
+        if not earlier:
+            self.sample = flow.sample
+        self.count += flow.count
+        self.dropped += flow.dropped
+        if flow.first_seen is not None and (self.first is None or flow.first_seen < self.first):
+            self.first = flow.first_seen
+        if flow.last_seen is not None and (self.last is None or flow.last_seen > self.last):
+            self.last = flow.last_seen
+        if not self.drop_reason and flow.dropped:
+            self.drop_reason = flow.drop_reason
+        if self.src_ips is not None and src_ips is not None:
+            self.src_ips = self.src_ips | src_ips
+        if self.dst_ips is not None and dst_ips is not None:
+            self.dst_ips = self.dst_ips | dst_ips
+
+    def flow(self, key: tuple[Peer, Peer, str, int]) -> ResolvedFlow:
+        src, dst, protocol, port = key
+        return ResolvedFlow(
+            src, dst, protocol, port, self.count, self.dropped, self.first, self.last, self.sample,
+            self.drop_reason, self.src_ips, self.dst_ips,
+        )  # fmt: skip

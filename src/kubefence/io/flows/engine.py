@@ -2,9 +2,11 @@
 
 Every format module writes one SQL query yielding *records* in the same columns (:data:`RECORD`);
 :func:`aggregate` classifies and groups them, so Python only sees one row per distinct
-(source endpoint, destination endpoint, protocol, port) and one per kind of record left out.
-JSON lines are read as text lines (``read_csv`` with a delimiter JSON never contains) ``WITH
-ORDINALITY``, so that every record keeps its line number for the sample and for errors.
+(source endpoint, destination endpoint, protocol, port) and one per kind of record left out, per
+query. :class:`Totals` adds the rows of several queries (one per file) up into what one query over
+all records would give. JSON lines are read by DuckDB's JSON reader ``WITH ORDINALITY`` (each
+record numbered); when that fails or meets a malformed record, as text lines (``read_csv`` with a
+delimiter JSON never contains), so that the error names the record's exact line.
 
 DuckDB is an optional dependency (``pip install 'kubefence[flows]'``), imported only here and only
 when flows are read.
@@ -17,7 +19,8 @@ import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from kubefence.errors import InputError, KubefenceError, Origin
@@ -73,7 +76,8 @@ def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
         "temp_directory": os.path.join(tempfile.gettempdir(), "kubefence-duckdb"),
     }
     con = duckdb.connect(":memory:", config=config)
-    con.execute("SET TimeZone = 'UTC'")
+    # GLOBAL: every cursor (one per file read) must see it, not only this session
+    con.execute("SET GLOBAL TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")  # it would write to our stdout
     return con
 
@@ -88,7 +92,8 @@ def lines_of(path: str, compression: str) -> str:
     return (
         f"SELECT {literal(path)} AS file, ordinality AS line, l FROM read_csv({literal(path)}, "
         "columns = {'l': 'VARCHAR'}, delim = '\x01', quote = '', escape = '', header = false, "
-        f"auto_detect = false, max_line_size = {MAX_LINE}, "
+        # the buffer would default to 16 lines of the longest size: half the memory limit per reader
+        f"auto_detect = false, max_line_size = {MAX_LINE}, buffer_size = {2 * MAX_LINE}, "
         f"compression = {literal(_compression(compression))}, "
         "strict_mode = false, null_padding = false) WITH ORDINALITY"
     )
@@ -176,12 +181,18 @@ def aggregate(records: str, window: Window) -> str:
         ):
             keys.append(f"CASE WHEN k = 'flow' THEN {expr} END AS {side}_{name}")
     key_names = [k.rsplit(" AS ", 1)[1] for k in keys]
+    # flat columns and times as microseconds: Python builds tuples of plain values, not datetimes
     return f"""
+SELECT kind, err, proto, port, {", ".join(key_names)}, n, dropped,
+  epoch_us(first_seen) AS first_us, epoch_us(last_seen) AS last_us,
+  sample.t AS sample_t, sample.f AS sample_f, sample.l AS sample_l,
+  drop_reason, src_labels, dst_labels
+FROM (
 SELECT k AS kind, err, proto, port, {", ".join(key_names)},
   CAST(sum(weight) AS BIGINT) AS n,
   CAST(sum(CASE WHEN dropped THEN weight ELSE 0 END) AS BIGINT) AS dropped,
   min(t0) AS first_seen, max(t1) AS last_seen,
-  min(struct_pack(t := coalesce(t0, TIMESTAMPTZ 'infinity'), f := file, l := line)) AS sample,
+  min(struct_pack(t := coalesce(epoch_us(t0), {_NO_TIME}), f := file, l := line)) AS sample,
   min(drop_reason) AS drop_reason, max(src_labels) AS src_labels, max(dst_labels) AS dst_labels
 FROM (
   SELECT k, CASE WHEN k = 'malformed' THEN err END AS err, file, line, t0, t1, dropped, drop_reason,
@@ -191,7 +202,21 @@ FROM (
   FROM (SELECT *, {kind} AS k FROM ({records}))
 )
 GROUP BY ALL
+)
 """
+
+
+# The columns of an aggregate row: the group key, then what is added up across files
+KEY_COLUMNS = 4 + 2 * len(ENDPOINT_FIELDS)
+_N, _DROPPED, _FIRST, _LAST, _SAMPLE_T, _SAMPLE_F, _SAMPLE_L, _DROP_REASON, _SRC_LABELS, _DST_LABELS = range(
+    KEY_COLUMNS, KEY_COLUMNS + 10
+)
+_NO_TIME = (1 << 63) - 1  # a sample without a time sorts after every timed one
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# the times Python can hold (years 1 to 9998), in microseconds since the epoch
+_EARLIEST, _LATEST = (
+    (datetime(year, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1) for year in (1, 9999)
+)
 
 
 @dataclass
@@ -212,46 +237,84 @@ _STAT_OF_KIND = {
 }
 
 
-def run(con: duckdb.DuckDBPyConnection, sql: str, what: str) -> Aggregated:
-    """Execute an :func:`aggregate` query; a malformed record is one :class:`InputError` at its line."""
+def execute(con: duckdb.DuckDBPyConnection, sql: str, what: str) -> list[tuple[Any, ...]]:
+    """The rows of an :func:`aggregate` query; a DuckDB error is one :class:`InputError`."""
     import duckdb
 
     try:
-        cursor = con.execute(sql)
-        names = [d[0] for d in cursor.description or ()]
-        rows = cursor.fetchall()
+        return con.execute(sql).fetchall()
     except duckdb.Error as exc:
         raise InputError(
             f"cannot read {what}: {_first_line(exc)}", Origin(), "check the flow files"
         ) from None
-    counts: dict[str, int] = {}
-    bad: list[tuple[str, int, str, int]] = []
-    flows: list[ObservedFlow] = []
-    for row in rows:
-        r = dict(zip(names, row, strict=True))
-        kind = r["kind"]
-        n = int(r["n"] or 0)
-        counts["records"] = counts.get("records", 0) + n
-        sample = r["sample"] or {}
-        if kind == "flow":
-            flow = _flow(r, sample)
-            if _NODE_LOCAL & set(flow.src.reserved + flow.dst.reserved):
-                counts["host"] = counts.get("host", 0) + n
+
+
+def has_malformed(rows: Sequence[tuple[Any, ...]]) -> bool:
+    return any(row[0] == "malformed" for row in rows)
+
+
+class Totals:
+    """Aggregate rows of several queries (one per file) added up as one query over all records would:
+    counts summed, first seen the earliest, last seen the latest, the sample the earliest record."""
+
+    def __init__(self) -> None:
+        self._groups: dict[tuple[Any, ...], list[Any]] = {}
+
+    def add(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        groups = self._groups
+        for row in rows:
+            key = row[:KEY_COLUMNS]
+            prev = groups.get(key)
+            if prev is None:
+                groups[key] = list(row)
+                continue
+            prev[_N] += row[_N]
+            prev[_DROPPED] += row[_DROPPED]
+            prev[_FIRST] = _least(prev[_FIRST], row[_FIRST])
+            prev[_LAST] = _greatest(prev[_LAST], row[_LAST])
+            if row[_SAMPLE_T : _SAMPLE_L + 1] < tuple(prev[_SAMPLE_T : _SAMPLE_L + 1]):
+                prev[_SAMPLE_T : _SAMPLE_L + 1] = row[_SAMPLE_T : _SAMPLE_L + 1]
+            prev[_DROP_REASON] = _least(prev[_DROP_REASON], row[_DROP_REASON])
+            prev[_SRC_LABELS] = _greatest(prev[_SRC_LABELS], row[_SRC_LABELS])
+            prev[_DST_LABELS] = _greatest(prev[_DST_LABELS], row[_DST_LABELS])
+
+    def result(self) -> Aggregated:
+        """The flows and what was left out; a malformed record is one :class:`InputError` at its line."""
+        decode = _Decoder()
+        counts: dict[str, int] = {}
+        bad: list[tuple[str, int, str, int]] = []
+        flows: list[ObservedFlow] = []
+        for row in self._groups.values():
+            kind = row[0]
+            n = int(row[_N] or 0)
+            counts["records"] = counts.get("records", 0) + n
+            if kind == "flow":
+                flow = decode.flow(row)
+                if _NODE_LOCAL & set(flow.src.reserved + flow.dst.reserved):
+                    counts["host"] = counts.get("host", 0) + n
+                else:
+                    flows.append(flow)
+            elif kind == "malformed":
+                where = (str(row[_SAMPLE_F] or ""), int(row[_SAMPLE_L] or 0))
+                bad.append((*where, str(row[1] or "bad record"), n))
             else:
-                flows.append(flow)
-        elif kind == "malformed":
-            bad.append(
-                (str(sample.get("f") or ""), int(sample.get("l") or 0), str(r["err"] or "bad record"), n)
-            )
-        else:
-            stat = _STAT_OF_KIND.get(kind, "other_events")
-            counts[stat] = counts.get(stat, 0) + n
-    if bad:
-        file, line, message, _ = min(bad)
-        total = sum(b[3] for b in bad)
-        more = f" ({total - 1} more bad records)" if total > 1 else ""
-        raise InputError(message + more, Origin(file, line), "fix or remove the record")
-    return Aggregated(flows, FlowStats(**counts))
+                stat = _STAT_OF_KIND.get(kind, "other_events")
+                counts[stat] = counts.get(stat, 0) + n
+        if bad:
+            file, line, message, _ = min(bad)
+            total = sum(b[3] for b in bad)
+            more = f" ({total - 1} more bad records)" if total > 1 else ""
+            raise InputError(message + more, Origin(file, line), "fix or remove the record")
+        return Aggregated(flows, FlowStats(**counts))
+
+
+def _least(a: Any, b: Any) -> Any:
+    """SQL's min of two values: NULL only when both are."""
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _greatest(a: Any, b: Any) -> Any:
+    return b if a is None else a if b is None else max(a, b)
 
 
 def _first_line(exc: Exception) -> str:
@@ -259,10 +322,11 @@ def _first_line(exc: Exception) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def _utc(t: Any) -> datetime | None:
-    if not isinstance(t, datetime) or t.year >= 9999:
+def _time(us: int | None) -> datetime | None:
+    """Microseconds since the epoch as a time; none for what Python's datetime cannot hold."""
+    if us is None or not _EARLIEST <= us < _LATEST:
         return None
-    return t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC)
+    return _EPOCH + timedelta(microseconds=us)
 
 
 # Cilium's own labels on an endpoint, not the pod's
@@ -311,30 +375,48 @@ def _reserved(value: Any) -> tuple[str, ...]:
     return tuple(sorted(x for x in str(value or "").split(",") if x))
 
 
-def _endpoint(r: dict[str, Any], side: str) -> FlowEndpoint:
-    reserved = _reserved(r[f"{side}_reserved"])
-    return FlowEndpoint(
-        namespace=str(r[f"{side}_ns"] or ""),
-        pod=str(r[f"{side}_pod"] or ""),
-        workload=str(r[f"{side}_wl"] or ""),
-        workload_kind=str(r[f"{side}_wlkind"] or ""),
-        labels=_labels(r[f"{side}_labels"]),
-        ip=str(r[f"{side}_ip"] or ""),
-        service=str(r[f"{side}_svc"] or ""),
-        reserved=reserved,
-    )
+# an endpoint's key columns in an aggregate row, after kind, err, proto and port
+_SIDE_COLUMNS = {
+    side: itemgetter(*range(4 + offset, 4 + offset + len(ENDPOINT_FIELDS)))
+    for side, offset in (("src", 0), ("dst", len(ENDPOINT_FIELDS)))
+}
 
 
-def _flow(r: dict[str, Any], sample: dict[str, Any]) -> ObservedFlow:
-    return ObservedFlow(
-        src=_endpoint(r, "src"),
-        dst=_endpoint(r, "dst"),
-        protocol=str(r["proto"]),
-        port=int(r["port"]),
-        count=int(r["n"] or 0),
-        dropped=int(r["dropped"] or 0),
-        first_seen=_utc(r["first_seen"]),
-        last_seen=_utc(r["last_seen"]),
-        sample=Origin(str(sample.get("f") or ""), int(sample.get("l") or 0)),
-        drop_reason=str(r["drop_reason"] or "") if r["dropped"] else "",
-    )
+class _Decoder:
+    """Aggregate rows as flows. Endpoints repeat across tuples (one workload talks to many peers), so
+    each distinct endpoint is decoded once."""
+
+    def __init__(self) -> None:
+        self._endpoints: dict[tuple[Any, ...], FlowEndpoint] = {}
+
+    def endpoint(self, row: Sequence[Any], side: str, labels: Any) -> FlowEndpoint:
+        key = (*_SIDE_COLUMNS[side](row), labels)
+        ep = self._endpoints.get(key)
+        if ep is None:
+            ns, pod, wl, wlkind, _, ip, svc, reserved, _ = key
+            ep = self._endpoints[key] = FlowEndpoint(
+                namespace=str(ns or ""),
+                pod=str(pod or ""),
+                workload=str(wl or ""),
+                workload_kind=str(wlkind or ""),
+                labels=_labels(labels),
+                ip=str(ip or ""),
+                service=str(svc or ""),
+                reserved=_reserved(reserved),
+            )
+        return ep
+
+    def flow(self, row: Sequence[Any]) -> ObservedFlow:
+        dropped = row[_DROPPED] or 0
+        return ObservedFlow(
+            self.endpoint(row, "src", row[_SRC_LABELS]),
+            self.endpoint(row, "dst", row[_DST_LABELS]),
+            row[2],
+            row[3],
+            row[_N] or 0,
+            dropped,
+            _time(row[_FIRST]),
+            _time(row[_LAST]),
+            Origin(row[_SAMPLE_F] or "", row[_SAMPLE_L] or 0),
+            (row[_DROP_REASON] or "") if dropped else "",
+        )

@@ -44,12 +44,20 @@ _RECORD = {**_FLOW, "flow": _FLOW, "lost_events": "JSON", "node_status": "JSON"}
 
 
 def _f(path: str) -> str:
-    """A flow field, from the envelope or from a bare flow."""
+    """A flow field, from the envelope or from a bare flow (a scalar: coalescing whole structs and
+    lists would copy them for every record)."""
     return f"coalesce(j.flow.{path}, j.{path})"
 
 
+def _present(path: str) -> str:
+    """Whether a struct field is in the envelope's flow or in the bare flow."""
+    return f"(j.flow.{path} IS NOT NULL OR j.{path} IS NOT NULL)"
+
+
 def _endpoint(side: str, ip: str) -> list[str]:
-    wl = f"{_f(side + '.workloads')}[1]"
+    workloads = f"{side}.workloads"
+    first = f"CASE WHEN j.flow.{workloads} IS NOT NULL THEN j.flow.{workloads}[1] ELSE j.{workloads}[1] END"
+    wl = f"({first})"
     return [
         f"{_f(side + '.namespace')} AS {'src' if side == 'source' else 'dst'}_ns",
         f"{_f(side + '.pod_name')} AS {_s(side)}_pod",
@@ -76,13 +84,13 @@ def records_query(files: Sequence[FlowFile], exact: bool = False) -> str:
     """Records of ``files``; ``exact``: number lines exactly and report malformed ones (slower)."""
     records = union([json_records(f.path, f.compression, _RECORD, exact) for f in files])
     proto = (
-        f"CASE WHEN {_f('l4.TCP')} IS NOT NULL THEN 'TCP' WHEN {_f('l4.UDP')} IS NOT NULL THEN 'UDP' "
-        f"WHEN {_f('l4.SCTP')} IS NOT NULL THEN 'SCTP' END"
+        f"CASE WHEN {_present('l4.TCP')} THEN 'TCP' WHEN {_present('l4.UDP')} THEN 'UDP' "
+        f"WHEN {_present('l4.SCTP')} THEN 'SCTP' END"
     )
     port = "coalesce(" + ", ".join(_f(f"l4.{p}.destination_port") for p in ("TCP", "UDP", "SCTP")) + ")"
     reply = f"coalesce({_f('is_reply')}, {_f('l4.TCP.flags.SYN')} AND {_f('l4.TCP.flags.ACK')}, false)"
     nothing = " AND ".join(
-        f"{_f(k)} IS NULL" for k in ("IP", "l4", "source", "destination", "verdict", "time")
+        f"NOT {_present(k)}" for k in ("IP", "l4", "source", "destination", "verdict", "time")
     )
     time = "try_cast(coalesce(j.flow.time, j.time) AS TIMESTAMPTZ)"
     return f"""
