@@ -3,8 +3,11 @@ skipped, relative paths per defining file, --kubeconfig one file, broken files o
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -205,3 +208,76 @@ def test_context_in_the_second_file_credentials_in_the_first(
         ClusterAccessError, match=r"context live names the cluster emulated, which no kubeconfig"
     ):
         read_cluster(ClusterSource(kubeconfig=str(contexts)))  # --kubeconfig: that file alone
+
+
+KUBECTL = shutil.which("kubectl")
+
+
+@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed (.ci/run installs it)")
+def test_the_merge_is_kubectls(tmp_path: Path) -> None:
+    """kubectl's own merge, with each file embedded (--flatten), shows which file every relative path
+    was read from: ours must read the same."""
+    for name, text in {
+        "one/ca.crt": "ca of one",
+        "ca2.crt": "ca beside two",
+        "one/certs/u.crt": "u cert",
+        "one/u.key": "u key",
+        "two/u.crt": "u cert of two",
+    }.items():
+        _write(tmp_path / name, text)
+    one = _write(
+        tmp_path / "one" / "kc",
+        _config(
+            current="",
+            clusters={"c": {"server": "https://a", "certificate-authority": "ca.crt"}},
+            users={"u": {"client-certificate": "certs/u.crt", "client-key": "u.key"}},
+            contexts={"a": {"cluster": "c", "user": "u"}},
+        ),
+    )
+    two = _write(
+        tmp_path / "two" / "kc",
+        _config(
+            current="b",
+            clusters={
+                "c": {"server": "https://b"},
+                "d": {"server": "https://d", "certificate-authority": "../ca2.crt"},
+            },
+            users={"u": {"client-certificate": "u.crt"}, "v": {"client-certificate": "u.crt"}},
+            contexts={"a": {"cluster": "d"}, "b": {"cluster": "d", "user": "v", "namespace": "x"}},
+        ),
+    )
+    listed: list[Path | str] = [tmp_path / "absent", one, "", two]
+    assert KUBECTL is not None
+    proc = subprocess.run(
+        [KUBECTL, "config", "view", "--flatten", "-o", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", **_env(*listed)},
+        check=True,
+    )
+    theirs = json.loads(proc.stdout)
+    ours = load_kubeconfig(None, _env(*listed))
+    assert ours is not None
+    assert ours.current_context == theirs["current-context"] == "b"
+    assert {c["name"]: c["context"] for c in theirs["contexts"]} == {
+        n: e.value for n, e in ours.contexts.items()
+    }
+    for kind, key, fields in (
+        ("clusters", "cluster", ("certificate-authority",)),
+        ("users", "user", ("client-certificate", "client-key")),
+    ):
+        embedded = {
+            e["name"]: {
+                f: base64.b64decode(e[key][f"{f}-data"]).decode() for f in fields if f"{f}-data" in e[key]
+            }
+            for e in theirs[kind]
+        }
+        read = {
+            name: {f: Path(entry.value[f]).read_text() for f in fields if f in entry.value}
+            for name, entry in ours.named(kind).items()
+        }
+        assert read == embedded, kind
+    assert {c["name"]: c["cluster"]["server"] for c in theirs["clusters"]} == {
+        n: e.value["server"] for n, e in ours.clusters.items()
+    }
