@@ -75,7 +75,7 @@ def test_the_first_file_defining_a_name_wins(tmp_path: Path) -> None:
     assert select_context(config, "from-c") == "from-c"
 
 
-def test_missing_files_and_empty_entries_are_skipped(tmp_path: Path) -> None:
+def test_missing_files_and_empty_entries_are_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     kc = _write(tmp_path / "kc", _config(current="x", clusters={"x": {"server": "https://x"}}))
     empty = _write(tmp_path / "empty", "")
     config = load_kubeconfig(
@@ -83,7 +83,21 @@ def test_missing_files_and_empty_entries_are_skipped(tmp_path: Path) -> None:
     )
     assert config is not None and config.files == (str(empty), str(kc))
     assert config.current_context == "x"
-    assert load_kubeconfig(None, _env(tmp_path / "absent", tmp_path / "gone")) is None
+    (tmp_path / "dangling").symlink_to(tmp_path / "gone")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    home = _write(tmp_path / ".kube" / "config", _config(current="home"))
+    assert load_kubeconfig(None, _env(tmp_path / "absent", tmp_path / "dangling")) is None  # as kubectl
+    for unset in ({}, {"KUBECONFIG": ""}):
+        config = load_kubeconfig(None, unset)
+        assert config is not None and config.files == (str(home),)
+
+
+def test_a_directory_in_the_list_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "dir").mkdir()
+    with pytest.raises(
+        ClusterAccessError, match=rf"^kubeconfig {tmp_path}/dir: cannot read it: Is a directory"
+    ):
+        load_kubeconfig(None, _env(tmp_path / "dir"))
 
 
 def test_kubeconfig_option_is_one_file_not_merged(tmp_path: Path) -> None:

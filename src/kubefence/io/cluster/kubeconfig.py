@@ -74,13 +74,14 @@ def load_kubeconfig(explicit: str | None, environ: Mapping[str, str]) -> Kubecon
     the lookup exists (then a pod's service account may be used). ``explicit`` must exist.
 
     Raises :class:`ClusterAccessError` (one line naming the file) for a file that is not a kubeconfig."""
-    paths = kubeconfig_paths(explicit, environ)
-    if explicit and not os.path.lexists(paths[0]):
-        raise ClusterAccessError(messages.kubeconfig_missing(explicit))
-    existing = [p for p in paths if os.path.lexists(p)]  # kubectl skips only files that are not there
-    if not existing:
-        return None
-    return merge_kubeconfigs([parse_kubeconfig(_read(p), _absolute(p)) for p in existing])
+    read: list[Kubeconfig] = []
+    for path in kubeconfig_paths(explicit, environ):
+        text = _read(path)
+        if text is None and explicit:
+            raise ClusterAccessError(messages.kubeconfig_missing(explicit))
+        if text is not None:
+            read.append(parse_kubeconfig(text, _absolute(path)))
+    return merge_kubeconfigs(read) if read else None
 
 
 def parse_kubeconfig(text: str, path: str) -> Kubeconfig:
@@ -147,9 +148,13 @@ def _label(config: Kubeconfig) -> str:
     return ", ".join(config.files)
 
 
-def _read(path: Path) -> str:
+def _read(path: Path) -> str | None:
+    """The file's text; None when it is not there (kubectl skips only those: a directory or an
+    unreadable file is an error)."""
     try:
         return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
     except (OSError, UnicodeDecodeError) as exc:
         detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         where = Origin(_absolute(path))
