@@ -63,7 +63,7 @@ def test_the_first_file_defining_a_name_wins(tmp_path: Path) -> None:
         ),
     )
     c = _write(tmp_path / "c", _config(current="from-c", contexts={"from-c": {"cluster": "d"}}))
-    config = load_kubeconfig(None, _env(a, b, c))
+    config = load_kubeconfig(None, _env(a, b, a, c))
     assert config is not None
     assert config.files == (str(a), str(b), str(c))
     assert config.current_context == "from-b"  # a's is empty: not set
@@ -90,6 +90,19 @@ def test_missing_files_and_empty_entries_are_skipped(tmp_path: Path, monkeypatch
     for unset in ({}, {"KUBECONFIG": ""}):
         config = load_kubeconfig(None, unset)
         assert config is not None and config.files == (str(home),)
+
+
+def test_a_context_must_be_chosen_and_exist(tmp_path: Path) -> None:
+    kc = _write(tmp_path / "kc", _config(clusters={"c": {"server": "https://c"}}))
+    config = load_kubeconfig(str(kc), {})
+    assert config is not None
+    with pytest.raises(
+        ClusterAccessError,
+        match=rf"^kubeconfig {kc}: no current-context is set and no --context NAME given \(check",
+    ):
+        select_context(config, None)
+    with pytest.raises(ClusterAccessError, match=r"Context 'x' not found; there are none \(check"):
+        select_context(config, "x")
 
 
 def test_a_directory_in_the_list_is_an_error(tmp_path: Path) -> None:

@@ -56,6 +56,11 @@ class Kubeconfig:
     users: Mapping[str, Entry] = field(default_factory=dict)
     contexts: Mapping[str, Entry] = field(default_factory=dict)
 
+    @property
+    def label(self) -> str:
+        """The files, for messages."""
+        return ", ".join(self.files)
+
     def named(self, kind: str) -> Mapping[str, Entry]:
         return {"clusters": self.clusters, "users": self.users, "contexts": self.contexts}[kind]
 
@@ -66,6 +71,7 @@ def kubeconfig_paths(explicit: str | None, environ: Mapping[str, str]) -> tuple[
     if explicit:
         return (Path(explicit).expanduser(),)
     listed = [Path(p).expanduser() for p in environ.get("KUBECONFIG", "").split(os.pathsep) if p]
+    listed = list(dict.fromkeys(listed))  # a file listed twice is read once, as kubectl does
     return tuple(listed) if listed else (Path(DEFAULT_KUBECONFIG).expanduser(),)
 
 
@@ -131,21 +137,19 @@ def select_context(config: Kubeconfig, wanted: str | None) -> str:
     and user. Raises :class:`ClusterAccessError` otherwise."""
     name = wanted or config.current_context
     if not name:
-        raise ClusterAccessError(messages.bad_kubeconfig(_label(config), messages.NO_CURRENT_CONTEXT))
+        raise ClusterAccessError(messages.bad_kubeconfig(config.label, messages.NO_CURRENT_CONTEXT))
     entry = config.contexts.get(name)
     if entry is None:
-        known = ", ".join(sorted(config.contexts)) or "none"
-        detail = f"Context '{name}' not found; the contexts are {known}"
-        raise ClusterAccessError(messages.bad_kubeconfig(_label(config), detail))
+        known = (
+            f"the contexts are {', '.join(sorted(config.contexts))}" if config.contexts else "there are none"
+        )
+        detail = f"Context '{name}' not found; {known}"
+        raise ClusterAccessError(messages.bad_kubeconfig(config.label, detail))
     for kind, key in (("clusters", "cluster"), ("users", "user")):
         ref = entry.value.get(key)
         if ref and ref not in config.named(kind):
             raise ClusterAccessError(messages.undefined_reference(str(entry.origin), name, key, str(ref)))
     return name
-
-
-def _label(config: Kubeconfig) -> str:
-    return ", ".join(config.files)
 
 
 def _read(path: Path) -> str | None:

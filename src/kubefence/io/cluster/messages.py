@@ -18,7 +18,7 @@ def bad_kubeconfig(path: str | None, detail: str) -> str:
 
 
 NOT_A_KUBECONFIG = "not a kubeconfig (a YAML mapping of clusters, users and contexts)"
-NO_CURRENT_CONTEXT = "no current-context is set (pass --context NAME)"
+NO_CURRENT_CONTEXT = "no current-context is set and no --context NAME given"
 
 
 def kubeconfig_missing(path: str) -> str:

@@ -68,7 +68,7 @@ class LightkubeTransport:
         self._httpx = httpx2
         self._config_error = ConfigError
         merged = load_kubeconfig(connection.kubeconfig, os.environ)
-        where = ", ".join(merged.files) if merged else None
+        where = merged.label if merged else None
         try:
             if merged is None:
                 kubeconfig, context = _service_account(KubeConfig, connection), None
