@@ -1,7 +1,7 @@
 """Shared test setup.
 
 - The helper modules next to the tests (``connlist_compare``, ``reference_evaluator``,
-  ``marked_input``, ``fuzzer``, ``mutations``) are imported
+  ``marked_input``, ``guardrail_folder``, ``fuzzer``, ``mutations``) are imported
   by name: ``tests`` is not a package, so their folders go on ``sys.path`` whatever pytest's import
   mode.
 - ``pytest --long`` runs the mutation fuzzer (``tests/fuzz``) for thousands of iterations instead

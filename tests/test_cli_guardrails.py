@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from guardrail_folder import guardrails_folder  # tests/io
 
 from kubefence.cli import main
 
@@ -84,3 +85,37 @@ def test_export_inexpressible_rule_is_an_error(tmp_path: Path, capsys: pytest.Ca
     assert err.startswith(
         f"kubefence: error: {rules}:2: guardrail 'scanners' cannot be exported as ClusterNetworkPolicy"
     )
+
+
+# -- a guardrails folder: what its walk skipped is shown like manifest warnings, in every command ------
+
+
+def _commands(rules: list[str], out: Path) -> dict[str, list[str]]:
+    guardrails = [arg for path in rules for arg in ("-g", path)]
+    return {
+        "verify": ["verify", *guardrails, SHOP, "-o", "json"],
+        "generate": ["generate", SHOP, *guardrails, "-d", str(out)],
+        "export": ["guardrails", "export", *rules],
+    }
+
+
+@pytest.mark.parametrize("command", ["verify", "generate", "export"])
+@pytest.mark.parametrize("quiet", [False, True])
+def test_guardrails_folder_warnings(
+    command: str, quiet: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, warnings = guardrails_folder(tmp_path)
+    flag = ["-q"] if quiet else []
+    files = [str(folder / "rules.yaml"), str(folder / "sub" / "more.csv")]
+    code = main(_commands(files, tmp_path / "by-file")[command] + flag)
+    by_file = capsys.readouterr()
+    assert main(_commands([str(folder)], tmp_path / "by-folder")[command] + flag) == code
+    by_folder = capsys.readouterr()
+    assert by_folder.out == by_file.out  # the same rules, the same result
+    if command == "generate":
+        written = sorted((tmp_path / "by-file").iterdir())
+        assert [p.read_text() for p in written] == [
+            (tmp_path / "by-folder" / p.name).read_text() for p in written
+        ]
+    shown = "".join(f"{w}\n" for w in warnings)  # first: guardrails are read before anything else
+    assert by_folder.err.replace("by-folder", "by-file") == ("" if quiet else shown) + by_file.err

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from guardrail_folder import guardrails_folder  # tests/io
 
 from kubefence.cli import main
 
@@ -313,3 +314,18 @@ def test_html_report_renders_in_a_real_browser(app_repo: Path, tmp_path: Path) -
     )
     png = shot.read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 20_000  # a real picture, not a blank page
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_review_shows_what_the_guardrails_folder_walk_skipped(
+    app_repo: Path, tmp_path: Path, quiet: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, warnings = guardrails_folder(tmp_path)
+    review = ["review", "--repo", str(app_repo), "--base", "HEAD~1", "--head", "HEAD", "app", "-o", "json"]
+    review += ["--policies", "policies", "--no-write", *(["-q"] if quiet else [])]
+    code = main([*review, "-g", str(folder / "rules.yaml"), "-g", str(folder / "sub" / "more.csv")])
+    by_file = capsys.readouterr()
+    assert main([*review, "-g", str(folder)]) == code
+    by_folder = capsys.readouterr()
+    assert by_folder.out == by_file.out
+    assert by_folder.err == "".join(f"{w}\n" for w in ([] if quiet else warnings)) + by_file.err

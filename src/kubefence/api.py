@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kubefence import defaults
 from kubefence.analysis.connectivity.engine import MapOptions
@@ -255,19 +255,18 @@ def generate_policies(
     from kubefence.io.connections_file import load_connections_file
     from kubefence.model.discovery import DiscoveryResult
 
+    guard_warnings: list[Diagnostic] = []
+    rules = _rules(guardrails, guard_warnings)
     # policies already in the input are the app's old policies: generation ignores them
     app = read_application(load_input_documents(inputs, runner=runner, stdin_text=stdin_text))
     if connections is None or isinstance(connections, DiscoveryResult):
         needed = connections
     else:
         needed = load_connections_file(connections)
-    return generate_for(
-        app,
-        needed=needed,
-        options=options,
-        discover_options=discover_options,
-        guardrails=_rules(guardrails),
+    generated = generate_for(
+        app, needed=needed, options=options, discover_options=discover_options, guardrails=rules
     )
+    return _with_warnings(generated, guard_warnings)
 
 
 def policy_files(generated: GeneratedPolicies) -> dict[str, str]:
@@ -344,8 +343,16 @@ def review_revisions(
 Guardrails = Sequence[Guardrail] | Sequence[str | Path]
 
 
-def _rules(guardrails: Guardrails) -> tuple[Guardrail, ...]:
-    return load_guardrail_rules(guardrails)
+def _rules(guardrails: Guardrails, warnings: list[Diagnostic]) -> tuple[Guardrail, ...]:
+    return load_guardrail_rules(guardrails, warnings=warnings)
+
+
+_Warned = TypeVar("_Warned", "GeneratedPolicies", "VerifyResult", "ExportResult")
+
+
+def _with_warnings(result: _Warned, first: Sequence[Diagnostic]) -> _Warned:
+    """``result`` with ``first`` (what reading its inputs warned about) before its own warnings."""
+    return replace(result, warnings=(*first, *result.warnings)) if first else result
 
 
 def verify_guardrails(
@@ -366,9 +373,10 @@ def verify_guardrails(
     """
     from kubefence.analysis.guardrails.verify import verify
 
-    rules = _rules(guardrails)
+    guard_warnings: list[Diagnostic] = []
+    rules = _rules(guardrails, guard_warnings)
     cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
-    return verify(cluster, rules, options=options, witnesses=witnesses)
+    return _with_warnings(verify(cluster, rules, options=options, witnesses=witnesses), guard_warnings)
 
 
 def export_guardrails(
@@ -379,7 +387,11 @@ def export_guardrails(
     from kubefence.analysis.guardrails.export import ExportOptions
     from kubefence.analysis.guardrails.export import export_guardrails as _export_guardrails
 
-    return _export_guardrails(_rules(guardrails), ExportOptions(kind=kind, priority=priority))
+    guard_warnings: list[Diagnostic] = []
+    rules = _rules(guardrails, guard_warnings)
+    return _with_warnings(
+        _export_guardrails(rules, ExportOptions(kind=kind, priority=priority)), guard_warnings
+    )
 
 
 # Entry points the command line needs beyond the ones above: each is thin, so that the CLI calls
@@ -489,15 +501,23 @@ def review_options(
     return ReviewOptions(generate=generate or generate_options(), discover=discover or discover_options())
 
 
-def load_guardrail_rules(guardrails: Guardrails, *, stdin_text: str | None = None) -> tuple[Guardrail, ...]:
+def load_guardrail_rules(
+    guardrails: Guardrails, *, stdin_text: str | None = None, warnings: list[Diagnostic] | None = None
+) -> tuple[Guardrail, ...]:
     """Guardrails from files or directories (kubefence YAML, np-guard baseline rules as YAML or CSV,
-    ``-`` for stdin), or rules passed through; rule names must be unique."""
+    ``-`` for stdin), or rules passed through; rule names must be unique. What walking a directory
+    skipped (symlink loops, files read twice, ...) is appended to ``warnings``, as for manifests.
+
+    >>> found: list[Diagnostic] = []
+    >>> rules = load_guardrail_rules(["security/guardrails"], warnings=found)   # doctest: +SKIP
+    """
     from kubefence.io.guardrails import load_guardrails
 
     items = list(guardrails)
     if all(isinstance(g, Guardrail) for g in items):
         return tuple(g for g in items if isinstance(g, Guardrail))
-    return load_guardrails([g for g in items if isinstance(g, str | Path)], stdin_text=stdin_text)
+    paths = [g for g in items if isinstance(g, str | Path)]
+    return load_guardrails(paths, stdin_text=stdin_text, warnings=warnings)
 
 
 def validate_generated(generated: GeneratedPolicies) -> list[str]:

@@ -1158,7 +1158,8 @@ def review_cmd(
       kubefence review --base origin/main --head HEAD deploy/ --guardrails security/guardrails.yaml \\
           --policies deploy/policies --markdown comment.md --html report.html
     """
-    rules = load_guardrail_rules(list(guardrail_paths)) if guardrail_paths else ()
+    guard_warnings: list[Diagnostic] = []
+    rules = load_guardrail_rules(list(guardrail_paths), warnings=guard_warnings) if guardrail_paths else ()
     options = review_options(
         generate=generate_options(ingress_controller_namespace=ingress_controller_namespace),
         discover=dns(),
@@ -1179,7 +1180,7 @@ def review_cmd(
         flows=observed,
         flows_min_count=flows.min_count,
     )
-    show_warnings(result.warnings, quiet)
+    show_warnings([*guard_warnings, *result.warnings], quiet)
     if markdown_file:
         emit(result, "md", markdown_file)
     if html_file:

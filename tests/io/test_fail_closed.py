@@ -490,6 +490,15 @@ def test_symlink_loops_stop_with_a_warning(tmp_path: Path) -> None:
     assert len(loops) == 2
 
 
+def test_a_broken_symlink_to_a_manifest_is_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "d.yaml").write_text(_deployment("d"), encoding="utf-8")
+    (tmp_path / "gone.yaml").symlink_to("missing.yaml")
+    (tmp_path / "gone.txt").symlink_to("missing.txt")  # not a manifest name: nothing to say
+    cluster = load_cluster([tmp_path])
+    assert [w.name for w in cluster.workloads] == ["d"]
+    assert [str(w) for w in cluster.warnings] == [f"warning: {tmp_path}/gone.yaml: a broken symlink: skipped"]
+
+
 def test_each_real_file_is_read_once(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "d.yaml").write_text(_deployment("d"), encoding="utf-8")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from guardrail_folder import RULE, guardrails_folder  # next to this file
 
-from kubefence.errors import InputError
+from kubefence.api import load_guardrail_rules
+from kubefence.errors import Diagnostic, InputError
 from kubefence.io.guardrails import load_guardrails, parse_guardrails_text, parse_selector_expression
 from kubefence.model.guardrails import GuardAction, GuardPeer, Guardrail, Keyword, internet_addresses
 from kubefence.model.ipranges import IPRangeSet
@@ -429,3 +432,74 @@ def test_json_schema_accepts_what_the_loader_reads() -> None:
         assert list(validator.iter_errors(yaml.safe_load(bad))), bad
         with pytest.raises(InputError):
             parse_guardrails_text(bad, "g.yaml")
+
+
+# -- directories: what the walk skips is a warning, as for manifests -----------------------------------
+
+
+def test_folder_walk_warnings_are_returned(tmp_path: Path) -> None:
+    folder, expected = guardrails_folder(tmp_path)
+    found: list[Diagnostic] = []
+    rules = load_guardrails([folder], warnings=found)
+    assert [r.name for r in rules] == ["no-ssh", "no-db"]
+    assert [str(w) for w in found] == expected  # README, .txt, hidden non-rule files: nothing to say
+    assert load_guardrails([folder]) == rules  # without a list, the same rules
+    through_api: list[Diagnostic] = []
+    assert load_guardrail_rules([folder], warnings=through_api) == rules
+    assert through_api == found
+
+
+def test_hidden_rule_files_are_read_like_hidden_manifests(tmp_path: Path) -> None:
+    (tmp_path / ".team.yaml").write_text(RULE, encoding="utf-8")
+    found: list[Diagnostic] = []
+    assert [r.name for r in load_guardrails([tmp_path], warnings=found)] == ["no-ssh"]
+    assert found == []
+
+
+def test_every_folder_needs_rule_files(tmp_path: Path) -> None:
+    """One empty folder among good files must not pass: it is a check that checks nothing."""
+    (tmp_path / "rules.yaml").write_text(RULE, encoding="utf-8")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "README.md").write_text("todo\n", encoding="utf-8")
+    with pytest.raises(
+        InputError, match=rf"no guardrail files \(.yaml, .yml, .json, .csv\) in {tmp_path}/empty \(point"
+    ):
+        load_guardrails([tmp_path / "rules.yaml", tmp_path / "empty"])
+
+
+def test_a_broken_symlink_alone_is_no_rule_file(tmp_path: Path) -> None:
+    (tmp_path / "rules.yaml").symlink_to("missing.yaml")
+    with pytest.raises(InputError, match="no guardrail files"):
+        load_guardrails([tmp_path])
+
+
+def test_a_folder_given_twice_is_read_once(tmp_path: Path) -> None:
+    (tmp_path / "rules.yaml").write_text(RULE, encoding="utf-8")
+    (tmp_path / "link").symlink_to(".")
+    found: list[Diagnostic] = []
+    (rule,) = load_guardrails([tmp_path, tmp_path / "link"], warnings=found)
+    assert rule.name == "no-ssh"
+    assert [str(w) for w in found] == [
+        f"warning: {tmp_path}/link: a symlink loop (it leads back to a folder above): not followed",
+        f"warning: {tmp_path}/link: already read through another path: skipped",
+    ]
+
+
+def test_a_folder_that_cannot_be_listed_is_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "rules.yaml").write_text(RULE, encoding="utf-8")
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "more.yaml").write_text(RULE.replace("no-ssh", "other"), encoding="utf-8")
+    listdir = Path.iterdir
+
+    def iterdir(self: Path) -> Iterator[Path]:
+        if self.name == "locked":  # tests run as root: chmod cannot lock a folder
+            raise PermissionError(13, "Permission denied")
+        return listdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    found: list[Diagnostic] = []
+    (rule,) = load_guardrails([tmp_path], warnings=found)
+    assert rule.name == "no-ssh"
+    assert [str(w) for w in found] == [
+        f"warning: {tmp_path}/locked: cannot list folder: Permission denied: skipped"
+    ]

@@ -27,8 +27,9 @@ from typing import Any
 
 import yaml
 
-from kubefence.errors import InputError, Origin
-from kubefence.io.documents import iter_manifest_files, read_text_file
+from kubefence.errors import Diagnostic, InputError, Origin
+from kubefence.io.documents import read_text_file
+from kubefence.io.walk import Walker
 from kubefence.io.yaml_load import yaml_error
 from kubefence.model.guardrails import GuardAction, GuardPeer, Guardrail, Keyword, PeerSet, selector_of
 from kubefence.model.ports import MAX_PORT, MIN_PORT, PROTOCOLS, ConnectionSet, PortSet
@@ -137,27 +138,64 @@ def _load_yaml(text: str, name: str) -> Any:
 # -- entry points ----------------------------------------------------------------------------------
 
 
-def load_guardrails(paths: Sequence[str | Path], stdin_text: str | None = None) -> tuple[Guardrail, ...]:
+def load_guardrails(
+    paths: Sequence[str | Path], stdin_text: str | None = None, *, warnings: list[Diagnostic] | None = None
+) -> tuple[Guardrail, ...]:
     """Every guardrail in ``paths`` (files, directories searched for .yaml/.yml/.json/.csv, ``-``).
 
-    Rule names must be unique over all the files.
+    Directories are walked as manifest directories are (symlinks followed, each real file once,
+    other files ignored); what the walk skips (symlink loops, files read twice, unlistable folders,
+    broken symlinks) is appended to ``warnings``. A directory without any guardrail file is an
+    error: a check that checks nothing must not pass. Rule names must be unique over all the files.
+
+    >>> found: list[Diagnostic] = []
+    >>> rules = load_guardrails(["security/guardrails"], warnings=found)   # doctest: +SKIP
     """
+    walker = Walker()
     rules: list[Guardrail] = []
-    files = 0
-    for path in iter_manifest_files(paths, GUARDRAIL_SUFFIXES):
-        files += 1
-        if path == STDIN:
+    for raw in paths:
+        if str(raw) == STDIN:
             text = sys.stdin.read() if stdin_text is None else stdin_text
             rules.extend(parse_guardrails_text(text, "<stdin>"))
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            rules.extend(_load_folder(path, walker))
+        elif path.is_file():
+            if walker.first_visit(path):
+                rules.extend(parse_guardrails_file(path))
         else:
-            rules.extend(parse_guardrails_file(Path(path)))
-    if not files and paths:  # a check that checks nothing must not pass
+            raise InputError(f"no such file or directory: {raw}", hint="check the path")
+    check_unique_names(rules)
+    if warnings is not None:
+        warnings.extend(walker.warnings)
+    return tuple(rules)
+
+
+def _load_folder(folder: Path, walker: Walker) -> list[Guardrail]:
+    """The rules of every guardrail file under ``folder``; none at all is an error, unless the
+    folder itself was already read through another argument."""
+    repeated = walker.visited(folder)  # then the walk only warns: its files were read already
+    candidates: list[Path] = []  # rule files found, counted before files read twice are left out
+
+    def keep(path: Path) -> bool:
+        if not _is_guardrail_file(path):
+            return False
+        if path.is_file():
+            candidates.append(path)
+        return True
+
+    rules = [r for file in walker.walk(folder, keep, lambda _: True) for r in parse_guardrails_file(file)]
+    if not candidates and not repeated:
         raise InputError(
-            f"no guardrail files (.yaml, .yml, .json, .csv) in {', '.join(map(str, paths))}",
+            f"no guardrail files ({', '.join(GUARDRAIL_SUFFIXES)}) in {folder}",
             hint="point --guardrails at rule files",
         )
-    check_unique_names(rules)
-    return tuple(rules)
+    return rules
+
+
+def _is_guardrail_file(path: Path) -> bool:
+    return path.suffix.lower() in GUARDRAIL_SUFFIXES
 
 
 def parse_guardrails_file(path: Path) -> list[Guardrail]:

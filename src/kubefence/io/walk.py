@@ -2,7 +2,9 @@
 
 Symlinks are followed (a manifest folder often links shared files in), but a directory that is
 already being walked (a link to a parent: a loop) or was walked through another path, and a file
-already read through another path, are not read again: each says so in one warning.
+already read through another path, are not read again: each says so in one warning. A folder that
+cannot be listed and a broken symlink that would have been read are warnings too (input a walk
+loses must not vanish quietly); files the caller does not keep (a README) are left out silently.
 """
 
 from __future__ import annotations
@@ -36,6 +38,14 @@ class Walker:
         if first != path:
             self.warnings.append(Diagnostic(Origin(str(path)), f"already read as {first}: skipped"))
         return False
+
+    def visited(self, folder: Path) -> bool:
+        """Whether ``folder`` was walked before (through this path or another)."""
+        try:
+            st = folder.stat()
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) in self._dirs
 
     def walk(
         self, root: Path, keep: Callable[[Path], bool], descend: Callable[[Path], bool]
@@ -72,7 +82,10 @@ class Walker:
         open_dirs.add(key)
         try:
             children = sorted(folder.iterdir())
-        except OSError:
+        except OSError as exc:
+            self.warnings.append(
+                Diagnostic(Origin(str(folder)), f"cannot list folder: {exc.strerror}: skipped")
+            )
             children = []
         for child in children:
             if child.is_dir():
@@ -80,6 +93,9 @@ class Walker:
                     yield from self._walk(child, keep, descend, open_dirs)
                 else:
                     yield child
-            elif child.is_file() and keep(child) and self.first_visit(child):
-                yield child
+            elif child.is_file():
+                if keep(child) and self.first_visit(child):
+                    yield child
+            elif child.is_symlink() and keep(child):
+                self.warnings.append(Diagnostic(Origin(str(child)), "a broken symlink: skipped"))
         open_dirs.discard(key)
