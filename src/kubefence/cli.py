@@ -490,8 +490,8 @@ def cluster_options(fn: F) -> F:
         "--kubeconfig",
         type=click.Path(dir_okay=False),
         metavar="PATH",
-        help="With --cluster: the kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the pod's "
-        "service account).",
+        help="With --cluster: the kubeconfig file, only this one (default: the $KUBECONFIG files merged "
+        "as kubectl does, else ~/.kube/config, else the pod's service account).",
     )(out)
     out = click.option(
         "--cluster",

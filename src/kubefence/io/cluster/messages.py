@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from kubefence.errors import Origin
 from kubefence.io.cluster.kinds import KindSpec
 
 EXTRA_MISSING = (
@@ -14,6 +15,29 @@ EXTRA_MISSING = (
 def bad_kubeconfig(path: str | None, detail: str) -> str:
     where = f"kubeconfig {path}" if path else "kubeconfig"
     return f"{where}: {detail} (check --kubeconfig and --context)"
+
+
+NOT_A_KUBECONFIG = "not a kubeconfig (a YAML mapping of clusters, users and contexts)"
+NO_CURRENT_CONTEXT = "no current-context is set and no --context NAME given"
+
+
+def kubeconfig_missing(path: str) -> str:
+    return f"kubeconfig {path}: the file does not exist (check --kubeconfig)"
+
+
+def broken_kubeconfig(where: Origin, detail: str) -> str:
+    return f"kubeconfig {where}: {detail} (fix the file, or leave it out of --kubeconfig and $KUBECONFIG)"
+
+
+def undefined_reference(where: str, context: str, key: str, name: str) -> str:
+    return (
+        f"kubeconfig {where}: context {context} names the {key} {name}, which no kubeconfig file "
+        "defines (check the context, and $KUBECONFIG)"
+    )
+
+
+def no_kubeconfig(paths: Sequence[str]) -> str:
+    return f"kubeconfig: no kubeconfig found ({', '.join(paths)}) and not in a pod (pass --kubeconfig PATH)"
 
 
 def timed_out(server: str, seconds: float) -> str:

@@ -12,16 +12,15 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kubefence.io.cluster import messages
 from kubefence.io.cluster.errors import ClusterAccessError, StatusError
+from kubefence.io.cluster.kubeconfig import Kubeconfig, kubeconfig_paths, load_kubeconfig, select_context
 
 if TYPE_CHECKING:
     import httpx2
 
-DEFAULT_KUBECONFIG = "~/.kube/config"
 SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 IN_CLUSTER = "in-cluster"  # the context name of a service account's configuration
 
@@ -46,8 +45,9 @@ class Transport(Protocol):
 
 @dataclass(frozen=True)
 class Connection:
-    """Which cluster to read and how: the kubeconfig file and context, the request timeout, and
-    where a pod's service account is mounted (used when there is no kubeconfig)."""
+    """Which cluster to read and how: the kubeconfig file (None: the ``$KUBECONFIG`` files merged,
+    or ``~/.kube/config``) and context, the request timeout, and where a pod's service account is
+    mounted (used when there is no kubeconfig)."""
 
     kubeconfig: str | None = None
     context: str | None = None
@@ -67,17 +67,24 @@ class LightkubeTransport:
             raise ClusterAccessError(messages.EXTRA_MISSING) from None
         self._httpx = httpx2
         self._config_error = ConfigError
+        merged = load_kubeconfig(connection.kubeconfig, os.environ)
+        where = merged.label if merged else None
         try:
-            kubeconfig, in_cluster = _kubeconfig(KubeConfig, connection)
-            config = kubeconfig.get(None if in_cluster else connection.context)
+            if merged is None:
+                kubeconfig, context = _service_account(KubeConfig, connection), None
+            else:
+                kubeconfig, context = _lightkube_config(merged), select_context(merged, connection.context)
+            config = kubeconfig.get(context)
             if config is None:
                 raise ConfigError("no context")
             self._client: httpx2.AsyncClient = AsyncClient(
                 config, ConnectionParams(timeout=httpx2.Timeout(connection.timeout))
             )
+        except ClusterAccessError:
+            raise
         except (ConfigError, OSError, ValueError, KeyError) as exc:
-            raise ClusterAccessError(messages.bad_kubeconfig(connection.kubeconfig, str(exc))) from None
-        self._context = IN_CLUSTER if in_cluster else config.context_name
+            raise ClusterAccessError(messages.bad_kubeconfig(where, str(exc))) from None
+        self._context = IN_CLUSTER if merged is None else config.context_name
         self._server = str(config.cluster.server)
         self._timeout = connection.timeout
 
@@ -114,18 +121,36 @@ class LightkubeTransport:
         await self._client.aclose()
 
 
-def _kubeconfig(kube_config: Any, connection: Connection) -> tuple[Any, bool]:
-    """The kubeconfig as kubectl finds it: ``--kubeconfig``, then ``$KUBECONFIG`` (the first file of
-    the list that exists), then ``~/.kube/config``; else the pod's service account (in-cluster, True)."""
-    if connection.kubeconfig:
-        return kube_config.from_file(connection.kubeconfig), False
-    listed = [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
-    for candidate in [*listed, DEFAULT_KUBECONFIG]:
-        if Path(candidate).expanduser().is_file():
-            return kube_config.from_file(candidate), False
-    if os.environ.get("KUBERNETES_SERVICE_HOST"):
-        return kube_config.from_service_account(connection.service_account), True
-    raise ValueError(f"no kubeconfig found ({', '.join([*listed, DEFAULT_KUBECONFIG])}) and not in a pod")
+def _service_account(kube_config: Any, connection: Connection) -> Any:
+    """Without a kubeconfig file, inside a pod: its service account (kubectl's in-cluster config)."""
+    if not os.environ.get("KUBERNETES_SERVICE_HOST"):
+        paths = kubeconfig_paths(connection.kubeconfig, os.environ)
+        raise ClusterAccessError(messages.no_kubeconfig([str(p) for p in paths]))
+    return kube_config.from_service_account(connection.service_account)
+
+
+def _lightkube_config(merged: Kubeconfig) -> Any:
+    """lightkube's KubeConfig of the merged files. Every path in them is already absolute, so
+    lightkube's own resolution (relative to one file) has nothing left to do."""
+    import msgspec
+    from lightkube import KubeConfig
+    from lightkube.config.models import Cluster, Context, User
+
+    named: dict[str, dict[str, Any]] = {}
+    for kind, factory in (("clusters", Cluster), ("users", User), ("contexts", Context)):
+        named[kind] = {}
+        for name, entry in merged.named(kind).items():
+            try:
+                named[kind][name] = msgspec.convert(dict(entry.value), factory)
+            except msgspec.ValidationError as exc:
+                detail = f"{kind} {name}: {exc}"
+                raise ClusterAccessError(messages.broken_kubeconfig(entry.origin, detail)) from None
+    return KubeConfig(
+        clusters=named["clusters"],
+        users=named["users"],
+        contexts=named["contexts"],
+        current_context=merged.current_context,
+    )
 
 
 def _decode(body: bytes) -> Any:
