@@ -53,9 +53,20 @@ def unreachable(server: str, exc: BaseException) -> str:
 
 
 def credentials_failed(context: str, detail: str) -> str:
+    """lightkube could not get the user's credentials (a tokenFile that cannot be read); exec
+    plugins are :func:`exec_plugin_failed`."""
     return (
         f"cluster:{context}: getting credentials failed: {detail} "
         "(check the context's user in the kubeconfig)"
+    )
+
+
+def exec_plugin_failed(context: str, command: str, detail: str) -> str:
+    """An exec credential plugin (client.authentication.k8s.io v1, v1beta1, v1alpha1) that could
+    not be configured, run or understood."""
+    return (
+        f"cluster:{context}: getting credentials failed: the exec plugin {command}: {detail} "
+        "(check the context's user in the kubeconfig, or run the plugin by hand)"
     )
 
 

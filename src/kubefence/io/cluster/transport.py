@@ -1,9 +1,11 @@
 """The Kubernetes API behind a small protocol: GET a path, get JSON back or a Status error.
 
-:class:`LightkubeTransport` is the real one: lightkube reads the kubeconfig (contexts, exec
-credential plugins as EKS, GKE and AKS use them, client certificates, in-cluster service accounts)
-and builds the HTTP client with the cluster's TLS settings and credentials. Only this module
-imports lightkube, and only when a cluster is read, so the plain CLI starts without it.
+:class:`LightkubeTransport` is the real one: lightkube reads the kubeconfig (contexts, client
+certificates, tokens, in-cluster service accounts) and builds the HTTP client with the cluster's TLS
+settings and credentials. Exec credential plugins as EKS, GKE, AKS and kubelogin use them
+(client.authentication.k8s.io v1, v1beta1, v1alpha1) are run by :mod:`exec_auth` instead, as
+client-go runs them. Only this module and that one import lightkube's HTTP library, and only when
+a cluster is read, so the plain CLI starts without them.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ class LightkubeTransport:
         try:
             import httpx2
             from lightkube import ConfigError, KubeConfig
-            from lightkube.config.client_adapter import AsyncClient, ConnectionParams
+            from lightkube.config.client_adapter import AsyncClient, ConnectionParams, ExecAuth
         except ModuleNotFoundError:
             raise ClusterAccessError(messages.EXTRA_MISSING) from None
         self._httpx = httpx2
@@ -80,6 +82,9 @@ class LightkubeTransport:
             self._client: httpx2.AsyncClient = AsyncClient(
                 config, ConnectionParams(timeout=httpx2.Timeout(connection.timeout))
             )
+            if merged is not None and isinstance(self._client.auth, ExecAuth):
+                # lightkube's plugin runner knows neither v1 nor KUBERNETES_EXEC_INFO: ours instead
+                self._client.auth = _exec_auth(merged, config.context_name)
         except ClusterAccessError:
             raise
         except (ConfigError, OSError, ValueError, KeyError) as exc:
@@ -104,7 +109,7 @@ class LightkubeTransport:
             raise ClusterAccessError(messages.timed_out(self._server, self._timeout)) from None
         except httpx.HTTPError as exc:
             raise ClusterAccessError(messages.unreachable(self._server, exc)) from None
-        except self._config_error as exc:  # an exec credential plugin failed
+        except self._config_error as exc:  # a token file that cannot be read
             raise ClusterAccessError(messages.credentials_failed(self._context, str(exc))) from None
         body = response.content
         if response.status_code >= 400:
@@ -119,6 +124,22 @@ class LightkubeTransport:
 
     async def close(self) -> None:
         await self._client.aclose()
+
+
+def _exec_auth(merged: Kubeconfig, context: str) -> httpx2.Auth:
+    """The context's user's exec plugin, run by :mod:`exec_auth` as client-go runs it."""
+    from kubefence.io.cluster.exec_auth import ExecCredentialAuth
+    from kubefence.io.cluster.exec_plugin import PluginError, exec_plugin
+
+    entry = merged.contexts[context].value
+    exec_ = dict(merged.users[str(entry.get("user"))].value["exec"])
+    cluster = merged.clusters[str(entry.get("cluster"))].value
+    try:
+        return ExecCredentialAuth(context, exec_plugin(exec_, cluster))
+    except PluginError as exc:
+        raise ClusterAccessError(
+            messages.exec_plugin_failed(context, str(exec_.get("command")), str(exc))
+        ) from None
 
 
 def _service_account(kube_config: Any, connection: Connection) -> Any:
