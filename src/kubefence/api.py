@@ -255,8 +255,7 @@ def generate_policies(
     from kubefence.io.connections_file import load_connections_file
     from kubefence.model.discovery import DiscoveryResult
 
-    guard_warnings: list[Diagnostic] = []
-    rules = _rules(guardrails, guard_warnings)
+    rules, guard_warnings = _rules(guardrails)
     # policies already in the input are the app's old policies: generation ignores them
     app = read_application(load_input_documents(inputs, runner=runner, stdin_text=stdin_text))
     if connections is None or isinstance(connections, DiscoveryResult):
@@ -343,8 +342,10 @@ def review_revisions(
 Guardrails = Sequence[Guardrail] | Sequence[str | Path]
 
 
-def _rules(guardrails: Guardrails, warnings: list[Diagnostic]) -> tuple[Guardrail, ...]:
-    return load_guardrail_rules(guardrails, warnings=warnings)
+def _rules(guardrails: Guardrails) -> tuple[tuple[Guardrail, ...], list[Diagnostic]]:
+    """The guardrails, and what walking their directories warned about."""
+    warnings: list[Diagnostic] = []
+    return load_guardrail_rules(guardrails, warnings=warnings), warnings
 
 
 _Warned = TypeVar("_Warned", "GeneratedPolicies", "VerifyResult", "ExportResult")
@@ -373,8 +374,7 @@ def verify_guardrails(
     """
     from kubefence.analysis.guardrails.verify import verify
 
-    guard_warnings: list[Diagnostic] = []
-    rules = _rules(guardrails, guard_warnings)
+    rules, guard_warnings = _rules(guardrails)
     cluster = inputs if isinstance(inputs, Cluster) else load_cluster(inputs, stdin_text=stdin_text)
     return _with_warnings(verify(cluster, rules, options=options, witnesses=witnesses), guard_warnings)
 
@@ -387,8 +387,7 @@ def export_guardrails(
     from kubefence.analysis.guardrails.export import ExportOptions
     from kubefence.analysis.guardrails.export import export_guardrails as _export_guardrails
 
-    guard_warnings: list[Diagnostic] = []
-    rules = _rules(guardrails, guard_warnings)
+    rules, guard_warnings = _rules(guardrails)
     return _with_warnings(
         _export_guardrails(rules, ExportOptions(kind=kind, priority=priority)), guard_warnings
     )
